@@ -1,0 +1,41 @@
+# Two commands on a fresh machine with Python 3.11+ and make:
+#   make demo   run the demo (SQLite, seeded demo user and app)
+#   make test   lint, type-check and run every test (SQLite, then PostgreSQL if reachable)
+PYTHON ?= python3
+VENV := .venv
+UV := .tools/bin/uv
+UV_VERSION := 0.13.9
+export UV_PROJECT_ENVIRONMENT := $(abspath $(VENV))
+PG_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
+
+.PHONY: demo test lint test-sqlite test-postgres bench clean
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet "uv==$(UV_VERSION)"
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen --quiet
+	touch $@
+
+demo: $(VENV)/.synced
+	$(VENV)/bin/dropletbook-as demo
+
+lint: $(VENV)/.synced
+	$(VENV)/bin/ruff check shared services tests bench
+	$(VENV)/bin/ruff format --check shared services tests bench
+	$(VENV)/bin/mypy
+
+test-sqlite: $(VENV)/.synced
+	$(VENV)/bin/pytest --db sqlite
+
+test-postgres: $(VENV)/.synced
+	$(VENV)/bin/pytest --db "$(PG_TEST_URL)"
+
+test: lint test-sqlite test-postgres
+
+bench: $(VENV)/.synced
+	$(VENV)/bin/python bench/token_endpoint.py
+
+clean:
+	rm -rf $(VENV) .tools data

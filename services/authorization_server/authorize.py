@@ -1,0 +1,190 @@
+"""The authorization request, RFC 6749 §4.1.1 and §4.2.1, as an ordered list of checks.
+
+Until the client and its redirect URI are verified, an error is shown to the user and
+never redirected (RFC 6749 §4.1.2.1; no open redirector). After that, errors go back to
+the client with `state` and `iss`.
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from services.authorization_server import pkce
+from services.authorization_server.models import Client
+from services.authorization_server.scopes import resolve_scope
+from services.authorization_server.settings import Settings
+from shared.errors import (
+    InvalidClientError,
+    InvalidRequestError,
+    OAuthError,
+    UnauthorizedClientError,
+    UnsupportedResponseTypeError,
+)
+
+AUTHORIZE_PARAMETERS = (
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+)
+_PRE_REDIRECT = ("client_id", "redirect_uri")
+_MAX_PARAMETER_LENGTH = 2000
+# response_type -> the grant type the client must be registered for
+RESPONSE_TYPES = {"code": "authorization_code", "token": "implicit"}
+
+
+@dataclass(frozen=True)
+class AuthorizationRequest:
+    client: Client
+    redirect_uri: str
+    redirect_uri_given: bool
+    response_type: str
+    scope: str
+    state: str | None
+    code_challenge: str | None
+
+    @property
+    def uses_fragment(self) -> bool:
+        return self.response_type == "token"
+
+    def form_parameters(self) -> dict[str, str]:
+        """The request as hidden fields of the consent form, to be checked again on submit."""
+        values = {
+            "response_type": self.response_type,
+            "client_id": self.client.client_id,
+            "redirect_uri": self.redirect_uri if self.redirect_uri_given else None,
+            "scope": self.scope,
+            "state": self.state,
+            "code_challenge": self.code_challenge,
+            "code_challenge_method": "S256" if self.code_challenge else None,
+        }
+        return {name: value for name, value in values.items() if value is not None}
+
+
+class AuthorizationRedirectError(Exception):
+    """An error to report to the client at its verified redirect URI."""
+
+    def __init__(self, error: OAuthError, *, redirect_uri: str, state: str | None, fragment: bool):
+        super().__init__(error.error)
+        self.error = error
+        self.redirect_uri = redirect_uri
+        self.state = state
+        self.fragment = fragment
+
+
+def check_single_values(items: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """RFC 6749 §3.1: no parameter twice. Empty values count as omitted."""
+    params: dict[str, str] = {}
+    repeated: list[str] = []
+    for name, value in items:
+        if name in params:
+            repeated.append(name)
+        params[name] = value
+    for name in repeated:
+        if name in _PRE_REDIRECT:
+            raise InvalidRequestError(f"parameter {name!r} repeated")
+    if repeated:
+        params["__repeated__"] = repeated[0]
+    return {name: value for name, value in params.items() if value != ""}
+
+
+def check_client(params: Mapping[str, str], load_client: Callable[[str], Client | None]) -> Client:
+    client_id = params.get("client_id")
+    if client_id is None:
+        raise InvalidRequestError("missing parameter: client_id")
+    client = load_client(client_id) if len(client_id) <= 200 else None
+    if client is None:
+        raise InvalidClientError("unknown client_id", basic_challenge=False)
+    return client
+
+
+def check_redirect_uri(params: Mapping[str, str], client: Client) -> str:
+    """Exact string match against a registered URI (RFC 9700 §4.1.3)."""
+    redirect_uri = params.get("redirect_uri")
+    if redirect_uri is None:
+        if len(client.redirect_uris) == 1:
+            return client.redirect_uris[0]
+        raise InvalidRequestError("redirect_uri required: the client registered several")
+    if redirect_uri not in client.redirect_uris:
+        raise InvalidRequestError("redirect_uri does not match a registered redirect URI")
+    return redirect_uri
+
+
+def check_parameters(params: Mapping[str, str]) -> None:
+    if "__repeated__" in params:
+        raise InvalidRequestError(f"parameter {params['__repeated__']!r} repeated")
+    for name in AUTHORIZE_PARAMETERS:
+        if len(params.get(name, "")) > _MAX_PARAMETER_LENGTH:
+            raise InvalidRequestError(f"parameter {name!r} too long")
+
+
+def check_response_type(params: Mapping[str, str], client: Client) -> str:
+    response_type = params.get("response_type")
+    if response_type is None:
+        raise InvalidRequestError("missing parameter: response_type")
+    if response_type not in RESPONSE_TYPES:
+        raise UnsupportedResponseTypeError("response_type must be code or token")
+    if RESPONSE_TYPES[response_type] not in client.grant_types:
+        raise UnauthorizedClientError(f"client may not use response_type={response_type}")
+    return response_type
+
+
+def check_scope(params: Mapping[str, str], client: Client, settings: Settings) -> str:
+    return resolve_scope(
+        params.get("scope"),
+        client=client,
+        supported=settings.scopes,
+        default=settings.default_scope,
+    )
+
+
+def check_pkce(params: Mapping[str, str], client: Client, response_type: str) -> str | None:
+    challenge = params.get("code_challenge")
+    if response_type != "code":
+        return None
+    pkce.check_challenge(challenge, params.get("code_challenge_method"))
+    if challenge is None and client.is_public:
+        raise InvalidRequestError("public clients must use PKCE (code_challenge, S256)")
+    return challenge
+
+
+def validate_request(
+    items: Sequence[tuple[str, str]],
+    *,
+    load_client: Callable[[str], Client | None],
+    settings: Settings,
+) -> AuthorizationRequest:
+    """Run the checks in order. Raises OAuthError (show it) or AuthorizationRedirectError."""
+    params = check_single_values(items)
+    client = check_client(params, load_client)
+    redirect_uri = check_redirect_uri(params, client)
+    state = params.get("state")
+    fragment = params.get("response_type") == "token"
+    try:
+        check_parameters(params)
+        response_type = check_response_type(params, client)
+        scope = check_scope(params, client, settings)
+        challenge = check_pkce(params, client, response_type)
+    except OAuthError as error:
+        raise AuthorizationRedirectError(
+            error, redirect_uri=redirect_uri, state=state, fragment=fragment
+        ) from None
+    return AuthorizationRequest(
+        client=client,
+        redirect_uri=redirect_uri,
+        redirect_uri_given="redirect_uri" in params,
+        response_type=response_type,
+        scope=scope,
+        state=state,
+        code_challenge=challenge,
+    )
+
+
+def error_parameters(error: OAuthError) -> dict[str, Any]:
+    params: dict[str, Any] = {"error": error.error}
+    if error.description:
+        params["error_description"] = error.description
+    return params

@@ -1,0 +1,88 @@
+"""Client authentication at the token, revocation and introspection endpoints (RFC 6749 §2.3).
+
+Methods: `client_secret_basic`, `client_secret_post`, and `none` for public clients.
+"""
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from services.authorization_server.models import Client
+from shared.crypto import digest_matches
+from shared.errors import InvalidClientError, InvalidRequestError
+from shared.http import parse_basic_credentials
+
+
+@dataclass(frozen=True, slots=True)
+class ClientCredentials:
+    client_id: str
+    client_secret: str | None
+    method: str
+
+
+def read_credentials(form: Mapping[str, str], authorization: str | None) -> ClientCredentials:
+    """Which client claims to be calling, and how; exactly one method may be used."""
+    if authorization:
+        client_id, secret = parse_basic_credentials(authorization)
+        if "client_secret" in form:
+            raise InvalidRequestError("more than one client authentication method used")
+        if form.get("client_id", client_id) != client_id:
+            raise InvalidClientError("client_id does not match the authenticated client")
+        return ClientCredentials(client_id, secret, "client_secret_basic")
+    posted_id = form.get("client_id")
+    if posted_id is None:
+        raise InvalidClientError("client authentication required", basic_challenge=True)
+    if "client_secret" in form:
+        return ClientCredentials(posted_id, form["client_secret"], "client_secret_post")
+    return ClientCredentials(posted_id, None, "none")
+
+
+def authenticate(credentials: ClientCredentials, client: Client | None) -> Client:
+    """Check the credentials against the registration; one vague error for every failure."""
+    basic = credentials.method == "client_secret_basic"
+    if client is None:
+        raise InvalidClientError("client authentication failed", basic_challenge=basic)
+    if client.is_public:
+        if credentials.method != "none":
+            raise InvalidClientError("public clients do not authenticate", basic_challenge=basic)
+        return client
+    if credentials.method == "none":
+        raise InvalidClientError("client authentication required", basic_challenge=True)
+    secret_hash = client.client_secret_hash
+    if (
+        credentials.client_secret is None
+        or secret_hash is None
+        or not digest_matches(credentials.client_secret, secret_hash)
+    ):
+        raise InvalidClientError("client authentication failed", basic_challenge=basic)
+    return client
+
+
+class ClientCache:
+    """Registrations kept briefly in memory so the token hot path skips the database.
+
+    Edits in this process invalidate at once; other replicas see them within `ttl` seconds.
+    """
+
+    def __init__(self, load: Callable[[str], Client | None], *, ttl: float) -> None:
+        self._load = load
+        self._ttl = ttl
+        self._entries: dict[str, tuple[float, Client]] = {}
+
+    def cached(self, client_id: str) -> Client | None:
+        entry = self._entries.get(client_id)
+        if entry is not None and entry[0] > time.monotonic():
+            return entry[1]
+        return None
+
+    def load(self, client_id: str) -> Client | None:
+        """Blocking: reads the database. Call from a worker thread."""
+        client = self._load(client_id)
+        if client is not None and self._ttl > 0:
+            if len(self._entries) > 10_000:
+                self._entries.clear()
+            self._entries[client_id] = (time.monotonic() + self._ttl, client)
+        return client
+
+    def invalidate(self, client_id: str) -> None:
+        self._entries.pop(client_id, None)

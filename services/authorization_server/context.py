@@ -1,0 +1,53 @@
+"""Everything a request needs, built once per app by `create_app` and kept on `app.state`."""
+
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from services.authorization_server import repository
+from services.authorization_server.client_auth import ClientCache
+from services.authorization_server.grants import Grant, GrantContext, build_grants
+from services.authorization_server.keys import KeyStore
+from services.authorization_server.models import Client
+from services.authorization_server.passwords import PasswordHasher
+from services.authorization_server.settings import Settings
+from services.authorization_server.tokens import AccessTokenIssuer
+
+
+@dataclass(frozen=True)
+class ServerContext:
+    settings: Settings
+    engine: Engine
+    keys: KeyStore
+    tokens: AccessTokenIssuer
+    passwords: PasswordHasher
+    clients: ClientCache
+    grants: dict[str, Grant]
+
+    @classmethod
+    def build(cls, settings: Settings, engine: Engine) -> "ServerContext":
+        keys = KeyStore(
+            engine,
+            algorithm=settings.signing_algorithm,
+            activation_delay=settings.key_activation_delay,
+            token_ttl=settings.access_token_ttl,
+        )
+        tokens = AccessTokenIssuer(
+            keys,
+            issuer=settings.issuer,
+            audience=settings.resource_audience,
+            ttl=settings.access_token_ttl,
+        )
+        passwords = PasswordHasher(
+            time_cost=settings.password_hash_time_cost,
+            memory_kib=settings.password_hash_memory_kib,
+        )
+
+        def load_client(client_id: str) -> Client | None:
+            with Session(engine, expire_on_commit=False) as session:
+                return repository.get_client(session=session, client_id=client_id)
+
+        clients = ClientCache(load_client, ttl=settings.client_cache_ttl)
+        grants = build_grants(GrantContext(engine, tokens, passwords, settings))
+        return cls(settings, engine, keys, tokens, passwords, clients, grants)

@@ -1,0 +1,83 @@
+"""The grant interface: each grant type is one module with one class (RFC 6749 §4, §6)."""
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from services.authorization_server.models import (
+    Client,
+    IssuedAccessToken,
+    RefreshToken,
+    TokenFamily,
+    User,
+)
+from services.authorization_server.passwords import PasswordHasher
+from services.authorization_server.settings import Settings
+from services.authorization_server.tokens import AccessTokenIssuer, token_response
+from shared.crypto import hash_token, new_token
+from shared.errors import InvalidRequestError, UnauthorizedClientError
+
+
+@dataclass(frozen=True)
+class GrantContext:
+    engine: Engine
+    tokens: AccessTokenIssuer
+    passwords: PasswordHasher
+    settings: Settings
+
+
+class Grant(ABC):
+    grant_type: ClassVar[str]
+    required: ClassVar[tuple[str, ...]] = ()
+    blocking: ClassVar[bool] = True
+    """True when `exchange` does database or hashing work and must run off the event loop."""
+
+    def __init__(self, context: GrantContext) -> None:
+        self.context = context
+
+    def exchange(self, form: Mapping[str, str], client: Client) -> dict[str, Any]:
+        """Validate the request for this client and return the token response body."""
+        if self.grant_type not in client.grant_types:
+            raise UnauthorizedClientError(f"client may not use the {self.grant_type} grant")
+        missing = [name for name in self.required if name not in form]
+        if missing:
+            raise InvalidRequestError(f"missing parameter: {missing[0]}")
+        return self.issue(form, client)
+
+    @abstractmethod
+    def issue(self, form: Mapping[str, str], client: Client) -> dict[str, Any]: ...
+
+    def issue_for_user(
+        self,
+        session: Session,
+        *,
+        family: TokenFamily,
+        user: User,
+        client: Client,
+        scope: str,
+        now: datetime,
+    ) -> dict[str, Any]:
+        """Mint an access token (recorded in its family) and, if allowed, a refresh token."""
+        access = self.context.tokens.issue(subject=user.id, client_id=client.client_id, scope=scope)
+        session.add(
+            IssuedAccessToken(jti=access.jti, family_id=family.id, expires_at=access.expires_at)
+        )
+        refresh = None
+        if "refresh_token" in client.grant_types:
+            refresh = new_token()
+            session.add(
+                RefreshToken(
+                    token_hash=hash_token(refresh),
+                    family_id=family.id,
+                    client_id=client.client_id,
+                    scope=family.scope,
+                    created_at=now,
+                    expires_at=now + timedelta(seconds=self.context.settings.refresh_token_ttl),
+                )
+            )
+        return token_response(access, scope=scope, refresh_token=refresh, user=user)

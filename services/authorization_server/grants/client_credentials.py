@@ -1,0 +1,27 @@
+"""Client credentials grant, RFC 6749 §4.4: the client acts on its own account."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from services.authorization_server.grants.base import Grant
+from services.authorization_server.models import Client
+from services.authorization_server.scopes import resolve_scope
+from services.authorization_server.tokens import token_response
+from shared.errors import UnauthorizedClientError
+
+
+class ClientCredentialsGrant(Grant):
+    grant_type = "client_credentials"
+    blocking = False  # signs one JWT and writes nothing: stays on the event loop
+
+    def issue(self, form: Mapping[str, str], client: Client) -> dict[str, Any]:
+        if client.is_public:
+            raise UnauthorizedClientError("public clients may not use client_credentials")
+        settings = self.context.settings
+        scope = resolve_scope(
+            form.get("scope"), client=client, supported=settings.scopes, default=client.scope
+        )
+        access = self.context.tokens.issue(
+            subject=client.client_id, client_id=client.client_id, scope=scope
+        )
+        return token_response(access, scope=scope)

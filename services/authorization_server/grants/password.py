@@ -1,0 +1,44 @@
+"""Resource owner password credentials grant, RFC 6749 §4.3: trusted clients only."""
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlmodel import Session
+
+from services.authorization_server import repository
+from services.authorization_server.grants.base import Grant
+from services.authorization_server.models import Client, TokenFamily, utcnow
+from services.authorization_server.scopes import resolve_scope
+from shared.errors import InvalidGrantError, UnauthorizedClientError
+
+
+class PasswordGrant(Grant):
+    grant_type = "password"
+    required = ("username", "password")
+
+    def issue(self, form: Mapping[str, str], client: Client) -> dict[str, Any]:
+        if not client.trusted:
+            raise UnauthorizedClientError("the password grant is only for trusted clients")
+        settings = self.context.settings
+        scope = resolve_scope(
+            form.get("scope"),
+            client=client,
+            supported=settings.scopes,
+            default=settings.default_scope,
+        )
+        with Session(self.context.engine, expire_on_commit=False) as session:
+            user = repository.get_user_by_email(session=session, email=form["username"])
+            password_hash = user.password_hash if user else None
+            if not self.context.passwords.verify(form["password"], password_hash) or user is None:
+                raise InvalidGrantError("invalid username or password")
+            now = utcnow()
+            family = TokenFamily(
+                client_id=client.client_id, user_id=user.id, scope=scope, origin=self.grant_type
+            )
+            session.add(family)
+            session.flush()
+            body = self.issue_for_user(
+                session, family=family, user=user, client=client, scope=scope, now=now
+            )
+            session.commit()
+        return body

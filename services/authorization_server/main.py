@@ -1,0 +1,129 @@
+"""The authorization server application: `uvicorn services.authorization_server.main:app`."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI, Request
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import JSONResponse, Response
+
+from services.authorization_server import repository
+from services.authorization_server.context import ServerContext
+from services.authorization_server.cors import EndpointCORSMiddleware
+from services.authorization_server.db import create_tables, make_engine
+from services.authorization_server.models import utcnow
+from services.authorization_server.pages import render_error
+from services.authorization_server.routes import authorize, login, token, token_status, well_known
+from services.authorization_server.settings import Settings
+from shared.error_handlers import error_response, install_error_handlers
+from shared.errors import OAuthError
+
+logger = logging.getLogger(__name__)
+
+# Back-channel endpoints answer errors in JSON even to a browser.
+_JSON_PREFIXES = (
+    "/v1/oauth/token",
+    "/v1/oauth/revoke",
+    "/v1/oauth/introspect",
+    "/v1/oauth/re",
+    "/v1/apps",
+    "/.well-known",
+)
+
+
+def _maintain(context: ServerContext) -> None:
+    """Periodic work: pick up rotated keys, drop expired rows."""
+    context.keys.reload()
+    with Session(context.engine) as session:
+        repository.purge_expired(session=session, now=utcnow())
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    context: ServerContext = app.state.context
+    await run_in_threadpool(create_tables, context.engine)
+    await run_in_threadpool(context.keys.ensure_key)
+
+    async def maintain_forever() -> None:
+        while True:
+            await asyncio.sleep(context.settings.key_cache_ttl)
+            try:
+                await run_in_threadpool(_maintain, context)
+            except Exception:  # keep serving with what we have; try again next round
+                logger.exception("maintenance failed")
+
+    task = asyncio.create_task(maintain_forever())
+    try:
+        yield
+    finally:
+        task.cancel()
+        context.engine.dispose()
+
+
+async def _oauth_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, OAuthError)
+    wants_html = "text/html" in request.headers.get("accept", "")
+    if wants_html and not request.url.path.startswith(_JSON_PREFIXES):
+        return render_error(request, exc)
+    return error_response(exc)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    logging.basicConfig(level=settings.log_level.upper())
+    app = FastAPI(
+        title="Droplet Cloud authorization server",
+        version="0.1.0",
+        description=(
+            "OAuth 2 authorization server of the Dropletbook tutorial: authorization code "
+            "with PKCE, implicit, password, client credentials and refresh tokens, issuing "
+            "RFC 9068 JWT access tokens. Errors follow RFC 6749 §5.2."
+        ),
+        lifespan=_lifespan,
+    )
+    app.state.context = ServerContext.build(settings, make_engine(settings.database_url))
+    install_error_handlers(app)
+    app.add_exception_handler(OAuthError, _oauth_error)
+    for module in (well_known, token, token_status, authorize, login):
+        app.include_router(module.router)
+
+    @app.get("/healthz", tags=["health"], summary="Liveness")
+    async def healthz() -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    app.add_middleware(EndpointCORSMiddleware)
+    _add_security_schemes(app)
+    return app
+
+
+def _add_security_schemes(app: FastAPI) -> None:
+    original = app.openapi
+
+    def openapi() -> dict[str, object]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = original()
+        schema.setdefault("components", {})["securitySchemes"] = {
+            "clientBasic": {
+                "type": "http",
+                "scheme": "basic",
+                "description": "client_secret_basic: client id and secret",
+            },
+            "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+        }
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def __getattr__(name: str) -> FastAPI:
+    """`app` is built on first access, so importing this module has no side effects."""
+    if name == "app":
+        application = create_app()
+        globals()["app"] = application
+        return application
+    raise AttributeError(name)

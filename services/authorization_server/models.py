@@ -1,0 +1,153 @@
+"""Database tables of the authorization server. Tables never leave through a route."""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every backend (SQLite drops the zone on its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+def _when(**kwargs: Any) -> Any:
+    return Field(sa_column=Column(UTCDateTime(), **kwargs))
+
+
+def _created() -> Any:
+    return Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
+
+
+def _json_list() -> Any:
+    return Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class User(SQLModel, table=True):
+    id: str = Field(default_factory=lambda: str(uuid.uuid4()), primary_key=True)
+    email: str = Field(unique=True, index=True, max_length=254)
+    name: str = Field(default="", max_length=100)
+    password_hash: str
+    created_at: datetime = _created()
+
+
+class UserSession(SQLModel, table=True):
+    """A login session; the cookie carries the token, the table only its digest."""
+
+    token_hash: str = Field(primary_key=True)
+    user_id: str = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    created_at: datetime = _created()
+    expires_at: datetime = _when(nullable=False)
+
+
+class Client(SQLModel, table=True):
+    client_id: str = Field(primary_key=True)
+    client_secret_hash: str | None = None
+    name: str = Field(max_length=100)
+    website: str = Field(default="", max_length=2000)
+    description: str = Field(default="", max_length=1000)
+    redirect_uris: list[str] = _json_list()
+    grant_types: list[str] = _json_list()
+    scope: str = "read write"
+    client_type: str = "confidential"
+    trusted: bool = False
+    owner_id: str | None = Field(default=None, foreign_key="user.id", index=True)
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+
+    @property
+    def is_public(self) -> bool:
+        return self.client_type == "public"
+
+
+class Consent(SQLModel, table=True):
+    """What a user has approved for a client: a repeat request within it skips the screen."""
+
+    __table_args__ = (UniqueConstraint("user_id", "client_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(foreign_key="user.id", ondelete="CASCADE")
+    client_id: str = Field(foreign_key="client.client_id", ondelete="CASCADE", index=True)
+    scope: str
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+
+
+class AuthorizationCode(SQLModel, table=True):
+    code_hash: str = Field(primary_key=True)
+    client_id: str = Field(foreign_key="client.client_id", ondelete="CASCADE")
+    user_id: str = Field(foreign_key="user.id", ondelete="CASCADE")
+    redirect_uri: str
+    scope: str
+    code_challenge: str | None = None
+    expires_at: datetime = _when(nullable=False)
+    consumed_at: datetime | None = _when(nullable=True)
+    token_family_id: str | None = None
+
+
+class TokenFamily(SQLModel, table=True):
+    """Every token descending from one authorization: revoked together (RFC 9700 §4.14)."""
+
+    id: str = Field(default_factory=lambda: str(uuid.uuid4()), primary_key=True)
+    client_id: str = Field(foreign_key="client.client_id", ondelete="CASCADE", index=True)
+    user_id: str | None = Field(default=None, foreign_key="user.id", index=True)
+    scope: str
+    origin: str
+    created_at: datetime = _created()
+    revoked_at: datetime | None = _when(nullable=True)
+
+
+class RefreshToken(SQLModel, table=True):
+    token_hash: str = Field(primary_key=True)
+    family_id: str = Field(foreign_key="tokenfamily.id", index=True, ondelete="CASCADE")
+    client_id: str
+    scope: str
+    created_at: datetime = _created()
+    expires_at: datetime = _when(nullable=False)
+    rotated_at: datetime | None = _when(nullable=True)
+
+
+class IssuedAccessToken(SQLModel, table=True):
+    """The `jti` of each user access token, so that revoking a family reaches its JWTs."""
+
+    jti: str = Field(primary_key=True)
+    family_id: str = Field(foreign_key="tokenfamily.id", index=True, ondelete="CASCADE")
+    expires_at: datetime = _when(nullable=False)
+
+
+class RevokedAccessToken(SQLModel, table=True):
+    """Revoked JWTs not yet expired: introspection and the resource servers' feed read it."""
+
+    __table_args__ = (Index("ix_revokedaccesstoken_revoked_at", "revoked_at"),)
+    jti: str = Field(primary_key=True)
+    expires_at: datetime = _when(nullable=False)
+    revoked_at: datetime = _created()
+
+
+class SigningKeyRecord(SQLModel, table=True):
+    """A signing key. It signs from `active_from` until a newer key's `active_from`."""
+
+    kid: str = Field(primary_key=True)
+    algorithm: str
+    private_pem: str
+    created_at: datetime = _created()
+    active_from: datetime = _when(nullable=False)

@@ -1,0 +1,178 @@
+"""Client registration rules shared by the developer portal, RFC 7591 and `/v1/apps/self`."""
+
+import ipaddress
+from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from sqlmodel import Session
+
+from services.authorization_server.models import Client, utcnow
+from shared.crypto import hash_token, new_token
+from shared.scopes import ScopeSyntaxError, format_scope, parse_scope
+
+CLIENT_TYPES = ("confidential", "public")
+GRANT_TYPES = ("authorization_code", "implicit", "refresh_token", "client_credentials", "password")
+MAX_REDIRECT_URIS = 10
+
+
+class RegistrationError(ValueError):
+    """A registration value that is not acceptable; `field` names it for forms and RFC 7591."""
+
+    def __init__(self, message: str, *, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def validate_redirect_uri(uri: str) -> str:
+    """Absolute, https (or http on loopback only), no fragment (RFC 6749 §3.1.2)."""
+    uri = uri.strip()
+    if not uri or len(uri) > 2000 or any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in uri):
+        raise RegistrationError(
+            "Redirect URIs must be non-empty URLs without spaces.", field="redirect_uris"
+        )
+    try:
+        parts = urlsplit(uri)
+        host = parts.hostname or ""
+    except ValueError:
+        raise RegistrationError(f"Not a valid URL: {uri[:100]}", field="redirect_uris") from None
+    if parts.fragment or "#" in uri:
+        raise RegistrationError("Redirect URIs must not contain a fragment.", field="redirect_uris")
+    if parts.scheme == "https" and host:
+        return uri
+    if parts.scheme == "http" and _is_loopback(host):
+        return uri
+    raise RegistrationError(
+        "Redirect URIs must use https (http is allowed only on localhost or 127.0.0.1).",
+        field="redirect_uris",
+    )
+
+
+def validate_website(url: str) -> str:
+    url = url.strip()
+    if not url:
+        return ""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 2000:
+        raise RegistrationError("The website must be an http(s) URL.", field="website")
+    return url
+
+
+def normalize_redirect_uris(uris: Iterable[str], *, required: bool) -> list[str]:
+    result: list[str] = []
+    for uri in uris:
+        if uri.strip():
+            checked = validate_redirect_uri(uri)
+            if checked not in result:
+                result.append(checked)
+    if len(result) > MAX_REDIRECT_URIS:
+        raise RegistrationError(
+            f"At most {MAX_REDIRECT_URIS} redirect URIs.", field="redirect_uris"
+        )
+    if required and not result:
+        raise RegistrationError(
+            "At least one redirect URI is needed for the code and implicit grants.",
+            field="redirect_uris",
+        )
+    return result
+
+
+def check_grant_types(grant_types: Iterable[str], *, client_type: str, trusted: bool) -> list[str]:
+    chosen = list(dict.fromkeys(grant_types))
+    unknown = [g for g in chosen if g not in GRANT_TYPES]
+    if unknown:
+        raise RegistrationError(f"Unknown grant type: {unknown[0][:50]}", field="grant_types")
+    if not chosen:
+        raise RegistrationError("Choose at least one grant type.", field="grant_types")
+    if client_type == "public" and "client_credentials" in chosen:
+        raise RegistrationError(
+            "Public clients cannot use client_credentials: they hold no secret.",
+            field="grant_types",
+        )
+    if "password" in chosen and not trusted:
+        raise RegistrationError(
+            "The password grant is only for trusted (first-party) clients.", field="grant_types"
+        )
+    return chosen
+
+
+def check_scope(scope: str, *, supported: Iterable[str]) -> str:
+    try:
+        scopes = parse_scope(scope)
+    except ScopeSyntaxError:
+        raise RegistrationError("Scope must be space-separated names.", field="scope") from None
+    unknown = scopes - set(supported)
+    if unknown or not scopes:
+        raise RegistrationError(f"Supported scopes: {format_scope(supported)}", field="scope")
+    return format_scope(scopes)
+
+
+def register_client(
+    session: Session,
+    *,
+    name: str,
+    website: str = "",
+    description: str = "",
+    redirect_uris: Iterable[str] = (),
+    client_type: str = "confidential",
+    grant_types: Iterable[str] = ("authorization_code", "refresh_token"),
+    scope: str = "read write",
+    supported_scopes: Iterable[str] = ("read", "write"),
+    trusted: bool = False,
+    owner_id: str | None = None,
+    client_id: str | None = None,
+) -> tuple[Client, str | None]:
+    """Validate and store a client; returns it with its secret (None for public clients).
+
+    The secret is returned once and only its SHA-256 digest is kept.
+    """
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise RegistrationError(
+            "The application name is required (at most 100 characters).", field="client_name"
+        )
+    if client_type not in CLIENT_TYPES:
+        raise RegistrationError("Client type must be confidential or public.", field="client_type")
+    if len(description) > 1000:
+        raise RegistrationError(
+            "The description must have at most 1000 characters.", field="description"
+        )
+    chosen = check_grant_types(grant_types, client_type=client_type, trusted=trusted)
+    uris = normalize_redirect_uris(
+        redirect_uris, required=bool({"authorization_code", "implicit"} & set(chosen))
+    )
+    secret = new_token() if client_type == "confidential" else None
+    client = Client(
+        client_id=client_id or new_token(16),
+        client_secret_hash=hash_token(secret) if secret else None,
+        name=name,
+        website=validate_website(website),
+        description=description.strip(),
+        redirect_uris=uris,
+        grant_types=chosen,
+        scope=check_scope(scope, supported=supported_scopes),
+        client_type=client_type,
+        trusted=trusted,
+        owner_id=owner_id,
+    )
+    session.add(client)
+    session.commit()
+    return client, secret
+
+
+def rotate_secret(session: Session, client: Client) -> str:
+    """A new secret for a confidential client; the old one stops working at once."""
+    secret = new_token()
+    client.client_secret_hash = hash_token(secret)
+    client.updated_at = utcnow()
+    session.add(client)
+    session.commit()
+    return secret

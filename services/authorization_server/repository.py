@@ -1,0 +1,161 @@
+"""Storage functions: keyword-only, returning `X | None` where a row may be missing."""
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import Session, col, delete, select
+
+from services.authorization_server.models import (
+    AuthorizationCode,
+    Client,
+    Consent,
+    IssuedAccessToken,
+    RefreshToken,
+    RevokedAccessToken,
+    TokenFamily,
+    User,
+    UserSession,
+    utcnow,
+)
+
+
+def get_client(*, session: Session, client_id: str) -> Client | None:
+    return session.get(Client, client_id)
+
+
+def get_user(*, session: Session, user_id: str) -> User | None:
+    return session.get(User, user_id)
+
+
+def get_user_by_email(*, session: Session, email: str) -> User | None:
+    return session.exec(select(User).where(User.email == email.strip().lower())).first()
+
+
+def get_session_user(*, session: Session, token_hash: str, now: datetime) -> User | None:
+    row = session.get(UserSession, token_hash)
+    if row is None or row.expires_at <= now:
+        return None
+    return session.get(User, row.user_id)
+
+
+def delete_user_session(*, session: Session, token_hash: str) -> None:
+    session.exec(delete(UserSession).where(col(UserSession.token_hash) == token_hash))
+
+
+def get_consent(*, session: Session, user_id: str, client_id: str) -> Consent | None:
+    return session.exec(
+        select(Consent).where(Consent.user_id == user_id, Consent.client_id == client_id)
+    ).first()
+
+
+def list_consents(*, session: Session, user_id: str) -> Sequence[tuple[Consent, Client]]:
+    statement = (
+        select(Consent, Client)
+        .join(Client, col(Client.client_id) == col(Consent.client_id))
+        .where(Consent.user_id == user_id)
+        .order_by(col(Client.name))
+    )
+    return session.exec(statement).all()
+
+
+def list_clients(*, session: Session, owner_id: str) -> Sequence[Client]:
+    return session.exec(
+        select(Client).where(Client.owner_id == owner_id).order_by(col(Client.created_at))
+    ).all()
+
+
+def get_code(*, session: Session, code_hash: str) -> AuthorizationCode | None:
+    return session.get(AuthorizationCode, code_hash)
+
+
+def consume_code(*, session: Session, code_hash: str, now: datetime) -> bool:
+    """Mark a code used; False when another request consumed it first."""
+    result = session.exec(
+        update(AuthorizationCode)
+        .where(col(AuthorizationCode.code_hash) == code_hash)
+        .where(col(AuthorizationCode.consumed_at).is_(None))
+        .values(consumed_at=now)
+    )
+    return bool(result.rowcount == 1)
+
+
+def get_refresh_token(*, session: Session, token_hash: str) -> RefreshToken | None:
+    return session.get(RefreshToken, token_hash)
+
+
+def rotate_refresh_token(*, session: Session, token_hash: str, now: datetime) -> bool:
+    """Mark a refresh token used; False when it was used already (possibly concurrently)."""
+    result = session.exec(
+        update(RefreshToken)
+        .where(col(RefreshToken.token_hash) == token_hash)
+        .where(col(RefreshToken.rotated_at).is_(None))
+        .values(rotated_at=now)
+    )
+    return bool(result.rowcount == 1)
+
+
+def get_family(*, session: Session, family_id: str) -> TokenFamily | None:
+    return session.get(TokenFamily, family_id)
+
+
+def revoke_family(*, session: Session, family_id: str, now: datetime | None = None) -> None:
+    """Revoke a family: its refresh tokens die and its unexpired JWTs join the revoked set."""
+    now = now or utcnow()
+    session.exec(
+        update(TokenFamily)
+        .where(col(TokenFamily.id) == family_id)
+        .where(col(TokenFamily.revoked_at).is_(None))
+        .values(revoked_at=now)
+    )
+    session.exec(delete(RefreshToken).where(col(RefreshToken.family_id) == family_id))
+    issued = session.exec(
+        select(IssuedAccessToken)
+        .where(IssuedAccessToken.family_id == family_id)
+        .where(col(IssuedAccessToken.expires_at) > now)
+    ).all()
+    for token in issued:
+        revoke_access_token(session=session, jti=token.jti, expires_at=token.expires_at, now=now)
+
+
+def revoke_client_families(*, session: Session, user_id: str, client_id: str) -> None:
+    families = session.exec(
+        select(TokenFamily.id).where(
+            TokenFamily.user_id == user_id,
+            TokenFamily.client_id == client_id,
+            col(TokenFamily.revoked_at).is_(None),
+        )
+    ).all()
+    for family_id in families:
+        revoke_family(session=session, family_id=family_id)
+
+
+def revoke_access_token(
+    *, session: Session, jti: str, expires_at: datetime, now: datetime | None = None
+) -> None:
+    if session.get(RevokedAccessToken, jti) is None:
+        session.add(RevokedAccessToken(jti=jti, expires_at=expires_at, revoked_at=now or utcnow()))
+        session.flush()
+
+
+def is_access_token_revoked(*, session: Session, jti: str) -> bool:
+    return session.get(RevokedAccessToken, jti) is not None
+
+
+def list_revoked_access_tokens(*, session: Session, now: datetime) -> Sequence[RevokedAccessToken]:
+    return session.exec(
+        select(RevokedAccessToken).where(col(RevokedAccessToken.expires_at) > now)
+    ).all()
+
+
+def purge_expired(*, session: Session, now: datetime) -> None:
+    """Drop rows that can no longer matter: expired codes, tokens and sessions."""
+    for table, column in (
+        (AuthorizationCode, AuthorizationCode.expires_at),
+        (RefreshToken, RefreshToken.expires_at),
+        (IssuedAccessToken, IssuedAccessToken.expires_at),
+        (RevokedAccessToken, RevokedAccessToken.expires_at),
+        (UserSession, UserSession.expires_at),
+    ):
+        session.exec(delete(table).where(col(column) <= now))
+    session.commit()

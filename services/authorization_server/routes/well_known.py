@@ -1,0 +1,47 @@
+"""Discovery (RFC 8414) and the public signing keys (RFC 7517)."""
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.responses import JSONResponse
+
+from services.authorization_server.deps import ContextDep
+from services.authorization_server.grants import GRANTS
+
+router = APIRouter(tags=["discovery"])
+
+METADATA_PATH = "/.well-known/oauth-authorization-server"
+JWKS_PATH = "/.well-known/jwks.json"
+
+
+@router.get(METADATA_PATH, summary="Authorization server metadata (RFC 8414)")
+def metadata(context: ContextDep) -> dict[str, Any]:
+    settings = context.settings
+    base = settings.issuer
+    auth_methods = ["client_secret_basic", "client_secret_post", "none"]
+    return {
+        "issuer": base,
+        "authorization_endpoint": f"{base}/v1/oauth/authorize",
+        "token_endpoint": f"{base}/v1/oauth/token",
+        "jwks_uri": f"{base}{JWKS_PATH}",
+        "registration_endpoint": f"{base}/v1/oauth/register",
+        "revocation_endpoint": f"{base}/v1/oauth/revoke",
+        "introspection_endpoint": f"{base}/v1/oauth/introspect",
+        "revoked_tokens_endpoint": f"{base}/v1/oauth/revoked-tokens",
+        "scopes_supported": list(settings.scopes),
+        "response_types_supported": ["code", "token"],
+        "response_modes_supported": ["query", "fragment"],
+        "grant_types_supported": [*GRANTS, "implicit"],
+        "token_endpoint_auth_methods_supported": auth_methods,
+        "revocation_endpoint_auth_methods_supported": auth_methods,
+        "introspection_endpoint_auth_methods_supported": auth_methods[:2],
+        "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": True,
+        "service_documentation": f"{base}/docs",
+        "ui_locales_supported": ["en"],
+    }
+
+
+@router.get(JWKS_PATH, summary="Public signing keys (RFC 7517 JWK Set)")
+def jwks(request: Request, context: ContextDep) -> JSONResponse:
+    return JSONResponse(context.keys.jwks(), headers={"Cache-Control": "public, max-age=300"})

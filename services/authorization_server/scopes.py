@@ -1,0 +1,41 @@
+"""Scope policy: what a client may ask for, and the default when it asks for nothing."""
+
+from services.authorization_server.models import Client
+from shared.errors import InvalidScopeError
+from shared.scopes import ScopeSyntaxError, format_scope, parse_scope
+
+
+def resolve_scope(
+    requested: str | None, *, client: Client, supported: set[str] | dict[str, str], default: str
+) -> str:
+    """The granted scope string for a request, per RFC 6749 §3.3."""
+    try:
+        scopes = parse_scope(requested)
+    except ScopeSyntaxError as exc:
+        raise InvalidScopeError(str(exc)) from None
+    allowed = parse_scope(client.scope)
+    if not scopes:
+        scopes = parse_scope(default) & allowed
+        if not scopes:
+            raise InvalidScopeError("no scope requested and no default applies")
+    unknown = scopes - set(supported)
+    if unknown:
+        raise InvalidScopeError(f"unknown scope: {format_scope(unknown)}")
+    if not scopes <= allowed:
+        raise InvalidScopeError(
+            f"scope not allowed for this client: {format_scope(scopes - allowed)}"
+        )
+    return format_scope(scopes)
+
+
+def narrow_scope(requested: str | None, *, granted: str) -> str:
+    """A refresh may keep or narrow the granted scope, never widen it (RFC 6749 §6)."""
+    if requested is None:
+        return granted
+    try:
+        scopes = parse_scope(requested)
+    except ScopeSyntaxError as exc:
+        raise InvalidScopeError(str(exc)) from None
+    if not scopes <= parse_scope(granted):
+        raise InvalidScopeError("requested scope exceeds the scope originally granted")
+    return format_scope(scopes)

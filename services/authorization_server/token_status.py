@@ -1,0 +1,83 @@
+"""Revocation (RFC 7009) and introspection (RFC 7662): what a presented token is, and ending it.
+
+A token is looked up as a refresh token (by digest) and as an access token (by signature),
+in the order the `token_type_hint` suggests; an unknown hint is ignored (RFC 7009 §2.1).
+"""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from services.authorization_server import repository
+from services.authorization_server.context import ServerContext
+from services.authorization_server.models import Client, RefreshToken, utcnow
+from services.authorization_server.tokens import read_access_token
+from shared.crypto import hash_token
+from shared.errors import UnauthorizedClientError
+
+_INACTIVE: dict[str, Any] = {"active": False}
+
+
+def revoke(context: ServerContext, *, token: str, client: Client) -> None:
+    """Revoke a refresh token (and its whole family) or an access token of `client`.
+
+    Unknown or expired tokens are not an error (RFC 7009 §2.2); another client's token is.
+    """
+    with Session(context.engine, expire_on_commit=False) as session:
+        refresh = repository.get_refresh_token(session=session, token_hash=hash_token(token))
+        if refresh is not None:
+            _check_owner(refresh.client_id, client)
+            repository.revoke_family(session=session, family_id=refresh.family_id)
+            session.commit()
+            return
+        claims = read_access_token(token, keys=context.keys, issuer=context.settings.issuer)
+        if claims is None:
+            return
+        _check_owner(str(claims.get("client_id")), client)
+        expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
+        repository.revoke_access_token(
+            session=session, jti=str(claims["jti"]), expires_at=expires_at
+        )
+        session.commit()
+
+
+def introspect(context: ServerContext, *, token: str, client: Client) -> dict[str, Any]:
+    """RFC 7662 §2.2. Any authenticated client may introspect access tokens (resource
+    servers do); a refresh token is only described to the client it was issued to."""
+    with Session(context.engine, expire_on_commit=False) as session:
+        claims = read_access_token(token, keys=context.keys, issuer=context.settings.issuer)
+        if claims is not None:
+            if repository.is_access_token_revoked(session=session, jti=str(claims["jti"])):
+                return _INACTIVE
+            return {"active": True, "token_type": "Bearer", **claims}
+        refresh = repository.get_refresh_token(session=session, token_hash=hash_token(token))
+        if refresh is None or refresh.client_id != client.client_id:
+            return _INACTIVE
+        return _describe_refresh_token(session, refresh)
+
+
+def _describe_refresh_token(session: Session, refresh: RefreshToken) -> dict[str, Any]:
+    family = repository.get_family(session=session, family_id=refresh.family_id)
+    now = utcnow()
+    if (
+        family is None
+        or family.revoked_at is not None
+        or refresh.rotated_at is not None
+        or refresh.expires_at <= now
+    ):
+        return _INACTIVE
+    return {
+        "active": True,
+        "token_type": "refresh_token",
+        "scope": refresh.scope,
+        "client_id": refresh.client_id,
+        "sub": family.user_id,
+        "iat": int(refresh.created_at.timestamp()),
+        "exp": int(refresh.expires_at.timestamp()),
+    }
+
+
+def _check_owner(owner_client_id: str, client: Client) -> None:
+    if owner_client_id != client.client_id:
+        raise UnauthorizedClientError("the token was not issued to this client")

@@ -1,0 +1,82 @@
+"""Access tokens as RFC 9068 JWTs, and the RFC 6749 §5.1 token response."""
+
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from services.authorization_server.keys import KeyStore
+from services.authorization_server.models import User
+from shared.errors import InvalidTokenError
+from shared.jwt import sign_jwt, unverified_header, verify_jwt
+
+
+@dataclass(frozen=True, slots=True)
+class AccessToken:
+    value: str
+    jti: str
+    expires_at: datetime
+    expires_in: int
+
+
+class AccessTokenIssuer:
+    def __init__(self, keys: KeyStore, *, issuer: str, audience: str, ttl: int) -> None:
+        self._keys = keys
+        self._issuer = issuer
+        self._audience = audience
+        self._ttl = ttl
+
+    def issue(self, *, subject: str, client_id: str, scope: str) -> AccessToken:
+        now = int(time.time())
+        jti = secrets.token_urlsafe(16)
+        claims = {
+            "iss": self._issuer,
+            "sub": subject,
+            "aud": self._audience,
+            "client_id": client_id,
+            "scope": scope,
+            "iat": now,
+            "exp": now + self._ttl,
+            "jti": jti,
+        }
+        value = sign_jwt(claims, key=self._keys.signing_key())
+        expires_at = datetime.fromtimestamp(now + self._ttl, UTC)
+        return AccessToken(value=value, jti=jti, expires_at=expires_at, expires_in=self._ttl)
+
+
+def user_info(user: User) -> dict[str, str]:
+    """The tutorial's `info` member: who authorized the token."""
+    return {"name": user.name, "email": user.email, "uuid": user.id}
+
+
+def token_response(
+    access: AccessToken,
+    *,
+    scope: str,
+    refresh_token: str | None = None,
+    user: User | None = None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "access_token": access.value,
+        "token_type": "bearer",
+        "expires_in": access.expires_in,
+        "scope": scope,
+    }
+    if refresh_token is not None:
+        body["refresh_token"] = refresh_token
+    if user is not None:
+        body["info"] = user_info(user)
+    return body
+
+
+def read_access_token(token: str, *, keys: KeyStore, issuer: str) -> dict[str, Any] | None:
+    """Claims of a valid, unexpired access token this server signed; None for anything else."""
+    try:
+        kid = unverified_header(token).get("kid")
+        key = keys.verification_key(kid) if isinstance(kid, str) else None
+        if key is None:
+            return None
+        return verify_jwt(token, key=key, issuer=issuer, audience=None, leeway=0)
+    except InvalidTokenError:
+        return None

@@ -1,0 +1,103 @@
+"""Browser sessions and CSRF tokens for the HTML pages.
+
+The session cookie holds a random token plus its HMAC (signed, HttpOnly, SameSite=Lax);
+the database holds only the token's digest, so logout and expiry work server-side.
+CSRF uses a signed double-submit: a random `as_csrf` cookie, and a form field that is
+its HMAC under the server secret.
+"""
+
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import Depends, Request, Response
+from sqlmodel import Session
+
+from services.authorization_server import repository
+from services.authorization_server.deps import ContextDep, SessionDep
+from services.authorization_server.models import User, UserSession, utcnow
+from services.authorization_server.settings import Settings
+from shared.crypto import hash_token, new_token, sign_value, signature_matches
+from shared.errors import InvalidRequestError
+
+SESSION_COOKIE = "as_session"
+CSRF_COOKIE = "as_csrf"
+
+
+class CsrfError(InvalidRequestError):
+    status_code = 403
+
+
+def _secret(settings: Settings) -> bytes:
+    return settings.secret_key.get_secret_value().encode("utf-8")
+
+
+def _set_cookie(
+    response: Response, settings: Settings, name: str, value: str, max_age: int
+) -> None:
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        httponly=True,
+        samesite="lax",
+        secure=settings.secure_cookies,
+        path="/",
+    )
+
+
+def _session_token(request: Request, settings: Settings) -> str | None:
+    cookie = request.cookies.get(SESSION_COOKIE, "")
+    token, _, signature = cookie.partition(".")
+    if token and signature and signature_matches(_secret(settings), token, signature):
+        return token
+    return None
+
+
+def start_session(response: Response, *, session: Session, settings: Settings, user: User) -> None:
+    token = new_token()
+    now = utcnow()
+    expires_at = now + timedelta(seconds=settings.session_ttl)
+    session.add(UserSession(token_hash=hash_token(token), user_id=user.id, expires_at=expires_at))
+    session.commit()
+    signed = f"{token}.{sign_value(_secret(settings), token)}"
+    _set_cookie(response, settings, SESSION_COOKIE, signed, settings.session_ttl)
+
+
+def end_session(
+    request: Request, response: Response, *, session: Session, settings: Settings
+) -> None:
+    token = _session_token(request, settings)
+    if token is not None:
+        repository.delete_user_session(session=session, token_hash=hash_token(token))
+        session.commit()
+    response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+def current_user(request: Request, context: ContextDep, session: SessionDep) -> User | None:
+    token = _session_token(request, context.settings)
+    if token is None:
+        return None
+    return repository.get_session_user(session=session, token_hash=hash_token(token), now=utcnow())
+
+
+OptionalUser = Annotated[User | None, Depends(current_user)]
+
+
+def csrf_token(request: Request, response: Response, settings: Settings) -> str:
+    """The form token for this browser; sets the CSRF cookie on first use."""
+    seed = request.cookies.get(CSRF_COOKIE)
+    if not seed or len(seed) > 100:
+        seed = new_token(16)
+        _set_cookie(response, settings, CSRF_COOKIE, seed, 7 * 86400)
+        request.cookies[CSRF_COOKIE] = seed  # later calls in this request agree
+    return sign_value(_secret(settings), "csrf:" + seed)
+
+
+def check_csrf(request: Request, settings: Settings, submitted: str | None) -> None:
+    seed = request.cookies.get(CSRF_COOKIE)
+    if (
+        not seed
+        or not submitted
+        or not signature_matches(_secret(settings), "csrf:" + seed, submitted)
+    ):
+        raise CsrfError("CSRF token missing or invalid; reload the page and try again")

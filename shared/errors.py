@@ -1,0 +1,154 @@
+"""OAuth 2 error codes as exceptions (RFC 6749 §4.1.2.1, §5.2; RFC 6750 §3.1; RFC 7591 §3.2.2).
+
+Each exception carries its RFC code and HTTP status; one handler renders them
+(see `shared.error_handlers`). `description` is public text: short, ASCII, safe to
+show. Diagnostics belong in logs, never in the description.
+"""
+
+from typing import ClassVar
+
+
+class OAuthError(Exception):
+    error: ClassVar[str] = "server_error"
+    status_code: ClassVar[int] = 500
+
+    def __init__(self, description: str | None = None) -> None:
+        super().__init__(description or self.error)
+        self.description = description
+
+    def headers(self) -> dict[str, str]:
+        return {}
+
+    def body(self) -> dict[str, str]:
+        body = {"error": self.error}
+        if self.description:
+            body["error_description"] = self.description
+        return body
+
+
+class InvalidRequestError(OAuthError):
+    error = "invalid_request"
+    status_code = 400
+
+
+class InvalidClientError(OAuthError):
+    """401 when the client authenticated (or should have) with HTTP Basic, per RFC 6749 §5.2."""
+
+    error = "invalid_client"
+    status_code = 401
+
+    def __init__(self, description: str | None = None, *, basic_challenge: bool = True) -> None:
+        super().__init__(description)
+        self.basic_challenge = basic_challenge
+
+    def headers(self) -> dict[str, str]:
+        if self.basic_challenge:
+            return {"WWW-Authenticate": 'Basic realm="oauth", charset="UTF-8"'}
+        return {}
+
+
+class InvalidGrantError(OAuthError):
+    error = "invalid_grant"
+    status_code = 400
+
+
+class UnauthorizedClientError(OAuthError):
+    error = "unauthorized_client"
+    status_code = 400
+
+
+class UnsupportedGrantTypeError(OAuthError):
+    error = "unsupported_grant_type"
+    status_code = 400
+
+
+class UnsupportedResponseTypeError(OAuthError):
+    error = "unsupported_response_type"
+    status_code = 400
+
+
+class UnsupportedTokenTypeError(OAuthError):
+    """RFC 7009 §2.2.1."""
+
+    error = "unsupported_token_type"
+    status_code = 400
+
+
+class InvalidScopeError(OAuthError):
+    error = "invalid_scope"
+    status_code = 400
+
+
+class AccessDeniedError(OAuthError):
+    error = "access_denied"
+    status_code = 403
+
+
+class InvalidRedirectUriError(OAuthError):
+    """RFC 7591 §3.2.2."""
+
+    error = "invalid_redirect_uri"
+    status_code = 400
+
+
+class InvalidClientMetadataError(OAuthError):
+    """RFC 7591 §3.2.2."""
+
+    error = "invalid_client_metadata"
+    status_code = 400
+
+
+class PayloadTooLargeError(InvalidRequestError):
+    status_code = 413
+
+
+class BearerError(OAuthError):
+    """Resource-server errors, rendered with a Bearer challenge (RFC 6750 §3)."""
+
+    realm: ClassVar[str] = "dropletbook"
+
+    def __init__(self, description: str | None = None, *, realm: str | None = None) -> None:
+        super().__init__(description)
+        self.realm_value = realm or self.realm
+
+    def challenge_params(self) -> dict[str, str]:
+        params = {"realm": self.realm_value, "error": self.error}
+        if self.description:
+            params["error_description"] = self.description
+        return params
+
+    def headers(self) -> dict[str, str]:
+        rendered = ", ".join(f'{k}="{v}"' for k, v in self.challenge_params().items())
+        return {"WWW-Authenticate": f"Bearer {rendered}"}
+
+
+class InvalidTokenError(BearerError):
+    error = "invalid_token"
+    status_code = 401
+
+
+class MissingTokenError(BearerError):
+    """No credentials at all: the challenge carries no error code (RFC 6750 §3.1)."""
+
+    error = "invalid_token"
+    status_code = 401
+
+    def challenge_params(self) -> dict[str, str]:
+        return {"realm": self.realm_value}
+
+
+class InsufficientScopeError(BearerError):
+    error = "insufficient_scope"
+    status_code = 403
+
+    def __init__(self, description: str | None = None, *, scope: str, realm: str | None = None):
+        super().__init__(description, realm=realm)
+        self.scope = scope
+
+    def challenge_params(self) -> dict[str, str]:
+        return {**super().challenge_params(), "scope": self.scope}
+
+
+class BearerInvalidRequestError(BearerError):
+    error = "invalid_request"
+    status_code = 400

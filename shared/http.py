@@ -1,0 +1,51 @@
+"""HTTP helpers shared by the services: cache headers, Basic credentials, form bodies."""
+
+import base64
+import binascii
+from collections.abc import Mapping
+from urllib.parse import parse_qsl, unquote
+
+from shared.errors import InvalidClientError, InvalidRequestError, PayloadTooLargeError
+
+NO_STORE_HEADERS: Mapping[str, str] = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+
+
+def parse_basic_credentials(authorization: str) -> tuple[str, str]:
+    """Decode `Basic base64(urlencode(id):urlencode(secret))` per RFC 6749 §2.3.1."""
+    scheme, _, encoded = authorization.partition(" ")
+    if scheme.lower() != "basic" or not encoded.strip():
+        raise InvalidClientError("unsupported authorization scheme")
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise InvalidClientError("malformed Basic credentials") from None
+    client_id, sep, secret = decoded.partition(":")
+    if not sep:
+        raise InvalidClientError("malformed Basic credentials")
+    return unquote(client_id), unquote(secret)
+
+
+def parse_form(body: bytes, *, max_bytes: int) -> dict[str, str]:
+    """Parse a urlencoded body once, refusing repeated or empty-named parameters (RFC 6749 §3.1).
+
+    Parameters sent with an empty value are treated as omitted, as §3.1 requires.
+    """
+    if len(body) > max_bytes:
+        raise PayloadTooLargeError(f"request body larger than {max_bytes} bytes")
+    try:
+        text = body.decode("utf-8")
+        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=False, errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        raise InvalidRequestError("request body is not valid UTF-8 form data") from None
+    form: dict[str, str] = {}
+    for name, value in pairs:
+        if name in form:
+            raise InvalidRequestError(f"parameter {name!r} repeated")
+        form[name] = value
+    return {name: value for name, value in form.items() if value != ""}
+
+
+def is_form_content_type(content_type: str | None) -> bool:
+    media_type = (content_type or "").split(";", 1)[0].strip().lower()
+    return media_type == FORM_CONTENT_TYPE

@@ -1,0 +1,86 @@
+"""Test data with explicit keyword arguments and safe defaults."""
+
+import json
+from typing import Any
+
+from pydantic import SecretStr
+from sqlmodel import Session
+
+from services.authorization_server.context import ServerContext
+from services.authorization_server.models import Client, User
+from services.authorization_server.registration import register_client
+from services.authorization_server.settings import Settings
+from services.authorization_server.users import create_user
+
+PASSWORD = "correct horse battery"
+
+
+def test_settings(database_url: str, **overrides: Any) -> Settings:
+    """Fast, deterministic settings: cheap argon2 parameters, no client cache surprises."""
+    values: dict[str, Any] = {
+        "environment": "test",
+        "database_url": database_url,
+        "issuer": "http://127.0.0.1:8000",
+        "secret_key": SecretStr("test-secret-key"),
+        "password_hash_time_cost": 1,
+        "password_hash_memory_kib": 64,
+        "client_cache_ttl": 0.0,
+        "key_activation_delay": 0,
+        **overrides,
+    }
+    return Settings(**values)
+
+
+def as_environment(settings: Settings) -> dict[str, str]:
+    """The same settings as `AS_*` environment variables, for a live server process."""
+    env: dict[str, str] = {}
+    for name, value in settings.model_dump().items():
+        if value is None:
+            continue
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        if isinstance(value, dict | list):
+            value = json.dumps(value)
+        env[f"AS_{name.upper()}"] = str(value)
+    return env
+
+
+def make_user(
+    context: ServerContext,
+    *,
+    email: str = "alice@example.com",
+    password: str = PASSWORD,
+    name: str = "Alice",
+) -> User:
+    with Session(context.engine, expire_on_commit=False) as session:
+        return create_user(
+            session, passwords=context.passwords, email=email, password=password, name=name
+        )
+
+
+def make_client(
+    context: ServerContext,
+    *,
+    name: str = "Dropletbook",
+    redirect_uris: tuple[str, ...] = ("http://127.0.0.1:8080/callback",),
+    client_type: str = "confidential",
+    grant_types: tuple[str, ...] = ("authorization_code", "refresh_token"),
+    scope: str = "read write",
+    trusted: bool = False,
+    website: str = "https://dropletbook.example",
+    owner: User | None = None,
+) -> tuple[Client, str | None]:
+    """A registered client and its secret (None for public clients)."""
+    with Session(context.engine, expire_on_commit=False) as session:
+        return register_client(
+            session,
+            name=name,
+            website=website,
+            redirect_uris=redirect_uris,
+            client_type=client_type,
+            grant_types=grant_types,
+            scope=scope,
+            trusted=trusted,
+            owner_id=owner.id if owner else None,
+            supported_scopes=context.settings.scopes,
+        )
