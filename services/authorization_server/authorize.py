@@ -14,7 +14,6 @@ from services.authorization_server.models import Client
 from services.authorization_server.scopes import resolve_scope
 from services.authorization_server.settings import Settings
 from shared.errors import (
-    InvalidClientError,
     InvalidRequestError,
     OAuthError,
     UnauthorizedClientError,
@@ -75,29 +74,33 @@ class AuthorizationRedirectError(Exception):
         self.fragment = fragment
 
 
-def check_single_values(items: Sequence[tuple[str, str]]) -> dict[str, str]:
-    """RFC 6749 §3.1: no parameter twice. Empty values count as omitted."""
+def check_single_values(items: Sequence[tuple[str, str]]) -> tuple[dict[str, str], list[str]]:
+    """RFC 6749 §3.1: no parameter twice; empty values count as omitted.
+
+    Returns the parameters and the names sent more than once. A repeated `client_id` or
+    `redirect_uri` is refused at once: the redirect target itself is in doubt.
+    """
     params: dict[str, str] = {}
     repeated: list[str] = []
     for name, value in items:
         if name in params:
+            if name in _PRE_REDIRECT:
+                raise InvalidRequestError(f"parameter {name!r} repeated")
             repeated.append(name)
         params[name] = value
-    for name in repeated:
-        if name in _PRE_REDIRECT:
-            raise InvalidRequestError(f"parameter {name!r} repeated")
-    if repeated:
-        params["__repeated__"] = repeated[0]
-    return {name: value for name, value in params.items() if value != ""}
+    return {name: value for name, value in params.items() if value != ""}, repeated
 
 
 def check_client(params: Mapping[str, str], load_client: Callable[[str], Client | None]) -> Client:
     client_id = params.get("client_id")
     if client_id is None:
         raise InvalidRequestError("missing parameter: client_id")
-    client = load_client(client_id) if len(client_id) <= 200 else None
+    # NUL never names a client, and PostgreSQL refuses it even in a lookup.
+    looks_valid = len(client_id) <= 200 and "\x00" not in client_id
+    client = load_client(client_id) if looks_valid else None
     if client is None:
-        raise InvalidClientError("unknown client_id", basic_challenge=False)
+        # A page for the user, not a client authentication: 400, not 401 (RFC 6749 §4.1.2.1).
+        raise InvalidRequestError("unknown client_id")
     return client
 
 
@@ -113,9 +116,9 @@ def check_redirect_uri(params: Mapping[str, str], client: Client) -> str:
     return redirect_uri
 
 
-def check_parameters(params: Mapping[str, str]) -> None:
-    if "__repeated__" in params:
-        raise InvalidRequestError(f"parameter {params['__repeated__']!r} repeated")
+def check_parameters(params: Mapping[str, str], repeated: Sequence[str]) -> None:
+    if repeated:
+        raise InvalidRequestError(f"parameter {repeated[0]!r} repeated")
     for name in AUTHORIZE_PARAMETERS:
         if len(params.get(name, "")) > _MAX_PARAMETER_LENGTH:
             raise InvalidRequestError(f"parameter {name!r} too long")
@@ -158,13 +161,13 @@ def validate_request(
     settings: Settings,
 ) -> AuthorizationRequest:
     """Run the checks in order. Raises OAuthError (show it) or AuthorizationRedirectError."""
-    params = check_single_values(items)
+    params, repeated = check_single_values(items)
     client = check_client(params, load_client)
     redirect_uri = check_redirect_uri(params, client)
     state = params.get("state")
     fragment = params.get("response_type") == "token"
     try:
-        check_parameters(params)
+        check_parameters(params, repeated)
         response_type = check_response_type(params, client)
         scope = check_scope(params, client, settings)
         challenge = check_pkce(params, client, response_type)

@@ -1,0 +1,152 @@
+"""What the interop tests share: a cookie-keeping "browser" and an independent token check.
+
+Nothing here speaks OAuth for the client: the libraries under test build the requests and
+parse the responses. The browser only plays the user (login and consent pages), and the
+verifier uses PyJWT alone, so a token the server signed wrongly cannot pass by accident.
+"""
+
+import time
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import httpx
+import jwt
+
+# RFC 9068 §2.2: claims every JWT access token carries.
+REQUIRED_CLAIMS = ("iss", "sub", "aud", "client_id", "scope", "iat", "exp", "jti")
+
+
+@dataclass
+class Form:
+    action: str
+    method: str
+    fields: dict[str, str] = field(default_factory=dict)
+    buttons: dict[str, list[str]] = field(default_factory=dict)
+
+
+class _FormParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.forms: list[Form] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = {name: value or "" for name, value in attrs}
+        if tag == "form":
+            self.forms.append(Form(values.get("action", ""), values.get("method", "get").lower()))
+        elif self.forms and tag in ("input", "button") and "name" in values:
+            kind = values.get("type", "submit" if tag == "button" else "text").lower()
+            if kind == "submit":
+                self.forms[-1].buttons.setdefault(values["name"], []).append(values["value"])
+            elif kind == "hidden":
+                self.forms[-1].fields[values["name"]] = values.get("value", "")
+
+
+def find_form(html: str, action: str) -> Form:
+    parser = _FormParser()
+    parser.feed(html)
+    matches = [form for form in parser.forms if urlsplit(form.action).path == action]
+    assert len(matches) == 1, f"expected one form posting to {action}, found {parser.forms}"
+    assert matches[0].method == "post"
+    return matches[0]
+
+
+def _location(response: httpx.Response) -> str:
+    assert response.status_code == 303, (response.status_code, response.text[:500])
+    return urljoin(str(response.url), response.headers["location"])
+
+
+def authorize_in_browser(
+    authorization_url: str,
+    *,
+    email: str,
+    password: str,
+    redirect_uri: str,
+    decision: str = "approve",
+) -> str:
+    """Play the user: log in, answer the consent screen, and return the URL the browser is
+    sent back to (the client's redirect URI with the response), without following it."""
+    with httpx.Client(follow_redirects=False, timeout=10) as browser:
+        response = browser.get(authorization_url)
+        login_url = _location(response)
+        assert urlsplit(login_url).path == "/login"
+
+        page = browser.get(login_url)
+        assert page.status_code == 200, page.text[:500]
+        login = find_form(page.text, "/login")
+        assert login.fields.get("csrf_token"), "login form has no CSRF token"
+        assert login.fields.get("next"), "login form lost the authorization request"
+        response = browser.post(
+            urljoin(login_url, login.action),
+            data={**login.fields, "email": email, "password": password},
+        )
+        consent_url = _location(response)
+        assert urlsplit(consent_url).path == urlsplit(authorization_url).path
+
+        page = browser.get(consent_url)
+        assert page.status_code == 200, page.text[:500]
+        assert email in page.text, "the consent screen should name the account"
+        assert page.headers.get("x-frame-options") == "DENY"
+        consent = find_form(page.text, urlsplit(authorization_url).path)
+        assert decision in consent.buttons.get("decision", []), consent.buttons
+        response = browser.post(
+            urljoin(consent_url, consent.action), data={**consent.fields, "decision": decision}
+        )
+        callback = _location(response)
+    assert callback.split("#")[0].split("?")[0] == redirect_uri, callback
+    return callback
+
+
+def query_of(url: str) -> dict[str, str]:
+    return _single_values(urlsplit(url).query)
+
+
+def fragment_of(url: str) -> dict[str, str]:
+    return _single_values(urlsplit(url).fragment)
+
+
+def _single_values(encoded: str) -> dict[str, str]:
+    params = parse_qs(encoded, keep_blank_values=True)
+    assert all(len(values) == 1 for values in params.values()), params
+    return {name: values[0] for name, values in params.items()}
+
+
+@dataclass(frozen=True)
+class TokenVerifier:
+    """RFC 9068 checks with PyJWT and the server's published JWKS only."""
+
+    jwks: jwt.PyJWKClient
+    issuer: str
+    audience: str
+
+    def verify(self, token: str, *, subject: str, client_id: str, scope: str) -> dict[str, Any]:
+        header = jwt.get_unverified_header(token)
+        assert header["typ"] == "at+jwt", header
+        assert header["alg"] == "ES256", header
+        assert isinstance(header.get("kid"), str) and header["kid"], header
+        signing_key = self.jwks.get_signing_key_from_jwt(token)
+        assert signing_key.key_id == header["kid"]
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            signing_key.key,
+            algorithms=["ES256"],
+            audience=self.audience,
+            issuer=self.issuer,
+            options={"require": list(REQUIRED_CLAIMS)},
+        )
+        assert claims["iss"] == self.issuer
+        assert claims["aud"] in (self.audience, [self.audience])
+        assert claims["sub"] == subject
+        assert claims["client_id"] == client_id
+        assert sorted(claims["scope"].split(" ")) == sorted(scope.split(" "))
+        assert isinstance(claims["jti"], str) and len(claims["jti"]) >= 16
+        assert isinstance(claims["iat"], int) and isinstance(claims["exp"], int)
+        assert claims["iat"] < claims["exp"]
+        assert abs(claims["iat"] - time.time()) < 120, "iat is not the time of issue"
+        return claims
+
+
+def assert_user_info(token: dict[str, Any], *, user_id: str, email: str, name: str) -> None:
+    """The tutorial's `info` member of user-flow token responses."""
+    assert token["info"] == {"name": name, "email": email, "uuid": user_id}
