@@ -16,7 +16,17 @@ from services.authorization_server.cors import EndpointCORSMiddleware
 from services.authorization_server.db import create_tables, make_engine
 from services.authorization_server.models import utcnow
 from services.authorization_server.pages import render_error
-from services.authorization_server.routes import authorize, login, token, token_status, well_known
+from services.authorization_server.routes import (
+    account,
+    apps_self,
+    authorize,
+    developer,
+    login,
+    register,
+    token,
+    token_status,
+    well_known,
+)
 from services.authorization_server.settings import Settings
 from shared.error_handlers import error_response, install_error_handlers
 from shared.errors import OAuthError
@@ -87,7 +97,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.context = ServerContext.build(settings, make_engine(settings.database_url))
     install_error_handlers(app)
     app.add_exception_handler(OAuthError, _oauth_error)
-    for module in (well_known, token, token_status, authorize, login):
+    for module in (
+        well_known,
+        token,
+        token_status,
+        authorize,
+        login,
+        developer,
+        account,
+        register,
+        apps_self,
+    ):
         app.include_router(module.router)
 
     @app.get("/healthz", tags=["health"], summary="Liveness")

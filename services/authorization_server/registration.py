@@ -1,18 +1,24 @@
 """Client registration rules shared by the developer portal, RFC 7591 and `/v1/apps/self`."""
 
 import ipaddress
+import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
-from services.authorization_server.models import Client, utcnow
+from services.authorization_server import repository
+from services.authorization_server.models import Client, TokenFamily, utcnow
 from shared.crypto import hash_token, new_token
 from shared.scopes import ScopeSyntaxError, format_scope, parse_scope
 
 CLIENT_TYPES = ("confidential", "public")
 GRANT_TYPES = ("authorization_code", "implicit", "refresh_token", "client_credentials", "password")
 MAX_REDIRECT_URIS = 10
+# RFC 3986 §2: the characters a URI may contain (anything else must be percent-encoded).
+_URI_CHARACTERS = re.compile(r"^[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+$")
+# Grants that send the user agent back to the client, so they need a redirect URI.
+REDIRECTING_GRANTS = frozenset({"authorization_code", "implicit"})
 
 
 class RegistrationError(ValueError):
@@ -39,6 +45,11 @@ def validate_redirect_uri(uri: str) -> str:
         raise RegistrationError(
             "Redirect URIs must be non-empty URLs without spaces.", field="redirect_uris"
         )
+    if not _URI_CHARACTERS.match(uri):
+        raise RegistrationError(
+            "Redirect URIs must be ASCII URLs; percent-encode other characters.",
+            field="redirect_uris",
+        )
     try:
         parts = urlsplit(uri)
         host = parts.hostname or ""
@@ -60,7 +71,10 @@ def validate_website(url: str) -> str:
     url = url.strip()
     if not url:
         return ""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise RegistrationError("The website must be an http(s) URL.", field="website") from None
     if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 2000:
         raise RegistrationError("The website must be an http(s) URL.", field="website")
     return url
@@ -104,6 +118,24 @@ def check_grant_types(grant_types: Iterable[str], *, client_type: str, trusted: 
     return chosen
 
 
+def check_name(name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise RegistrationError(
+            "The application name is required (at most 100 characters).", field="client_name"
+        )
+    return name
+
+
+def check_description(description: str) -> str:
+    description = description.strip()
+    if len(description) > 1000:
+        raise RegistrationError(
+            "The description must have at most 1000 characters.", field="description"
+        )
+    return description
+
+
 def check_scope(scope: str, *, supported: Iterable[str]) -> str:
     try:
         scopes = parse_scope(scope)
@@ -134,28 +166,19 @@ def register_client(
 
     The secret is returned once and only its SHA-256 digest is kept.
     """
-    name = name.strip()
-    if not name or len(name) > 100:
-        raise RegistrationError(
-            "The application name is required (at most 100 characters).", field="client_name"
-        )
+    name = check_name(name)
     if client_type not in CLIENT_TYPES:
         raise RegistrationError("Client type must be confidential or public.", field="client_type")
-    if len(description) > 1000:
-        raise RegistrationError(
-            "The description must have at most 1000 characters.", field="description"
-        )
+    description = check_description(description)
     chosen = check_grant_types(grant_types, client_type=client_type, trusted=trusted)
-    uris = normalize_redirect_uris(
-        redirect_uris, required=bool({"authorization_code", "implicit"} & set(chosen))
-    )
+    uris = normalize_redirect_uris(redirect_uris, required=bool(REDIRECTING_GRANTS & set(chosen)))
     secret = new_token() if client_type == "confidential" else None
     client = Client(
         client_id=client_id or new_token(16),
         client_secret_hash=hash_token(secret) if secret else None,
         name=name,
         website=validate_website(website),
-        description=description.strip(),
+        description=description,
         redirect_uris=uris,
         grant_types=chosen,
         scope=check_scope(scope, supported=supported_scopes),
@@ -170,9 +193,64 @@ def register_client(
 
 def rotate_secret(session: Session, client: Client) -> str:
     """A new secret for a confidential client; the old one stops working at once."""
+    if client.is_public:
+        raise RegistrationError("Public clients have no secret to rotate.", field="client_type")
     secret = new_token()
     client.client_secret_hash = hash_token(secret)
     client.updated_at = utcnow()
     session.add(client)
     session.commit()
     return secret
+
+
+def update_client(
+    session: Session,
+    client: Client,
+    *,
+    name: str | None = None,
+    website: str | None = None,
+    description: str | None = None,
+    redirect_uris: Iterable[str] | None = None,
+    grant_types: Iterable[str] | None = None,
+) -> Client:
+    """Change a registration with the rules `register_client` applies; None keeps a value.
+
+    Type and `trusted` never change here: the password grant stays for trusted clients.
+    """
+    # Validate everything before touching the row, so a refusal leaves it as it was.
+    new_name = client.name if name is None else check_name(name)
+    new_website = client.website if website is None else validate_website(website)
+    new_description = client.description if description is None else check_description(description)
+    chosen = (
+        list(client.grant_types)
+        if grant_types is None
+        else check_grant_types(grant_types, client_type=client.client_type, trusted=client.trusted)
+    )
+    uris = normalize_redirect_uris(
+        client.redirect_uris if redirect_uris is None else redirect_uris,
+        required=bool(REDIRECTING_GRANTS & set(chosen)),
+    )
+    client.name, client.website, client.description = new_name, new_website, new_description
+    client.redirect_uris = uris
+    client.grant_types = chosen
+    client.updated_at = utcnow()
+    session.add(client)
+    session.commit()
+    return client
+
+
+def delete_client(session: Session, client: Client) -> None:
+    """Remove a client after revoking every grant it holds, so its JWTs stop too.
+
+    The database cascades codes, consents and token families; revoking first puts the
+    unexpired access tokens of those families on the revoked list that outlives them.
+    """
+    families = session.exec(
+        select(TokenFamily.id).where(
+            TokenFamily.client_id == client.client_id, col(TokenFamily.revoked_at).is_(None)
+        )
+    ).all()
+    for family_id in families:
+        repository.revoke_family(session=session, family_id=family_id)
+    session.delete(client)
+    session.commit()

@@ -72,3 +72,64 @@ def form_body(properties: dict[str, dict[str, Any]], required: list[str]) -> dic
             "content": {"application/x-www-form-urlencoded": {"schema": schema}},
         }
     }
+
+
+class ClientRegistrationRequest(BaseModel):
+    """RFC 7591 §2 client metadata this server understands; other members are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+    client_name: str | None = Field(default=None, examples=["Dropletbook"])
+    client_uri: str | None = Field(default=None, examples=["https://dropletbook.example"])
+    redirect_uris: list[str] | None = Field(
+        default=None, examples=[["https://dropletbook.example/callback"]]
+    )
+    grant_types: list[str] | None = Field(
+        default=None, examples=[["authorization_code", "refresh_token"]]
+    )
+    response_types: list[str] | None = Field(default=None, examples=[["code"]])
+    token_endpoint_auth_method: str | None = Field(
+        default=None,
+        description="client_secret_basic (default) or client_secret_post: confidential; "
+        "none: public (PKCE)",
+        examples=["client_secret_basic"],
+    )
+    scope: str | None = Field(default=None, examples=["read write"])
+
+
+class ClientRegistrationResponse(BaseModel):
+    """RFC 7591 §3.2.1: the client's credentials and its registered metadata."""
+
+    client_id: str
+    client_secret: str | None = None
+    client_id_issued_at: int
+    client_secret_expires_at: int | None = Field(
+        default=None, description="0: the secret does not expire (present with a secret)"
+    )
+    client_name: str
+    client_uri: str | None = None
+    redirect_uris: list[str]
+    grant_types: list[str]
+    response_types: list[str]
+    token_endpoint_auth_method: str
+    scope: str
+
+
+class AppRegistration(BaseModel):
+    """The calling app's own registration, as `/v1/apps/self` shows it (never its secret)."""
+
+    client_id: str
+    client_name: str
+    client_uri: str
+    description: str
+    redirect_uris: list[str]
+    grant_types: list[str]
+    scope: str
+    client_type: str
+
+
+class AppSelfUpdate(BaseModel):
+    """What an app may change about itself with a `write` client-credentials token."""
+
+    model_config = ConfigDict(extra="forbid")
+    description: str | None = None
+    redirect_uris: list[str] | None = None

@@ -1,0 +1,293 @@
+"""Developer portal: register, list, view, edit, rotate the secret of and delete apps.
+
+Pages need a logged-in user, who sees and changes only their own apps (others get 404).
+Every POST checks CSRF and answers 303. A new secret is shown once: it travels to the
+next page in a short-lived, HttpOnly cookie scoped to that app's page, which the page
+clears on display and honours only while it still matches the stored digest.
+"""
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from services.authorization_server import repository
+from services.authorization_server.context import ServerContext
+from services.authorization_server.deps import SessionDep
+from services.authorization_server.models import Client, User
+from services.authorization_server.pages import render, render_error, see_other
+from services.authorization_server.registration import (
+    CLIENT_TYPES,
+    GRANT_TYPES,
+    RegistrationError,
+    delete_client,
+    register_client,
+    rotate_secret,
+    update_client,
+)
+from services.authorization_server.web_forms import PageForm, read_page_form
+from services.authorization_server.web_session import OptionalUser, current_user
+from shared.crypto import digest_matches
+from shared.errors import OAuthError
+from shared.scopes import format_scope
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+APPS_PATH = "/developer/apps"
+REVEAL_COOKIE = "as_new_secret"
+_REVEAL_COOKIE_TTL = 300
+
+
+def app_path(client_id: str, action: str = "") -> str:
+    path = f"{APPS_PATH}/{quote(client_id, safe='')}"
+    return f"{path}/{action}" if action else path
+
+
+def _login_redirect(request: Request) -> Response:
+    """To the login page, and back here after it (to the app list when this was a POST)."""
+    target = request.url.path if request.method == "GET" else APPS_PATH
+    return see_other(f"/login?next={quote(target, safe='')}")
+
+
+def _owned(session: Session, user: User, client_id: str) -> Client | None:
+    client = repository.get_client(session=session, client_id=client_id)
+    return client if client is not None and client.owner_id == user.id else None
+
+
+def _not_found(request: Request, user: User) -> Response:
+    return render(request, "developer_not_found.html", {"user": user}, status=404)
+
+
+def _with_secret(response: Response, context: ServerContext, client_id: str, secret: str) -> None:
+    response.set_cookie(
+        REVEAL_COOKIE,
+        secret,
+        max_age=_REVEAL_COOKIE_TTL,
+        path=app_path(client_id),
+        httponly=True,
+        samesite="strict",
+        secure=context.settings.secure_cookies,
+    )
+
+
+def _app_page(
+    request: Request,
+    user: User,
+    client: Client,
+    *,
+    secret: str | None = None,
+    error: str | None = None,
+) -> Response:
+    page = {"user": user, "client": client, "secret": secret, "error": error}
+    page["path"] = app_path(client.client_id)
+    return render(request, "developer_app.html", page, status=400 if error else 200)
+
+
+def _form_values(form: PageForm) -> dict[str, Any]:
+    return {
+        "name": form.get("name"),
+        "website": form.get("website"),
+        "description": form.get("description"),
+        "redirect_uris": form.get("redirect_uris"),
+        "client_type": form.get("client_type", "confidential"),
+        "grant_types": form.getlist("grant_types"),
+    }
+
+
+def _client_values(client: Client) -> dict[str, Any]:
+    return {
+        "name": client.name,
+        "website": client.website,
+        "description": client.description,
+        "redirect_uris": "\n".join(client.redirect_uris),
+        "client_type": client.client_type,
+        "grant_types": list(client.grant_types),
+    }
+
+
+def _form_page(
+    request: Request,
+    user: User,
+    values: dict[str, Any],
+    *,
+    client: Client | None = None,
+    error: str | None = None,
+) -> Response:
+    page = {
+        "user": user,
+        "client": client,
+        "values": values,
+        "error": error,
+        "grant_type_choices": GRANT_TYPES,
+        "client_types": CLIENT_TYPES,
+        "action": app_path(client.client_id, "edit") if client else f"{APPS_PATH}/new",
+        "path": app_path(client.client_id) if client else APPS_PATH,
+    }
+    return render(request, "developer_app_form.html", page, status=400 if error else 200)
+
+
+# Page POSTs: read and CSRF-check the form on the event loop, then work in a thread.
+_Action = Callable[[Request, ServerContext, Session, User, PageForm], Response]
+
+
+async def _post(request: Request, action: _Action) -> Response:
+    context: ServerContext = request.app.state.context
+    try:
+        form = await read_page_form(request, context.settings)
+    except OAuthError as error:
+        return render_error(request, error)
+    return await run_in_threadpool(_run, request, context, form, action)
+
+
+def _run(request: Request, context: ServerContext, form: PageForm, action: _Action) -> Response:
+    with Session(context.engine, expire_on_commit=False) as session:
+        user = current_user(request, context, session)
+        if user is None:
+            return _login_redirect(request)
+        return action(request, context, session, user, form)
+
+
+@router.get(APPS_PATH)
+def list_apps(request: Request, session: SessionDep, user: OptionalUser) -> Response:
+    if user is None:
+        return _login_redirect(request)
+    clients = repository.list_clients(session=session, owner_id=user.id)
+    rows = [(client, app_path(client.client_id)) for client in clients]
+    return render(request, "developer_apps.html", {"user": user, "clients": rows})
+
+
+@router.get(f"{APPS_PATH}/new")
+def new_app_page(request: Request, user: OptionalUser) -> Response:
+    if user is None:
+        return _login_redirect(request)
+    values = {"client_type": "confidential", "grant_types": ["authorization_code", "refresh_token"]}
+    return _form_page(request, user, values)
+
+
+@router.post(f"{APPS_PATH}/new")
+async def create_app(request: Request) -> Response:
+    return await _post(request, _create)
+
+
+def _create(
+    request: Request, context: ServerContext, session: Session, user: User, form: PageForm
+) -> Response:
+    values = _form_values(form)
+    try:
+        client, secret = register_client(
+            session,
+            name=values["name"],
+            website=values["website"],
+            description=values["description"],
+            redirect_uris=values["redirect_uris"].splitlines(),
+            client_type=values["client_type"],
+            grant_types=values["grant_types"],
+            scope=format_scope(context.settings.scopes),
+            supported_scopes=context.settings.scopes,
+            trusted=False,  # only the operator (seed, CLI) marks a client trusted
+            owner_id=user.id,
+        )
+    except RegistrationError as exc:
+        return _form_page(request, user, values, error=str(exc))
+    response = see_other(app_path(client.client_id))
+    if secret is not None:
+        _with_secret(response, context, client.client_id, secret)
+    return response
+
+
+@router.get(f"{APPS_PATH}/{{client_id}}")
+def view_app(request: Request, client_id: str, session: SessionDep, user: OptionalUser) -> Response:
+    if user is None:
+        return _login_redirect(request)
+    client = _owned(session, user, client_id)
+    if client is None:
+        return _not_found(request, user)
+    secret = request.cookies.get(REVEAL_COOKIE)
+    stored = client.client_secret_hash
+    if not (secret and stored and digest_matches(secret, stored)):
+        secret = None  # stale (rotated again since) or not ours: never shown
+    response = _app_page(request, user, client, secret=secret)
+    if REVEAL_COOKIE in request.cookies:
+        response.delete_cookie(REVEAL_COOKIE, path=app_path(client.client_id))
+    return response
+
+
+@router.get(f"{APPS_PATH}/{{client_id}}/edit")
+def edit_app_page(
+    request: Request, client_id: str, session: SessionDep, user: OptionalUser
+) -> Response:
+    if user is None:
+        return _login_redirect(request)
+    client = _owned(session, user, client_id)
+    if client is None:
+        return _not_found(request, user)
+    return _form_page(request, user, _client_values(client), client=client)
+
+
+@router.post(f"{APPS_PATH}/{{client_id}}/edit")
+async def edit_app(request: Request) -> Response:
+    return await _post(request, _edit)
+
+
+def _edit(
+    request: Request, context: ServerContext, session: Session, user: User, form: PageForm
+) -> Response:
+    client = _owned(session, user, request.path_params["client_id"])
+    if client is None:
+        return _not_found(request, user)
+    values = {**_form_values(form), "client_type": client.client_type}
+    try:
+        update_client(
+            session,
+            client,
+            name=values["name"],
+            website=values["website"],
+            description=values["description"],
+            redirect_uris=values["redirect_uris"].splitlines(),
+            grant_types=values["grant_types"],
+        )
+    except RegistrationError as exc:  # nothing was changed: update_client checks first
+        return _form_page(request, user, values, client=client, error=str(exc))
+    context.clients.invalidate(client.client_id)
+    return see_other(app_path(client.client_id))
+
+
+@router.post(f"{APPS_PATH}/{{client_id}}/rotate-secret")
+async def rotate_app_secret(request: Request) -> Response:
+    return await _post(request, _rotate)
+
+
+def _rotate(
+    request: Request, context: ServerContext, session: Session, user: User, form: PageForm
+) -> Response:
+    client = _owned(session, user, request.path_params["client_id"])
+    if client is None:
+        return _not_found(request, user)
+    try:
+        secret = rotate_secret(session, client)
+    except RegistrationError as exc:
+        return _app_page(request, user, client, error=str(exc))
+    context.clients.invalidate(client.client_id)
+    response = see_other(app_path(client.client_id))
+    _with_secret(response, context, client.client_id, secret)
+    return response
+
+
+@router.post(f"{APPS_PATH}/{{client_id}}/delete")
+async def delete_app(request: Request) -> Response:
+    return await _post(request, _delete)
+
+
+def _delete(
+    request: Request, context: ServerContext, session: Session, user: User, form: PageForm
+) -> Response:
+    client = _owned(session, user, request.path_params["client_id"])
+    if client is None:
+        return _not_found(request, user)
+    delete_client(session, client)
+    context.clients.invalidate(client.client_id)
+    return see_other(APPS_PATH)

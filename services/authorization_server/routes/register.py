@@ -1,0 +1,61 @@
+"""Dynamic client registration endpoint, RFC 7591 §3."""
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import JSONResponse, Response
+
+from services.authorization_server import client_metadata
+from services.authorization_server.context import ServerContext
+from services.authorization_server.schemas import (
+    ClientRegistrationRequest,
+    ClientRegistrationResponse,
+    ErrorResponse,
+)
+from shared.http import NO_STORE_HEADERS
+
+router = APIRouter(tags=["oauth"])
+
+REGISTER_PATH = "/v1/oauth/register"
+_OPENAPI: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": ClientRegistrationRequest.model_json_schema()}},
+    },
+    "security": [{"bearer": []}],
+}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorResponse, "description": "invalid_redirect_uri, invalid_client_metadata"},
+    401: {"model": ErrorResponse, "description": "Initial access token missing or invalid"},
+    403: {"model": ErrorResponse, "description": "Registration is disabled"},
+}
+
+
+@router.post(
+    REGISTER_PATH,
+    summary="Dynamic client registration (RFC 7591)",
+    status_code=201,
+    response_model=ClientRegistrationResponse,
+    response_model_exclude_none=True,
+    responses=_ERRORS,
+    openapi_extra=_OPENAPI,
+)
+async def register(request: Request) -> Response:
+    """Register a client from its JSON metadata. Needs `Authorization: Bearer <initial access
+    token>` unless registration is open. The secret is returned once; never a trusted client."""
+    context: ServerContext = request.app.state.context
+    client_metadata.check_initial_access_token(
+        request.headers.get("authorization"), context.settings
+    )
+    body = await client_metadata.read_json_object(
+        request, max_bytes=context.settings.max_body_bytes
+    )
+    response = await run_in_threadpool(_register, context, body)
+    return JSONResponse(response, status_code=201, headers=NO_STORE_HEADERS)
+
+
+def _register(context: ServerContext, body: dict[str, Any]) -> dict[str, Any]:
+    with Session(context.engine, expire_on_commit=False) as session:
+        return client_metadata.register(session, body, settings=context.settings)

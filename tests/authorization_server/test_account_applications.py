@@ -1,0 +1,224 @@
+"""/account/applications over real HTTP: the user's authorized apps and "Revoke access"."""
+
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from sqlmodel import Session
+
+from services.authorization_server import repository
+from services.authorization_server.context import ServerContext
+from services.authorization_server.models import Client, User
+from tests.authorization_server.portal_browser import Browser, exchange_code
+from tests.factories import make_client, make_user
+from tests.live_server import LiveServer
+
+CALLBACK = "http://127.0.0.1:8080/callback"
+
+
+@pytest.fixture
+def user(live_context: ServerContext) -> User:
+    return make_user(live_context, email=f"user-{uuid.uuid4().hex[:8]}@example.com")
+
+
+@pytest.fixture
+def browser(live_as: LiveServer, user: User) -> Iterator[Browser]:
+    browser = Browser(live_as.url)
+    browser.login(user.email)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def app(live_context: ServerContext) -> tuple[Client, str]:
+    client, secret = make_client(
+        live_context, name=f"Dropletbook {uuid.uuid4().hex[:6]}", redirect_uris=(CALLBACK,)
+    )
+    assert secret is not None
+    return client, secret
+
+
+def _connect(
+    live_as: LiveServer, browser: Browser, app: tuple[Client, str], scope: str = "read write"
+) -> dict[str, object]:
+    """The whole code flow: consent, code, tokens."""
+    client, secret = app
+    code, verifier = browser.authorize(client.client_id, CALLBACK, scope)
+    return exchange_code(
+        live_as.url,
+        client_id=client.client_id,
+        secret=secret,
+        code=code,
+        verifier=verifier,
+        redirect_uri=CALLBACK,
+    )
+
+
+def _refresh(live_as: LiveServer, app: tuple[Client, str], refresh_token: str) -> httpx.Response:
+    client, secret = app
+    return httpx.post(
+        f"{live_as.url}/v1/oauth/token",
+        data={"grant_type": "refresh_token", "refresh_token": refresh_token},
+        auth=(client.client_id, secret),
+    )
+
+
+def _introspect(live_as: LiveServer, app: tuple[Client, str], token: str) -> bool:
+    client, secret = app
+    response = httpx.post(
+        f"{live_as.url}/v1/oauth/introspect", data={"token": token}, auth=(client.client_id, secret)
+    )
+    assert response.status_code == 200, response.text
+    active: bool = response.json()["active"]
+    return active
+
+
+def _revoke_path(client: Client) -> str:
+    return f"/account/applications/{client.client_id}/revoke"
+
+
+def test_page_needs_login(live_as: LiveServer) -> None:
+    with httpx.Client(base_url=live_as.url) as anonymous:
+        response = anonymous.get("/account/applications")
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=%2Faccount%2Fapplications"
+
+
+def test_no_apps_yet(browser: Browser) -> None:
+    page = browser.get("/account/applications")
+    assert page.status_code == 200
+    assert "You have not authorized any application" in page.text
+
+
+def test_lists_authorized_apps_with_their_scopes(
+    live_as: LiveServer,
+    live_context: ServerContext,
+    browser: Browser,
+    app: tuple[Client, str],
+) -> None:
+    _connect(live_as, browser, app, scope="read")
+    other_app = make_client(live_context, name="Not authorized", redirect_uris=(CALLBACK,))[0]
+
+    page = browser.get("/account/applications")
+    assert page.status_code == 200
+    assert app[0].name in page.text
+    assert '<span class="permission">Read</span>' in page.text
+    assert "Write" not in page.text.split("<tbody>")[1]
+    assert "Revoke access" in page.text
+    assert f'action="{_revoke_path(app[0])}"' in page.text
+    assert other_app.name not in page.text
+    assert page.headers["x-frame-options"] == "DENY"
+
+
+def test_revoke_access_kills_the_refresh_token(
+    live_as: LiveServer,
+    live_context: ServerContext,
+    browser: Browser,
+    user: User,
+    app: tuple[Client, str],
+) -> None:
+    tokens = _connect(live_as, browser, app)
+    refresh_token, access_token = str(tokens["refresh_token"]), str(tokens["access_token"])
+    assert _introspect(live_as, app, access_token)
+
+    response = browser.submit("/account/applications", _revoke_path(app[0]))
+    assert response.status_code == 303
+    assert response.headers["location"] == "/account/applications"
+
+    refused = _refresh(live_as, app, refresh_token)
+    assert refused.status_code == 400
+    assert refused.json()["error"] == "invalid_grant"
+    assert not _introspect(live_as, app, access_token)
+    assert app[0].name not in browser.get("/account/applications").text
+    with Session(live_context.engine) as session:
+        consent = repository.get_consent(
+            session=session, user_id=user.id, client_id=app[0].client_id
+        )
+    assert consent is None
+
+
+def test_after_revoking_the_app_must_ask_again(
+    live_as: LiveServer, browser: Browser, app: tuple[Client, str]
+) -> None:
+    _connect(live_as, browser, app)
+    assert browser.submit("/account/applications", _revoke_path(app[0])).status_code == 303
+    consent = browser.get(
+        "/v1/oauth/authorize",
+        params={
+            "response_type": "code",
+            "client_id": app[0].client_id,
+            "redirect_uri": CALLBACK,
+            "scope": "read",
+            "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+            "code_challenge_method": "S256",
+        },
+    )
+    assert consent.status_code == 200
+    assert "Authorize Application" in consent.text
+
+
+def test_pending_code_dies_with_the_revocation(
+    live_as: LiveServer, browser: Browser, app: tuple[Client, str]
+) -> None:
+    client, secret = app
+    code, verifier = browser.authorize(client.client_id, CALLBACK, "read")
+    assert browser.submit("/account/applications", _revoke_path(client)).status_code == 303
+    response = httpx.post(
+        f"{live_as.url}/v1/oauth/token",
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "code_verifier": verifier,
+            "redirect_uri": CALLBACK,
+        },
+        auth=(client.client_id, secret),
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_grant"
+
+
+def test_revoking_leaves_other_users_alone(
+    live_as: LiveServer,
+    live_context: ServerContext,
+    browser: Browser,
+    app: tuple[Client, str],
+) -> None:
+    other = make_user(live_context, email=f"other-{uuid.uuid4().hex[:8]}@example.com")
+    other_browser = Browser(live_as.url)
+    try:
+        other_browser.login(other.email)
+        theirs = _connect(live_as, other_browser, app)
+    finally:
+        other_browser.close()
+    _connect(live_as, browser, app)
+
+    assert browser.submit("/account/applications", _revoke_path(app[0])).status_code == 303
+    assert _refresh(live_as, app, str(theirs["refresh_token"])).status_code == 200
+
+
+@pytest.mark.parametrize("csrf", [None, "forged"], ids=["missing", "forged"])
+def test_revoke_requires_csrf(
+    live_as: LiveServer, browser: Browser, app: tuple[Client, str], csrf: str | None
+) -> None:
+    tokens = _connect(live_as, browser, app)
+    data = {} if csrf is None else {"csrf_token": csrf}
+    response = browser.post(_revoke_path(app[0]), data)
+    assert response.status_code == 403
+    assert _refresh(live_as, app, str(tokens["refresh_token"])).status_code == 200
+    assert app[0].name in browser.get("/account/applications").text
+
+
+def test_revoke_without_session_goes_to_login(live_as: LiveServer, app: tuple[Client, str]) -> None:
+    anonymous = Browser(live_as.url)
+    try:
+        response = anonymous.submit("/login", _revoke_path(app[0]))
+    finally:
+        anonymous.close()
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/login?next=")
+
+
+def test_revoking_an_unknown_app_is_harmless(browser: Browser) -> None:
+    response = browser.submit("/account/applications", "/account/applications/nope/revoke")
+    assert response.status_code == 303

@@ -1,0 +1,277 @@
+"""/v1/apps/self over real HTTP: an app reads and updates its own registration."""
+
+import time
+from typing import Any
+
+import httpx
+import pytest
+from sqlmodel import Session
+
+from services.authorization_server import repository
+from services.authorization_server.context import ServerContext
+from services.authorization_server.models import Client
+from shared.jwt import generate_private_pem, load_signing_key, sign_jwt
+from tests.authorization_server.portal_browser import client_credentials
+from tests.factories import PASSWORD, make_client, make_user
+from tests.live_server import LiveServer
+
+SELF = "/v1/apps/self"
+CALLBACK = "http://127.0.0.1:8080/callback"
+
+
+@pytest.fixture
+def app(live_context: ServerContext) -> tuple[Client, str]:
+    client, secret = make_client(
+        live_context,
+        grant_types=("authorization_code", "client_credentials"),
+        redirect_uris=(CALLBACK,),
+    )
+    assert secret is not None
+    return client, secret
+
+
+def _token(live_as: LiveServer, app: tuple[Client, str], scope: str) -> str:
+    response = client_credentials(live_as.url, app[0].client_id, app[1], scope=scope)
+    assert response.status_code == 200, response.text
+    token: str = response.json()["access_token"]
+    return token
+
+
+def _get(live_as: LiveServer, token: str | None) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+    return httpx.get(f"{live_as.url}{SELF}", headers=headers)
+
+
+def _patch(live_as: LiveServer, token: str, body: Any) -> httpx.Response:
+    return httpx.patch(
+        f"{live_as.url}{SELF}", headers={"Authorization": f"Bearer {token}"}, json=body
+    )
+
+
+def _load(context: ServerContext, client_id: str) -> Client | None:
+    with Session(context.engine) as session:
+        return repository.get_client(session=session, client_id=client_id)
+
+
+def _challenge(response: httpx.Response) -> str:
+    challenge = response.headers["www-authenticate"]
+    assert challenge.startswith("Bearer ")
+    return challenge
+
+
+def test_reads_its_own_registration(live_as: LiveServer, app: tuple[Client, str]) -> None:
+    response = _get(live_as, _token(live_as, app, "read"))
+    assert response.status_code == 200, response.text
+    assert response.headers["cache-control"] == "no-store"
+    assert response.json() == {
+        "client_id": app[0].client_id,
+        "client_name": "Dropletbook",
+        "client_uri": "https://dropletbook.example",
+        "description": "",
+        "redirect_uris": [CALLBACK],
+        "grant_types": ["authorization_code", "client_credentials"],
+        "scope": "read write",
+        "client_type": "confidential",
+    }
+    assert app[0].client_secret_hash is not None
+    assert app[0].client_secret_hash not in response.text
+    assert "secret" not in response.text
+
+
+def test_updates_description_and_redirect_uris(
+    live_as: LiveServer, live_context: ServerContext, app: tuple[Client, str]
+) -> None:
+    token = _token(live_as, app, "read write")
+    new_uris = ["https://dropletbook.example/callback", "http://localhost:8080/callback"]
+    response = _patch(live_as, token, {"description": "Now on HTTPS", "redirect_uris": new_uris})
+    assert response.status_code == 200, response.text
+    assert response.json()["description"] == "Now on HTTPS"
+    assert response.json()["redirect_uris"] == new_uris
+
+    assert _get(live_as, token).json()["redirect_uris"] == new_uris
+    stored = _load(live_context, app[0].client_id)
+    assert stored is not None
+    assert stored.description == "Now on HTTPS"
+    assert stored.redirect_uris == new_uris
+    assert stored.client_secret_hash == app[0].client_secret_hash
+
+
+def test_partial_update_keeps_the_rest(
+    live_as: LiveServer, live_context: ServerContext, app: tuple[Client, str]
+) -> None:
+    response = _patch(live_as, _token(live_as, app, "write"), {"description": "Only this"})
+    assert response.status_code == 200, response.text
+    stored = _load(live_context, app[0].client_id)
+    assert stored is not None
+    assert stored.description == "Only this"
+    assert stored.redirect_uris == [CALLBACK]
+
+
+def test_update_needs_write_scope(
+    live_as: LiveServer, live_context: ServerContext, app: tuple[Client, str]
+) -> None:
+    response = _patch(live_as, _token(live_as, app, "read"), {"description": "Sneaky"})
+    assert response.status_code == 403
+    assert response.json()["error"] == "insufficient_scope"
+    challenge = _challenge(response)
+    assert 'error="insufficient_scope"' in challenge
+    assert 'scope="write"' in challenge
+    stored = _load(live_context, app[0].client_id)
+    assert stored is not None
+    assert stored.description == ""
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        pytest.param(
+            {"redirect_uris": ["http://evil.example/cb"]}, "invalid_redirect_uri", id="http"
+        ),
+        pytest.param(
+            {"redirect_uris": ["https://a.example/cb#f"]}, "invalid_redirect_uri", id="fragment"
+        ),
+        pytest.param({"redirect_uris": ["not a url"]}, "invalid_redirect_uri", id="garbage"),
+        pytest.param({"redirect_uris": []}, "invalid_redirect_uri", id="empty-for-code"),
+        pytest.param({"redirect_uris": "https://a.example"}, "invalid_redirect_uri", id="str"),
+        pytest.param({"description": "x" * 1001}, "invalid_client_metadata", id="long"),
+        pytest.param({"description": 5}, "invalid_client_metadata", id="type"),
+        pytest.param({"grant_types": ["password"]}, "invalid_client_metadata", id="not-changeable"),
+        pytest.param({"client_name": "Renamed"}, "invalid_client_metadata", id="name"),
+    ],
+)
+def test_invalid_update_changes_nothing(
+    live_as: LiveServer,
+    live_context: ServerContext,
+    app: tuple[Client, str],
+    body: dict[str, Any],
+    error: str,
+) -> None:
+    response = _patch(live_as, _token(live_as, app, "write"), body)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == error
+    stored = _load(live_context, app[0].client_id)
+    assert stored is not None
+    assert stored.model_dump() == app[0].model_dump()
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [
+        pytest.param(b"{oops", "application/json", id="malformed"),
+        pytest.param(b"[]", "application/json", id="array"),
+        pytest.param(b"description=x", "application/x-www-form-urlencoded", id="form"),
+    ],
+)
+def test_bad_bodies_are_client_errors(
+    live_as: LiveServer, app: tuple[Client, str], content: bytes, content_type: str
+) -> None:
+    response = httpx.patch(
+        f"{live_as.url}{SELF}",
+        headers={
+            "Authorization": f"Bearer {_token(live_as, app, 'write')}",
+            "Content-Type": content_type,
+        },
+        content=content,
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
+
+
+def test_missing_token_gets_a_bare_challenge(live_as: LiveServer) -> None:
+    response = _get(live_as, None)
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_token"
+    assert "error=" not in _challenge(response)
+
+
+def _forged_token(live_as: LiveServer, client_id: str, issuer: str) -> str:
+    """Signed by another key under the server's own `kid`."""
+    kid = httpx.get(f"{live_as.url}/.well-known/jwks.json").json()["keys"][0]["kid"]
+    key = load_signing_key(kid=kid, algorithm="ES256", private_pem=generate_private_pem("ES256"))
+    now = int(time.time())
+    claims = {
+        "iss": issuer,
+        "sub": client_id,
+        "aud": "http://127.0.0.1:8001",
+        "client_id": client_id,
+        "scope": "read write",
+        "iat": now,
+        "exp": now + 600,
+        "jti": "forged",
+    }
+    return sign_jwt(claims, key=key)
+
+
+@pytest.mark.parametrize("kind", ["garbage", "forged", "tampered"])
+@pytest.mark.parametrize("method", ["GET", "PATCH"])
+def test_invalid_tokens_are_refused(
+    live_as: LiveServer, app: tuple[Client, str], kind: str, method: str
+) -> None:
+    if kind == "garbage":
+        token = "not-a-jwt"
+    elif kind == "forged":
+        token = _forged_token(live_as, app[0].client_id, live_as.settings.issuer)  # type: ignore[attr-defined]
+    else:
+        header, payload, signature = _token(live_as, app, "read").split(".")
+        token = f"{header}.{payload}.{signature[:-4]}AAAA"
+    response = httpx.request(
+        method,
+        f"{live_as.url}{SELF}",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"description": "x"},
+    )
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_token"
+    assert 'error="invalid_token"' in _challenge(response)
+
+
+def test_user_tokens_are_refused(live_as: LiveServer, live_context: ServerContext) -> None:
+    user = make_user(live_context, email="self-user@example.com")
+    client, secret = make_client(
+        live_context, trusted=True, grant_types=("password",), redirect_uris=()
+    )
+    assert secret is not None
+    response = httpx.post(
+        f"{live_as.url}/v1/oauth/token",
+        data={"grant_type": "password", "username": user.email, "password": PASSWORD},
+        auth=(client.client_id, secret),
+    )
+    assert response.status_code == 200, response.text
+    refused = _get(live_as, response.json()["access_token"])
+    assert refused.status_code == 401
+    assert "client-credentials" in refused.json()["error_description"]
+
+
+def test_revoked_token_is_refused(live_as: LiveServer, app: tuple[Client, str]) -> None:
+    token = _token(live_as, app, "read write")
+    assert _get(live_as, token).status_code == 200
+    revoked = httpx.post(
+        f"{live_as.url}/v1/oauth/revoke", data={"token": token}, auth=(app[0].client_id, app[1])
+    )
+    assert revoked.status_code == 200
+    for response in (_get(live_as, token), _patch(live_as, token, {"description": "x"})):
+        assert response.status_code == 401
+        assert response.json()["error"] == "invalid_token"
+
+
+def test_token_of_a_deleted_client_is_refused(
+    live_as: LiveServer, live_context: ServerContext, app: tuple[Client, str]
+) -> None:
+    token = _token(live_as, app, "read")
+    with Session(live_context.engine) as session:
+        stored = repository.get_client(session=session, client_id=app[0].client_id)
+        assert stored is not None
+        session.delete(stored)
+        session.commit()
+    response = _get(live_as, token)
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_token"
+
+
+def test_openapi_documents_bearer_security(live_as: LiveServer) -> None:
+    schema = httpx.get(f"{live_as.url}/openapi.json").json()
+    for method in ("get", "patch"):
+        operation = schema["paths"][SELF][method]
+        assert operation["security"] == [{"bearer": []}]
+        assert {"200", "401", "403"} <= set(operation["responses"])
+    assert schema["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
