@@ -5,7 +5,12 @@ Each exception carries its RFC code and HTTP status; one handler renders them
 show. Diagnostics belong in logs, never in the description.
 """
 
+import re
 from typing import ClassVar
+
+# RFC 6749 §5.2: error_description is %x20-21 / %x23-5B / %x5D-7E. Descriptions may quote
+# request input (a repeated parameter's name, an unknown grant_type), so the rest is masked.
+_NOT_DESCRIPTION_CHAR = re.compile(r"[^\x20\x21\x23-\x5B\x5D-\x7E]")
 
 
 class OAuthError(Exception):
@@ -13,6 +18,8 @@ class OAuthError(Exception):
     status_code: ClassVar[int] = 500
 
     def __init__(self, description: str | None = None) -> None:
+        if description:
+            description = _NOT_DESCRIPTION_CHAR.sub("?", description)
         super().__init__(description or self.error)
         self.description = description
 

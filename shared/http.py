@@ -3,7 +3,7 @@
 import base64
 import binascii
 from collections.abc import Mapping
-from urllib.parse import parse_qsl, unquote
+from urllib.parse import parse_qsl, unquote_plus
 
 from shared.errors import InvalidClientError, InvalidRequestError, PayloadTooLargeError
 
@@ -23,13 +23,18 @@ def parse_basic_credentials(authorization: str) -> tuple[str, str]:
     client_id, sep, secret = decoded.partition(":")
     if not sep:
         raise InvalidClientError("malformed Basic credentials")
-    return unquote(client_id), unquote(secret)
+    # Each half is form-urlencoded first (Appendix B), so `+` is a space.
+    client_id, secret = unquote_plus(client_id), unquote_plus(secret)
+    if "\x00" in client_id or "\x00" in secret:
+        raise InvalidClientError("malformed Basic credentials")
+    return client_id, secret
 
 
 def parse_form(body: bytes, *, max_bytes: int) -> dict[str, str]:
     """Parse a urlencoded body once, refusing repeated or empty-named parameters (RFC 6749 §3.1).
 
-    Parameters sent with an empty value are treated as omitted, as §3.1 requires.
+    Parameters sent with an empty value are treated as omitted, as §3.1 requires. NUL is
+    refused: no parameter needs it, and PostgreSQL cannot store or even compare it.
     """
     if len(body) > max_bytes:
         raise PayloadTooLargeError(f"request body larger than {max_bytes} bytes")
@@ -40,6 +45,10 @@ def parse_form(body: bytes, *, max_bytes: int) -> dict[str, str]:
         raise InvalidRequestError("request body is not valid UTF-8 form data") from None
     form: dict[str, str] = {}
     for name, value in pairs:
+        if not name:
+            raise InvalidRequestError("empty parameter name")
+        if "\x00" in name or "\x00" in value:
+            raise InvalidRequestError("parameters must not contain NUL characters")
         if name in form:
             raise InvalidRequestError(f"parameter {name!r} repeated")
         form[name] = value

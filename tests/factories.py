@@ -6,8 +6,11 @@ from typing import Any
 from pydantic import SecretStr
 from sqlmodel import Session
 
+from services.authorization_server.authorization_response import issue_code
+from services.authorization_server.authorize import AuthorizationRequest
 from services.authorization_server.context import ServerContext
 from services.authorization_server.models import Client, User
+from services.authorization_server.pkce import s256_challenge
 from services.authorization_server.registration import register_client
 from services.authorization_server.settings import Settings
 from services.authorization_server.users import create_user
@@ -84,3 +87,38 @@ def make_client(
             owner_id=owner.id if owner else None,
             supported_scopes=context.settings.scopes,
         )
+
+
+VERIFIER = "v" * 43 + "-verifier._~"
+"""A valid RFC 7636 code verifier; `make_auth_code` binds codes to it by default."""
+
+
+def make_auth_code(
+    context: ServerContext,
+    *,
+    client: Client,
+    user: User,
+    scope: str = "read",
+    redirect_uri: str | None = "http://127.0.0.1:8080/callback",
+    code_verifier: str | None = VERIFIER,
+    ttl: int | None = None,
+) -> str:
+    """An authorization code as the consent screen issues it; returns the code itself."""
+    request = AuthorizationRequest(
+        client=client,
+        redirect_uri=redirect_uri or client.redirect_uris[0],
+        redirect_uri_given=redirect_uri is not None,
+        response_type="code",
+        scope=scope,
+        state=None,
+        code_challenge=s256_challenge(code_verifier) if code_verifier else None,
+    )
+    with Session(context.engine, expire_on_commit=False) as session:
+        params = issue_code(
+            session,
+            user=user,
+            request=request,
+            ttl=ttl or context.settings.authorization_code_ttl,
+        )
+        session.commit()
+    return params["code"]

@@ -110,6 +110,8 @@ def check_redirect_uri(params: Mapping[str, str], client: Client) -> str:
     if redirect_uri is None:
         if len(client.redirect_uris) == 1:
             return client.redirect_uris[0]
+        if not client.redirect_uris:
+            raise InvalidRequestError("the client has no redirect URI registered")
         raise InvalidRequestError("redirect_uri required: the client registered several")
     if redirect_uri not in client.redirect_uris:
         raise InvalidRequestError("redirect_uri does not match a registered redirect URI")

@@ -1,5 +1,6 @@
 """User password hashing with argon2id: the one module that imports passlib."""
 
+from passlib.exc import PasswordValueError
 from passlib.hash import argon2
 
 
@@ -16,5 +17,8 @@ class PasswordHasher:
         return digest
 
     def verify(self, password: str, password_hash: str | None) -> bool:
-        ok: bool = self._hasher.verify(password, password_hash or self._dummy_hash)
+        try:
+            ok: bool = self._hasher.verify(password, password_hash or self._dummy_hash)
+        except PasswordValueError:  # over passlib's 4 KiB cap: no stored password is that long
+            return False
         return ok and password_hash is not None

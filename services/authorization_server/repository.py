@@ -1,7 +1,7 @@
 """Storage functions: keyword-only, returning `X | None` where a row may be missing."""
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlmodel import Session, col, delete, select
@@ -149,9 +149,16 @@ def list_revoked_access_tokens(*, session: Session, now: datetime) -> Sequence[R
 
 
 def purge_expired(*, session: Session, now: datetime) -> None:
-    """Drop rows that can no longer matter: expired codes, tokens and sessions."""
+    """Drop rows that can no longer matter: expired codes, tokens and sessions.
+
+    Used codes are kept a day past expiry, so that a late replay still revokes its tokens.
+    """
+    session.exec(
+        delete(AuthorizationCode).where(
+            col(AuthorizationCode.expires_at) <= now - timedelta(days=1)
+        )
+    )
     for table, column in (
-        (AuthorizationCode, AuthorizationCode.expires_at),
         (RefreshToken, RefreshToken.expires_at),
         (IssuedAccessToken, IssuedAccessToken.expires_at),
         (RevokedAccessToken, RevokedAccessToken.expires_at),

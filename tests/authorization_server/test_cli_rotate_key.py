@@ -1,0 +1,127 @@
+"""`dropletbook-as rotate-key` against a running server: publish first, sign after the delay."""
+
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from services.authorization_server.context import ServerContext
+from services.authorization_server.db import make_engine
+from shared.jwt import unverified_header, verification_key, verify_jwt
+from tests import factories
+from tests.databases import TestDatabases
+from tests.factories import as_environment, make_client
+from tests.live_server import ROOT, LiveServer, free_port
+
+CLI = Path(sys.executable).parent / "dropletbook-as"  # the venv running the tests
+ACTIVATION_DELAY = 5  # seconds: long enough to observe the pending key, short for the suite
+KEY_CACHE_TTL = 0.2  # the server rereads keys this often
+
+
+@pytest.fixture(scope="module")
+def server(databases: TestDatabases, logs_dir: Path) -> Iterator[LiveServer]:
+    port = free_port()
+    settings = factories.test_settings(
+        databases.new_url("cli"), issuer=f"http://127.0.0.1:{port}", key_cache_ttl=KEY_CACHE_TTL
+    )
+    server = LiveServer(
+        "services.authorization_server.main:app",
+        as_environment(settings),
+        port=port,
+        log=logs_dir / "as-cli-rotate-key.log",
+    ).start()
+    server.settings = settings  # type: ignore[attr-defined]
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def credentials(server: LiveServer) -> tuple[str, str]:
+    settings = server.settings  # type: ignore[attr-defined]
+    context = ServerContext.build(settings, make_engine(settings.database_url))
+    try:
+        client, secret = make_client(context, grant_types=("client_credentials",), redirect_uris=())
+    finally:
+        context.engine.dispose()
+    assert secret
+    return client.client_id, secret
+
+
+def _rotate(server: LiveServer, delay: int) -> tuple[str, datetime]:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("AS_")},
+        "AS_DATABASE_URL": server.settings.database_url,  # type: ignore[attr-defined]
+        "AS_KEY_ACTIVATION_DELAY": str(delay),
+    }
+    done = subprocess.run(
+        [str(CLI), "rotate-key"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    match = re.fullmatch(r"new key (\S+) published now; it signs from (\S+)\n", done.stdout)
+    assert match, done.stdout
+    return match[1], datetime.fromisoformat(match[2])
+
+
+def _jwks(server: LiveServer) -> dict[str, dict[str, str]]:
+    keys = httpx.get(f"{server.url}/.well-known/jwks.json").json()["keys"]
+    return {key["kid"]: key for key in keys}
+
+
+def _token(server: LiveServer, credentials: tuple[str, str]) -> str:
+    response = httpx.post(
+        f"{server.url}/v1/oauth/token", data={"grant_type": "client_credentials"}, auth=credentials
+    )
+    assert response.status_code == 200, response.text
+    token: str = response.json()["access_token"]
+    return token
+
+
+def _verify_with_jwks(server: LiveServer, token: str) -> str:
+    """Verify as a resource server would, with the key the JWKS publishes for the token's kid."""
+    kid = unverified_header(token)["kid"]
+    key = verification_key(_jwks(server)[kid], algorithms=("ES256",))
+    settings = server.settings  # type: ignore[attr-defined]
+    verify_jwt(token, key=key, issuer=settings.issuer, audience=settings.resource_audience)
+    return str(kid)
+
+
+def test_rotated_key_is_published_at_once_and_signs_after_the_delay(
+    server: LiveServer, credentials: tuple[str, str]
+) -> None:
+    old = _verify_with_jwks(server, _token(server, credentials))
+    new, signs_from = _rotate(server, ACTIVATION_DELAY)
+    assert new != old
+    assert signs_from.timestamp() - time.time() > 1, "the CLI took most of the delay"
+
+    deadline = time.monotonic() + 10 * KEY_CACHE_TTL + 2
+    while new not in _jwks(server):
+        assert time.monotonic() < deadline, "the server did not pick up the new key"
+        time.sleep(KEY_CACHE_TTL / 2)
+    assert old in _jwks(server)
+
+    before = _token(server, credentials)
+    assert time.time() < signs_from.timestamp()
+    assert _verify_with_jwks(server, before) == old  # published, not yet signing
+
+    time.sleep(max(0.0, signs_from.timestamp() - time.time()) + 0.05)
+    after = _token(server, credentials)
+    assert _verify_with_jwks(server, after) == new
+    # The retired key stays published while the tokens it signed are alive.
+    assert set(_jwks(server)) == {old, new}
+    assert _verify_with_jwks(server, before) == old
+
+
+def test_zero_delay_signs_at_once(server: LiveServer, credentials: tuple[str, str]) -> None:
+    new, _ = _rotate(server, 0)
+    deadline = time.monotonic() + 10 * KEY_CACHE_TTL + 2
+    while _verify_with_jwks(server, _token(server, credentials)) != new:
+        assert time.monotonic() < deadline, "the server did not start signing with the new key"
+        time.sleep(KEY_CACHE_TTL / 2)
+    assert new in _jwks(server)

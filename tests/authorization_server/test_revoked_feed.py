@@ -1,0 +1,143 @@
+"""The revoked-token feed: revoked, unexpired access-token ids, for listed resource servers."""
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlmodel import Session
+
+from services.authorization_server.context import ServerContext
+from services.authorization_server.db import create_tables, make_engine
+from services.authorization_server.models import Client, RevokedAccessToken, utcnow
+from tests import factories
+from tests.authorization_server.tokens_over_http import authorization_code_tokens
+from tests.databases import TestDatabases
+from tests.factories import as_environment, make_client, make_user
+from tests.live_server import LiveServer, free_port
+
+FEED = "/v1/oauth/revoked-tokens"
+
+
+@dataclass
+class World:
+    url: str
+    context: ServerContext
+    reader: tuple[str, str]  # listed in AS_REVOCATION_FEED_CLIENTS
+    outsider: tuple[str, str]  # a confidential client that is not listed
+
+    def feed(self, auth: tuple[str, str] | None = None, **kwargs: object) -> httpx.Response:
+        return httpx.get(f"{self.url}{FEED}", auth=auth or self.reader, **kwargs)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def world(databases: TestDatabases, logs_dir: Path) -> Iterator[World]:
+    """Clients are registered first, so the server can start with the feed reader listed."""
+    port = free_port()
+    url = databases.new_url("feed")
+    seed = ServerContext.build(factories.test_settings(url), make_engine(url))
+    create_tables(seed.engine)
+    seed.keys.ensure_key()
+    reader, reader_secret = make_client(
+        seed, name="Resource server", grant_types=("client_credentials",), redirect_uris=()
+    )
+    outsider, outsider_secret = make_client(seed, name="App")
+    seed.engine.dispose()
+    assert reader_secret and outsider_secret
+    settings = factories.test_settings(
+        url, issuer=f"http://127.0.0.1:{port}", revocation_feed_clients=[reader.client_id]
+    )
+    server = LiveServer(
+        "services.authorization_server.main:app",
+        as_environment(settings),
+        port=port,
+        log=logs_dir / "as-revoked-feed.log",
+    ).start()
+    context = ServerContext.build(settings, make_engine(url))
+    try:
+        yield World(
+            server.url,
+            context,
+            (reader.client_id, reader_secret),
+            (outsider.client_id, outsider_secret),
+        )
+    finally:
+        server.stop()
+        context.engine.dispose()
+
+
+def _jtis(response: httpx.Response) -> dict[str, int]:
+    assert response.status_code == 200, response.text
+    assert response.headers["cache-control"] == "no-store"
+    body = response.json()
+    assert set(body) == {"revoked", "generated_at"}
+    assert abs(body["generated_at"] - time.time()) < 60
+    return {entry["jti"]: entry["exp"] for entry in body["revoked"]}
+
+
+def test_feed_lists_revoked_unexpired_access_tokens(world: World) -> None:
+    with Session(world.context.engine) as session:
+        app = session.get(Client, world.outsider[0])
+    assert app is not None
+    user = make_user(world.context)
+    tokens = authorization_code_tokens(
+        world.url, world.context, client=app, secret=world.outsider[1], user=user
+    )
+    introspected = httpx.post(
+        f"{world.url}/v1/oauth/introspect",
+        data={"token": tokens["access_token"]},
+        auth=world.reader,
+    ).json()
+    assert introspected["jti"] not in _jtis(world.feed())
+    revoked = httpx.post(
+        f"{world.url}/v1/oauth/revoke", data={"token": tokens["refresh_token"]}, auth=world.outsider
+    )
+    assert revoked.status_code == 200
+    assert _jtis(world.feed())[introspected["jti"]] == introspected["exp"]
+
+
+def test_expired_revocations_are_left_out(world: World) -> None:
+    with Session(world.context.engine) as session:
+        session.add(RevokedAccessToken(jti="long-gone", expires_at=utcnow() - timedelta(seconds=1)))
+        session.add(RevokedAccessToken(jti="still-live", expires_at=utcnow() + timedelta(hours=1)))
+        session.commit()
+    jtis = _jtis(world.feed())
+    assert "long-gone" not in jtis
+    assert "still-live" in jtis
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    [
+        pytest.param("outsider", id="client-not-listed"),
+        pytest.param("wrong-secret", id="wrong-secret"),
+        pytest.param("unknown", id="unknown-client"),
+    ],
+)
+def test_only_listed_clients_may_read(world: World, credentials: str) -> None:
+    auth = {
+        "outsider": world.outsider,
+        "wrong-secret": (world.reader[0], world.outsider[1]),
+        "unknown": ("nobody", "x"),
+    }[credentials]
+    response = world.feed(auth)
+    assert (response.status_code, response.json()["error"]) == (401, "invalid_client")
+    assert response.headers["www-authenticate"].startswith("Basic")
+    assert "revoked" not in response.json()
+
+
+def test_anonymous_request_is_refused(world: World) -> None:
+    response = httpx.get(f"{world.url}{FEED}")
+    assert (response.status_code, response.json()["error"]) == (401, "invalid_client")
+    assert response.headers["www-authenticate"].startswith("Basic")
+
+
+def test_credentials_in_the_query_are_not_accepted(world: World) -> None:
+    response = httpx.get(
+        f"{world.url}{FEED}",
+        params={"client_id": world.reader[0], "client_secret": world.reader[1]},
+    )
+    assert response.status_code == 401
