@@ -23,13 +23,20 @@ class LiveServer:
     """A service started as `uvicorn <app>` with the given environment; stopped on close."""
 
     def __init__(
-        self, app: str, env: dict[str, str], *, port: int | None = None, log: Path
+        self,
+        app: str,
+        env: dict[str, str],
+        *,
+        port: int | None = None,
+        log: Path,
+        access_log: bool = False,
     ) -> None:
         self.app = app
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = env
         self.log_path = log
+        self.access_log = access_log
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 30.0) -> "LiveServer":
@@ -42,8 +49,9 @@ class LiveServer:
             "127.0.0.1",
             "--port",
             str(self.port),
-            "--no-access-log",
         ]
+        if not self.access_log:
+            command.append("--no-access-log")
         with self.log_path.open("ab") as log:  # the child keeps its own descriptor
             self._process = subprocess.Popen(
                 command,

@@ -30,6 +30,7 @@ from services.authorization_server.routes import (
 from services.authorization_server.settings import Settings
 from shared.error_handlers import error_response, install_error_handlers
 from shared.errors import OAuthError
+from shared.log_redaction import install_access_log_redaction
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +85,7 @@ async def _oauth_error(request: Request, exc: Exception) -> Response:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     logging.basicConfig(level=settings.log_level.upper())
+    install_access_log_redaction()
     app = FastAPI(
         title="Droplet Cloud authorization server",
         version="0.1.0",
@@ -97,9 +99,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.context = ServerContext.build(settings, make_engine(settings.database_url))
     install_error_handlers(app)
     app.add_exception_handler(OAuthError, _oauth_error)
+    # The token endpoint, the hot path, goes in the app's own route list, ahead of the
+    # included routers: FastAPI matches a route of an included router twice per request.
+    app.router.routes.extend(token.router.routes)
     for module in (
         well_known,
-        token,
         token_status,
         authorize,
         login,

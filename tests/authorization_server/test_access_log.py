@@ -1,0 +1,39 @@
+"""No secret, code or token is ever written to the server's log."""
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.databases import TestDatabases
+from tests.factories import as_environment, test_settings
+from tests.live_server import LiveServer, free_port
+
+
+@pytest.fixture(scope="module")
+def logged_as(databases: TestDatabases, logs_dir) -> Iterator[LiveServer]:
+    port = free_port()
+    settings = test_settings(databases.new_url("as"), issuer=f"http://127.0.0.1:{port}")
+    server = LiveServer(
+        "services.authorization_server.main:app",
+        as_environment(settings),
+        port=port,
+        log=logs_dir / "as-access-log.log",
+        access_log=True,
+    )
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_secrets_in_query_strings_are_masked_in_the_access_log(logged_as: LiveServer) -> None:
+    secret = "query-string-secret-value"
+    response = httpx.post(
+        f"{logged_as.url}/v1/oauth/token?client_secret={secret}&code={secret}2",
+        data={"grant_type": "client_credentials"},
+    )
+    assert response.status_code == 400
+    httpx.get(f"{logged_as.url}/healthz")  # the access line of the token call is flushed by now
+    log = logged_as.log_text()
+    assert "/v1/oauth/token?client_secret=" in log
+    assert secret not in log

@@ -1,0 +1,41 @@
+"""Secrets in URLs never reach the access log."""
+
+import logging
+
+import pytest
+
+from shared.log_redaction import MASK, RedactAccessLogFilter, redact_url
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        pytest.param("/healthz", "/healthz", id="no-query"),
+        pytest.param("/cb?state=abc", "/cb?state=abc", id="nothing-sensitive"),
+        pytest.param("/cb?code=s3cret&state=abc", f"/cb?code={MASK}&state=abc", id="code"),
+        pytest.param(
+            "/v1/oauth/token?client_secret=x&grant_type=y",
+            f"/v1/oauth/token?client_secret={MASK}&grant_type=y",
+            id="client-secret",
+        ),
+        pytest.param("/x?Password=hunter2", f"/x?Password={MASK}", id="case-insensitive"),
+    ],
+)
+def test_redact_url(url: str, expected: str) -> None:
+    assert redact_url(url) == expected
+
+
+def test_filter_rewrites_uvicorn_access_record() -> None:
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/callback?code=abcdef&state=s", "1.1", 303),
+        None,
+    )
+    assert RedactAccessLogFilter().filter(record)
+    message = record.getMessage()
+    assert "abcdef" not in message
+    assert f"code={MASK}" in message
