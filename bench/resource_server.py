@@ -1,0 +1,410 @@
+"""Resource server throughput: `GET /v2/account` (bearer JWT) against `GET /healthz`.
+
+Run with `.venv/bin/python bench/resource_server.py` (`--help` for options). The script:
+
+1. creates temporary SQLite databases and seeds the authorization server with a confidential
+   client for the `client_credentials` grant and the resource server's feed client;
+2. starts both services as separate uvicorn processes (one worker each, uvloop, httptools, no
+   access log), the resource server configured like production: JWKS discovery from the
+   authorization server, the revocation feed polled every 5 s, default caches;
+3. gets a real access token from the token endpoint and checks that `/v2/account` accepts it
+   and refuses a tampered copy (401 `invalid_token`) before measuring anything;
+4. warms up, then runs `wrk` for `--rounds` rounds, each a fixed `--duration` of
+   `GET /healthz` followed by the same duration of `GET /v2/account` on the same process;
+5. prints requests/s, p50 and p99 for every run, the per-round ratio account/healthz, their
+   median, and whether the goal (ratio >= 0.70) is met.
+
+The authenticated route verifies the JWT fully once (ES256 signature, `typ`, `iss`, `aud`,
+`exp`, `nbf`, `iat`); repeat requests with the same token hit the verified-token cache, which
+still checks expiry, the revoked set and that the signing key is published, on every request.
+The load generator shares the machine, so wrk runs one thread and 16 connections; rounds
+alternate the two endpoints so that a busy spell on the machine hits both, and the median of
+the per-round ratios is reported. The script exits non-zero if any request failed, not on the
+ratio: the ratio depends on the machine.
+"""
+
+import argparse
+import base64
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from urllib.parse import quote
+
+import httpx
+from sqlmodel import Session
+
+from services.authorization_server.context import ServerContext
+from services.authorization_server.db import create_tables, make_engine
+from services.authorization_server.registration import register_client
+from services.authorization_server.settings import Settings as AuthorizationSettings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+GOAL = 0.70
+HEALTHZ_PATH = "/healthz"
+ACCOUNT_PATH = "/v2/account"
+
+_DONE_HOOK = """
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'BENCH {"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, '
+    .. '"status_errors": %d, "socket_errors": %d}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    e.status, e.connect + e.read + e.write + e.timeout))
+end
+"""
+
+
+@dataclass(frozen=True)
+class Credentials:
+    client_id: str
+    client_secret: str
+
+    @property
+    def authorization(self) -> str:
+        """`client_secret_basic` per RFC 6749 §2.3.1: form-urlencode, then base64."""
+        pair = f"{quote(self.client_id, safe='')}:{quote(self.client_secret, safe='')}"
+        return "Basic " + base64.b64encode(pair.encode()).decode()
+
+
+@dataclass(frozen=True)
+class Run:
+    endpoint: str
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    status_errors: int
+    socket_errors: int
+    server_cpu: float  # seconds of CPU the resource server process used during the run
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds
+
+    @property
+    def cpu_us_per_request(self) -> float:
+        return self.server_cpu / max(self.requests, 1) * 1e6
+
+    @property
+    def failed(self) -> int:
+        return self.status_errors + self.socket_errors
+
+
+def main() -> int:
+    args = _parse_args()
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        print("wrk not found: install it (Debian: apt-get install -y wrk)", file=sys.stderr)
+        return 2
+    _raise_on_sigterm()
+    with tempfile.TemporaryDirectory(prefix="dropletbook-rs-bench-") as tmp:
+        workdir = Path(tmp)
+        as_port, rs_port = _free_port(), _free_port()
+        issuer, audience = f"http://127.0.0.1:{as_port}", f"http://127.0.0.1:{rs_port}"
+        as_db = f"sqlite:///{workdir / 'as.db'}"
+        app, feed = _seed(as_db, issuer, audience)
+        as_env = {
+            "AS_DATABASE_URL": as_db,
+            "AS_ISSUER": issuer,
+            "AS_RESOURCE_AUDIENCE": audience,
+            "AS_ENVIRONMENT": "test",
+            "AS_LOG_LEVEL": "WARNING",
+            "AS_REVOCATION_FEED_CLIENTS": json.dumps([feed.client_id]),
+        }
+        rs_env = {
+            "RS_DATABASE_URL": f"sqlite:///{workdir / 'rs.db'}",
+            "RS_ISSUER": issuer,
+            "RS_AUDIENCE": audience,
+            "RS_ENVIRONMENT": "test",
+            "RS_LOG_LEVEL": "WARNING",
+            "RS_FEED_CLIENT_ID": feed.client_id,
+            "RS_FEED_CLIENT_SECRET": feed.client_secret,
+        }
+        logs = workdir / "servers.log"
+        try:
+            with (
+                _server("services.authorization_server.main:app", as_port, as_env, logs),
+                _server("services.resource_server.main:app", rs_port, rs_env, logs) as rs,
+            ):
+                rs_url, rs_pid = rs
+                token = _token(issuer, app)
+                _check(rs_url, token)
+                scripts = _write_scripts(workdir, token)
+                return _measure(args, wrk, rs_url, rs_pid, scripts)
+        except KeyboardInterrupt:
+            print("\ninterrupted; servers stopped", file=sys.stderr)
+            return 130
+        except Exception:
+            if logs.exists():
+                print(logs.read_text(errors="replace")[-3000:], file=sys.stderr)
+            raise
+
+
+def _parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per run (default 10)")
+    parser.add_argument("--connections", type=int, default=16, help="open connections (16)")
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads (1)")
+    parser.add_argument("--rounds", type=int, default=5, help="healthz+account rounds (5)")
+    parser.add_argument("--warmup", type=int, default=3, help="warm-up seconds per endpoint")
+    parser.add_argument("--verbose", action="store_true", help="show wrk's own output")
+    args = parser.parse_args()
+    if min(args.duration, args.connections, args.threads, args.rounds) < 1:
+        parser.error("--duration, --connections, --threads and --rounds must be positive")
+    if args.connections < args.threads:
+        parser.error("wrk needs at least one connection per thread")
+    return args
+
+
+def _measure(
+    args: argparse.Namespace, wrk: str, base_url: str, pid: int, scripts: dict[str, Path]
+) -> int:
+    print(
+        f"wrk: {args.threads} thread(s), {args.connections} connections, "
+        f"{args.duration}s per run, {args.rounds} round(s); resource server: 1 uvicorn worker",
+        flush=True,
+    )
+    for endpoint in (HEALTHZ_PATH, ACCOUNT_PATH):
+        _wrk(wrk, base_url, pid, endpoint, scripts[endpoint], args, seconds=args.warmup)
+    runs: list[tuple[Run, Run]] = []
+    for number in range(1, args.rounds + 1):
+        health = _wrk(wrk, base_url, pid, HEALTHZ_PATH, scripts[HEALTHZ_PATH], args)
+        account = _wrk(wrk, base_url, pid, ACCOUNT_PATH, scripts[ACCOUNT_PATH], args)
+        runs.append((health, account))
+        print(
+            f"  round {number}: healthz {health.per_second:8.0f}/s, "
+            f"account {account.per_second:8.0f}/s, "
+            f"ratio {account.per_second / health.per_second:.3f}",
+            flush=True,
+        )
+    _print_summary(runs)
+    failed = sum(health.failed + account.failed for health, account in runs)
+    if failed:
+        print(f"FAILED: {failed} request(s) got a non-2xx status or a socket error")
+        return 1
+    return 0
+
+
+def _print_summary(runs: list[tuple[Run, Run]]) -> None:
+    print()
+    header = f"{'run':<10}{'endpoint':<14}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}"
+    print(header + f"{'CPU us/req':>12}{'non-2xx':>9}{'socket':>8}")
+    print("-" * (len(header) + 29))
+    for number, pair in enumerate(runs, start=1):
+        for run in pair:
+            print(
+                f"{'round ' + str(number):<10}{run.endpoint:<14}{run.per_second:>10.0f}"
+                f"{run.p50_ms:>9.2f}{run.p99_ms:>9.2f}{run.cpu_us_per_request:>12.0f}"
+                f"{run.status_errors:>9}{run.socket_errors:>8}"
+            )
+    ratio = statistics.median(account.per_second / health.per_second for health, account in runs)
+    print()
+    for label, index in (("healthz", 0), ("account", 1)):
+        rate = statistics.median(pair[index].per_second for pair in runs)
+        p50 = statistics.median(pair[index].p50_ms for pair in runs)
+        p99 = statistics.median(pair[index].p99_ms for pair in runs)
+        print(f"{label + ':':<10}{rate:8.0f} req/s, p50 {p50:.2f} ms, p99 {p99:.2f} ms (medians)")
+    verdict = "met" if ratio >= GOAL else "NOT met"
+    print(f"ratio:    {ratio:.3f} account/healthz (median per round; goal >= {GOAL}: {verdict})")
+    # Server CPU per request is what the endpoint costs, whatever else runs on the machine.
+    cpu = [statistics.median(pair[i].cpu_us_per_request for pair in runs) for i in (0, 1)]
+    print(
+        f"CPU:      healthz {cpu[0]:.0f} us/req, account {cpu[1]:.0f} us/req of server CPU; "
+        f"capacity ratio {cpu[0] / cpu[1]:.3f} (less sensitive to other load)"
+    )
+
+
+def _wrk(
+    wrk: str,
+    base_url: str,
+    pid: int,
+    endpoint: str,
+    script: Path,
+    args: argparse.Namespace,
+    *,
+    seconds: int | None = None,
+) -> Run:
+    command = [
+        wrk,
+        f"--threads={args.threads}",
+        f"--connections={args.connections}",
+        f"--duration={seconds or args.duration}s",
+        "--timeout=5s",
+        "--latency",
+        f"--script={script}",
+        base_url + endpoint,
+    ]
+    cpu_before = _cpu_seconds(pid)
+    result = subprocess.run(command, capture_output=True, text=True, check=True)  # noqa: S603
+    server_cpu = _cpu_seconds(pid) - cpu_before
+    if args.verbose:
+        print(result.stdout, flush=True)
+    line = next((line for line in result.stdout.splitlines() if line.startswith("BENCH ")), None)
+    if line is None:
+        raise RuntimeError(f"unexpected wrk output:\n{result.stdout}\n{result.stderr}")
+    figures = json.loads(line.removeprefix("BENCH "))
+    return Run(
+        endpoint=endpoint,
+        requests=figures["requests"],
+        seconds=figures["duration_us"] / 1e6,
+        p50_ms=figures["p50_us"] / 1000,
+        p99_ms=figures["p99_us"] / 1000,
+        status_errors=figures["status_errors"],
+        socket_errors=figures["socket_errors"],
+        server_cpu=server_cpu,
+    )
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15 of stat
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _write_scripts(workdir: Path, token: str) -> dict[str, Path]:
+    account = workdir / "account.lua"
+    account.write_text(
+        f'wrk.headers["Authorization"] = {json.dumps("Bearer " + token)}\n' + _DONE_HOOK
+    )
+    health = workdir / "healthz.lua"
+    health.write_text(_DONE_HOOK)
+    return {ACCOUNT_PATH: account, HEALTHZ_PATH: health}
+
+
+def _seed(database_url: str, issuer: str, audience: str) -> tuple[Credentials, Credentials]:
+    """The app whose token is measured, and the resource server's feed client."""
+    settings = AuthorizationSettings(
+        environment="test", database_url=database_url, issuer=issuer, resource_audience=audience
+    )
+    context = ServerContext.build(settings, make_engine(database_url))
+    credentials: list[Credentials] = []
+    try:
+        create_tables(context.engine)
+        context.keys.ensure_key()
+        for name in ("Bench app", "Droplet Cloud API"):
+            with Session(context.engine, expire_on_commit=False) as session:
+                client, secret = register_client(
+                    session,
+                    name=name,
+                    grant_types=("client_credentials",),
+                    scope="read write",
+                    supported_scopes=settings.scopes,
+                )
+            assert secret is not None
+            credentials.append(Credentials(client.client_id, secret))
+    finally:
+        context.engine.dispose()
+    return credentials[0], credentials[1]
+
+
+def _token(issuer: str, app: Credentials) -> str:
+    response = httpx.post(
+        issuer + "/v1/oauth/token",
+        data={"grant_type": "client_credentials", "scope": "read"},
+        headers={"Authorization": app.authorization},
+    )
+    if response.status_code != 200:
+        raise RuntimeError(f"token request failed: {response.status_code} {response.text}")
+    token: str = response.json()["access_token"]
+    return token
+
+
+def _check(rs_url: str, token: str) -> None:
+    """The token works, and a tampered copy is refused, before anything is measured."""
+    good = httpx.get(rs_url + ACCOUNT_PATH, headers={"Authorization": f"Bearer {token}"})
+    if good.status_code != 200 or good.json()["account"]["kind"] != "service":
+        raise RuntimeError(f"account request failed: {good.status_code} {good.text}")
+    header, payload, signature = token.split(".")
+    tampered = (
+        f"{header}.{payload}.{signature[:-4]}{'AAAA' if signature[-4:] != 'AAAA' else 'BBBB'}"
+    )
+    bad = httpx.get(rs_url + ACCOUNT_PATH, headers={"Authorization": f"Bearer {tampered}"})
+    if bad.status_code != 401 or bad.json().get("error") != "invalid_token":
+        raise RuntimeError(f"tampered token not refused: {bad.status_code} {bad.text}")
+    print("token check: accepted by /v2/account; a tampered copy gets 401 invalid_token")
+
+
+@contextlib.contextmanager
+def _server(app: str, port: int, env: dict[str, str], log: Path) -> Iterator[tuple[str, int]]:
+    """`uvicorn <app>`, one worker; stopped (TERM, then KILL) however the block exits."""
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        "--host=127.0.0.1",
+        f"--port={port}",
+        "--workers=1",
+        "--loop=uvloop",
+        "--http=httptools",
+        "--no-access-log",
+        "--log-level=warning",
+    ]
+    with log.open("ab") as output:
+        process = subprocess.Popen(  # noqa: S603
+            command,
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        base_url = f"http://127.0.0.1:{port}"
+        _wait_healthy(process, base_url, app)
+        yield base_url, process.pid
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_healthy(process: "subprocess.Popen[bytes]", base_url: str, app: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{app} exited during start-up")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(base_url + HEALTHZ_PATH, timeout=1).status_code == 200:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"{app} did not become healthy within 30 s")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _raise_on_sigterm() -> None:
+    """Treat TERM like Ctrl-C, so `finally` blocks stop the servers."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

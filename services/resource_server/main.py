@@ -1,0 +1,97 @@
+"""The resource server application: `uvicorn services.resource_server.main:app`."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import httpx
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from services.resource_server.context import ResourceContext
+from services.resource_server.db import create_tables, make_engine
+from services.resource_server.routes import account, droplets
+from services.resource_server.settings import Settings
+from shared.error_handlers import install_error_handlers
+from shared.jwks import JwksFetchError
+
+logger = logging.getLogger(__name__)
+
+_HEALTHY = b'{"status":"ok"}'
+
+
+async def _refresh_keys_forever(context: ResourceContext) -> None:
+    """Pick up keys the authorization server publishes ahead of using them."""
+    while True:
+        try:
+            await context.keys.refresh()
+        except JwksFetchError as exc:  # keep verifying with the cached keys
+            logger.warning(
+                "JWKS refresh failed, keeping %d cached keys: %s", len(context.keys.kids), exc
+            )
+        await asyncio.sleep(context.settings.jwks_refresh_interval)
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    context: ResourceContext = app.state.context
+    await run_in_threadpool(create_tables, context.engine)
+    tasks = [asyncio.create_task(_refresh_keys_forever(context))]
+    if context.feed is not None:
+        tasks.append(
+            asyncio.create_task(context.feed.run(context.settings.revocation_poll_interval))
+        )
+    else:
+        logger.warning(
+            "RS_FEED_CLIENT_ID/SECRET unset: revoked tokens stay usable until they expire"
+        )
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await context.http.aclose()
+        context.engine.dispose()
+
+
+def create_app(
+    settings: Settings | None = None, *, transport: httpx.AsyncBaseTransport | None = None
+) -> FastAPI:
+    """The app; `transport` lets tests serve the authorization server's documents in-process."""
+    settings = settings or Settings()
+    logging.basicConfig(level=settings.log_level.upper())
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per feed poll
+    app = FastAPI(
+        title="Droplet Cloud API",
+        version="0.1.0",
+        description=(
+            "The resource server of the Dropletbook tutorial: an account and its droplets, "
+            "protected by RFC 9068 JWT access tokens from the authorization server. Send "
+            "`Authorization: Bearer <token>`; errors follow RFC 6750 §3."
+        ),
+        lifespan=_lifespan,
+    )
+    app.state.context = ResourceContext.build(
+        settings, make_engine(settings.database_url), transport=transport
+    )
+    install_error_handlers(app)
+    app.include_router(account.router)
+    app.include_router(droplets.router)
+
+    @app.get("/healthz", tags=["health"], summary="Liveness")
+    async def healthz() -> Response:
+        return Response(_HEALTHY, media_type="application/json")
+
+    return app
+
+
+def __getattr__(name: str) -> FastAPI:
+    """`app` is built on first access, so importing this module has no side effects."""
+    if name == "app":
+        application = create_app()
+        globals()["app"] = application
+        return application
+    raise AttributeError(name)

@@ -1,0 +1,117 @@
+"""Revoked access tokens, kept fresh from the authorization server's feed.
+
+The authorization server publishes the ids (`jti`) of revoked, unexpired access tokens
+(RFC 7009 revocations, revoked grants, replayed codes, reused refresh tokens). This
+server reads the full list every `revocation_poll_interval` seconds, so a revoked token
+stops working within that interval with no network call on the request path. While the
+feed is unreachable the last list is kept (minus expired entries).
+"""
+
+import asyncio
+import base64
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from urllib.parse import quote
+
+import httpx
+
+logger = logging.getLogger(__name__)
+
+FEED_PATH = "/v1/oauth/revoked-tokens"
+
+
+class RevokedTokens:
+    """A `jti -> exp` map replaced atomically: membership tests need no lock."""
+
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self._entries: Mapping[str, int] = {}
+        self._clock = clock
+        self.updated_at: float | None = None
+
+    def __contains__(self, jti: object) -> bool:
+        return jti in self._entries
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def replace(self, entries: Iterable[tuple[str, int]]) -> None:
+        now = self._clock()
+        self._entries = {jti: exp for jti, exp in entries if exp > now}
+        self.updated_at = now
+
+    def prune(self) -> None:
+        now = self._clock()
+        self._entries = {jti: exp for jti, exp in self._entries.items() if exp > now}
+
+
+class FeedError(Exception):
+    pass
+
+
+class RevocationFeed:
+    """Reads the feed with client_secret_basic (RFC 6749 §2.3.1) into a RevokedTokens."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        url: Callable[[], str],
+        client_id: str,
+        client_secret: str,
+        revoked: RevokedTokens,
+    ) -> None:
+        self._http = http
+        self._url = url
+        credentials = f"{quote(client_id, safe='')}:{quote(client_secret, safe='')}"
+        self._authorization = "Basic " + base64.b64encode(credentials.encode()).decode("ascii")
+        self.revoked = revoked
+        self.polls = 0
+
+    async def poll_once(self) -> None:
+        """Replace the revoked set with the feed's snapshot. Raises FeedError."""
+        url = self._url()
+        try:
+            response = await self._http.get(
+                url, headers={"Authorization": self._authorization, "Accept": "application/json"}
+            )
+        except httpx.HTTPError as exc:
+            raise FeedError(f"{url}: {type(exc).__name__}") from None
+        if response.status_code != 200:
+            raise FeedError(f"{url}: HTTP {response.status_code}")
+        try:
+            entries = _entries(response.json())
+        except ValueError as exc:
+            raise FeedError(f"{url}: {exc}") from None
+        self.revoked.replace(entries)
+        self.polls += 1
+
+    async def run(self, interval: float) -> None:
+        """Poll forever; failures are logged and the last known set is kept."""
+        failing = False
+        while True:
+            try:
+                await self.poll_once()
+                if failing:
+                    logger.info("revocation feed reachable again")
+                failing = False
+            except FeedError as exc:
+                self.revoked.prune()
+                if not failing:
+                    logger.warning("revocation feed unavailable, keeping the last list: %s", exc)
+                failing = True
+            await asyncio.sleep(interval)
+
+
+def _entries(body: object) -> list[tuple[str, int]]:
+    if not isinstance(body, dict) or not isinstance(body.get("revoked"), list):
+        raise ValueError("feed is not {revoked: [...]}")
+    entries: list[tuple[str, int]] = []
+    for item in body["revoked"]:
+        if not isinstance(item, dict):
+            raise ValueError("feed entry is not an object")
+        jti, exp = item.get("jti"), item.get("exp")
+        if not isinstance(jti, str) or not isinstance(exp, int) or isinstance(exp, bool):
+            raise ValueError("feed entry lacks jti or exp")
+        entries.append((jti, exp))
+    return entries

@@ -1,0 +1,63 @@
+"""Resource server settings (environment prefix `RS_`)."""
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import SettingsConfigDict
+
+from shared.jwt import SUPPORTED_ALGORITHMS
+from shared.settings import BaseServiceSettings
+
+
+class Settings(BaseServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="RS_", extra="ignore")
+
+    issuer: str = "http://127.0.0.1:8000"
+    """The authorization server's issuer: the expected `iss`, and where discovery starts."""
+    internal_issuer_url: str | None = None
+    """Base URL to fetch metadata, JWKS and the revocation feed from (e.g. inside compose)."""
+    audience: str = "http://127.0.0.1:8001"
+    """This server's identifier: the `aud` every accepted token must carry."""
+    database_url: str = "sqlite:///./data/resource_server.db"
+    realm: str = "dropletbook"
+    """The `realm` of every Bearer challenge (RFC 6750 §3)."""
+
+    algorithms: tuple[str, ...] = SUPPORTED_ALGORITHMS
+    """Asymmetric algorithms accepted; a key must also declare its own `alg`."""
+    leeway: int = Field(default=10, ge=0, le=300)
+    """Clock skew tolerated on `exp`, `nbf` and `iat`, in seconds."""
+    jwks_refetch_min_interval: float = Field(default=10.0, ge=0)
+    """Least time between two JWKS fetches caused by unknown key ids."""
+    jwks_refresh_interval: float = Field(default=300.0, gt=0)
+    """How often the JWKS is refetched in the background (new keys are published early)."""
+    revocation_poll_interval: float = Field(default=5.0, gt=0)
+    """How often the revoked-token feed is read: the longest a revoked token still works."""
+    feed_client_id: str | None = None
+    """Client id this server uses to read the revocation feed (client_secret_basic)."""
+    feed_client_secret: SecretStr | None = None
+    http_timeout: float = Field(default=5.0, gt=0)
+
+    token_cache_size: int = Field(default=10_000, ge=0)
+    """Verified tokens remembered (claims only; exp, revocation and key are rechecked)."""
+    account_cache_ttl: float = Field(default=10.0, ge=0)
+    default_droplet_limit: int = Field(default=25, ge=0, le=10_000)
+
+    @field_validator("issuer", "audience", "internal_issuer_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+    @field_validator("algorithms")
+    @classmethod
+    def _asymmetric_only(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unsupported = [name for name in value if name not in SUPPORTED_ALGORITHMS]
+        if unsupported or not value:
+            raise ValueError(f"algorithms must be a non-empty subset of {SUPPORTED_ALGORITHMS}")
+        return value
+
+    @model_validator(mode="after")
+    def _revocation_feed_in_production(self) -> "Settings":
+        """Without the feed a revoked token works until it expires: not for production."""
+        if self.environment == "production" and not (
+            self.feed_client_id and self.feed_client_secret
+        ):
+            raise ValueError("RS_FEED_CLIENT_ID and RS_FEED_CLIENT_SECRET are required")
+        return self

@@ -1,0 +1,143 @@
+"""Keys across processes: the authorization server down, and key rotation with refetch limits."""
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from shared.jwt import sign_jwt
+from tests.databases import TestDatabases
+from tests.factories import make_client
+from tests.live_server import ROOT
+from tests.resource_server.conftest import new_key
+from tests.resource_server.live import CountingProxy, Stack, kid_of, start_stack, wait_for
+
+pytestmark = pytest.mark.e2e
+
+JWKS = "/.well-known/jwks.json"
+UNKNOWN_KEY = (
+    'Bearer realm="dropletbook", error="invalid_token", '
+    'error_description="token signed with an unknown key"'
+)
+
+
+def _service_token(stack: Stack) -> str:
+    client, secret = make_client(
+        stack.context, name="Ops app", grant_types=("client_credentials",), redirect_uris=()
+    )
+    assert secret is not None
+    form = {"grant_type": "client_credentials", "scope": "read"}
+    access: str = stack.token(form, client, secret)["access_token"]
+    return access
+
+
+def _forged(stack: Stack, kid: str) -> str:
+    """A well-formed token signed by a key the authorization server never had."""
+    now = int(time.time())
+    claims = {
+        "iss": stack.authorization.url,
+        "sub": "x",
+        "aud": stack.resource.url,
+        "client_id": "x",
+        "scope": "read",
+        "iat": now,
+        "exp": now + 60,
+        "jti": uuid.uuid4().hex,
+    }
+    return sign_jwt(claims, key=new_key(kid=kid))
+
+
+@pytest.fixture
+def proxy() -> Iterator[CountingProxy]:
+    proxy = CountingProxy()
+    yield proxy
+    proxy.close()
+
+
+def test_tokens_keep_verifying_while_the_authorization_server_is_down(
+    databases: TestDatabases, logs_dir: Path
+) -> None:
+    stack = start_stack(databases, logs_dir, "as-down")
+    try:
+        seen, unseen = _service_token(stack), _service_token(stack)
+        assert stack.api("GET", "/v2/account", seen).status_code == 200
+        stack.authorization.stop()
+        assert not stack.authorization.running
+        for token in (seen, unseen):  # from the token cache, and verified with cached keys
+            response = stack.api("GET", "/v2/account", token)
+            assert response.status_code == 200, response.text
+        refused = stack.api("GET", "/v2/account", _forged(stack, "never-seen"))
+        assert refused.status_code == 401
+        assert refused.headers["www-authenticate"] == UNKNOWN_KEY
+        time.sleep(1.5)  # a failed revocation poll in between changes nothing
+        assert stack.api("GET", "/v2/account", unseen).status_code == 200
+        assert stack.api("GET", "/healthz").status_code == 200
+    finally:
+        stack.stop()
+    assert "Traceback" not in stack.resource.log_text()
+
+
+def test_rotated_key_is_accepted_after_one_rate_limited_refetch(
+    databases: TestDatabases, logs_dir: Path, proxy: CountingProxy
+) -> None:
+    interval = 10.0  # long enough that the burst below surely falls inside it
+    stack = start_stack(
+        databases,
+        logs_dir,
+        "rotation",
+        as_overrides={"key_cache_ttl": 0.3},
+        rs_overrides={
+            "RS_JWKS_REFETCH_MIN_INTERVAL": str(interval),
+            "RS_JWKS_REFRESH_INTERVAL": "3600",  # only unknown kids cause fetches here
+        },
+        internal_url=proxy,  # the RS fetches through the proxy, which counts
+    )
+    try:
+        old = _service_token(stack)
+        assert stack.api("GET", "/v2/account", old).status_code == 200
+        assert proxy.count(JWKS) == 1  # at start-up
+        started = time.monotonic()
+
+        env = {
+            **os.environ,
+            "AS_DATABASE_URL": stack.database_url,
+            "AS_KEY_ACTIVATION_DELAY": "0",
+        }
+        cli = Path(sys.executable).with_name("dropletbook-as")
+        rotated = subprocess.run(
+            [str(cli), "rotate-key"], env=env, cwd=ROOT, capture_output=True, text=True
+        )
+        assert rotated.returncode == 0, rotated.stderr
+        assert wait_for(lambda: kid_of(_service_token(stack)) != kid_of(old), timeout=10)
+        new = _service_token(stack)
+
+        time.sleep(max(0.0, interval - (time.monotonic() - started)) + 0.2)
+        response = stack.api("GET", "/v2/account", new)
+        assert response.status_code == 200, response.text
+        assert proxy.count(JWKS) == 2  # exactly one refetch, for the unknown kid
+        refetched = time.monotonic()
+        assert stack.api("GET", "/v2/account", old).status_code == 200  # old key still published
+
+        def send(n: int) -> httpx.Response:
+            return stack.api("GET", "/v2/account", _forged(stack, f"forged-{n}"))
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            burst = list(pool.map(send, range(40)))
+        assert time.monotonic() - refetched < interval  # the burst fell inside the interval
+        assert [r.status_code for r in burst] == [401] * 40
+        assert all(r.headers["www-authenticate"] == UNKNOWN_KEY for r in burst)
+        assert proxy.count(JWKS) == 2  # inside the interval: no fetch at all for 40 bad kids
+
+        time.sleep(interval + 0.2)
+        assert send(99).status_code == 401
+        assert proxy.count(JWKS) == 3  # once the interval has passed, one fetch again
+        assert stack.api("GET", "/v2/account", new).status_code == 200
+    finally:
+        stack.stop()

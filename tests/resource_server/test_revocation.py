@@ -1,0 +1,85 @@
+"""The revoked-token feed: authenticated polling into an atomically replaced set."""
+
+import asyncio
+import time
+
+import httpx
+import pytest
+
+from services.resource_server.revocation import FeedError, RevocationFeed, RevokedTokens
+from tests.resource_server.conftest import ISSUER, FakeAuthorizationServer
+
+FEED_URL = f"{ISSUER}/v1/oauth/revoked-tokens"
+
+
+def _feed(fake: FakeAuthorizationServer, *, secret: str = "feed-secret") -> RevocationFeed:
+    return RevocationFeed(
+        httpx.AsyncClient(transport=fake.transport),
+        url=lambda: FEED_URL,
+        client_id="rs-feed",
+        client_secret=secret,
+        revoked=RevokedTokens(),
+    )
+
+
+def test_poll_replaces_the_set_and_drops_expired_entries(
+    fake_as: FakeAuthorizationServer,
+) -> None:
+    now = int(time.time())
+    fake_as.revoked = [{"jti": "a", "exp": now + 60}, {"jti": "old", "exp": now - 1}]
+    feed = _feed(fake_as)
+    asyncio.run(feed.poll_once())
+    assert "a" in feed.revoked and "old" not in feed.revoked
+    fake_as.revoked = [{"jti": "b", "exp": now + 60}]
+    asyncio.run(feed.poll_once())
+    assert "b" in feed.revoked and "a" not in feed.revoked  # a full snapshot each time
+    assert len(feed.revoked) == 1
+
+
+def test_feed_uses_client_secret_basic(fake_as: FakeAuthorizationServer) -> None:
+    with pytest.raises(FeedError, match="HTTP 401"):
+        asyncio.run(_feed(fake_as, secret="wrong").poll_once())
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param([], id="not-object"),
+        pytest.param({"revoked": "x"}, id="not-list"),
+        pytest.param({"revoked": [{"jti": 1, "exp": 2}]}, id="jti-not-string"),
+        pytest.param({"revoked": [{"jti": "a", "exp": "soon"}]}, id="exp-not-int"),
+        pytest.param({"revoked": ["a"]}, id="entry-not-object"),
+    ],
+)
+def test_malformed_feed_keeps_the_last_set(fake_as: FakeAuthorizationServer, body: object) -> None:
+    fake_as.revoked = [{"jti": "kept", "exp": int(time.time()) + 60}]
+    feed = _feed(fake_as)
+    asyncio.run(feed.poll_once())
+
+    def broken(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=body)
+
+    feed._http = httpx.AsyncClient(transport=httpx.MockTransport(broken))
+    with pytest.raises(FeedError):
+        asyncio.run(feed.poll_once())
+    assert "kept" in feed.revoked
+
+
+def test_run_survives_an_unreachable_server(fake_as: FakeAuthorizationServer) -> None:
+    fake_as.revoked = [{"jti": "kept", "exp": int(time.time()) + 60}]
+    feed = _feed(fake_as)
+
+    async def scenario() -> None:
+        task = asyncio.create_task(feed.run(0.01))
+        await asyncio.sleep(0.05)
+        fake_as.down = True
+        await asyncio.sleep(0.05)
+        assert not task.done()  # failures are logged, the loop goes on
+        fake_as.down = False
+        fake_as.revoked = []
+        await asyncio.sleep(0.05)
+        task.cancel()
+
+    asyncio.run(scenario())
+    assert "kept" not in feed.revoked  # the feed came back and emptied the set
+    assert feed.polls >= 2

@@ -1,0 +1,172 @@
+"""The API in-process: accounts, droplets, input validation and isolation between accounts."""
+
+from typing import Any
+
+import pytest
+
+from shared.jwt import SigningKey
+from tests.resource_server.conftest import InProcessApi, bearer, make_token
+
+DROPLET = {"name": "web-1", "region": "nyc1", "size": "s-1vcpu-1gb", "image": "debian-12-x64"}
+
+
+def _user(key: SigningKey, sub: str, scope: str = "read write", **claims: Any) -> dict[str, str]:
+    return bearer(make_token(key, sub=sub, scope=scope, **claims))
+
+
+def test_healthz_needs_no_token(api: InProcessApi) -> None:
+    response = api.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_user_account_is_created_on_first_use(api: InProcessApi, signing_key: SigningKey) -> None:
+    headers = _user(signing_key, "user-uuid-1", scope="read", email="alice@example.com")
+    response = api.get("/v2/account", headers=headers)
+    assert response.status_code == 200
+    assert response.json() == {
+        "account": {
+            "uuid": "user-uuid-1",
+            "email": "alice@example.com",
+            "droplet_limit": 25,
+            "status": "active",
+            "kind": "user",
+            "client_id": None,
+        }
+    }
+    again = api.get("/v2/account", headers=_user(signing_key, "user-uuid-1", scope="read"))
+    assert again.json() == response.json()
+
+
+def test_client_credentials_token_gets_the_apps_service_account(
+    api: InProcessApi, signing_key: SigningKey
+) -> None:
+    headers = bearer(make_token(signing_key, sub="app-7", client_id="app-7", scope="read"))
+    account = api.get("/v2/account", headers=headers).json()["account"]
+    assert account["kind"] == "service"
+    assert account["client_id"] == "app-7"
+    assert account["email"] is None
+    assert account["uuid"] != "app-7"
+
+
+def test_droplet_lifecycle(api: InProcessApi, signing_key: SigningKey) -> None:
+    headers = _user(signing_key, "user-a")
+    created = api.post("/v2/droplets", json=DROPLET, headers=headers)
+    assert created.status_code == 201, created.text
+    droplet = created.json()["droplet"]
+    assert {k: droplet[k] for k in DROPLET} == DROPLET
+    assert droplet["status"] == "active"
+    url = f"/v2/droplets/{droplet['id']}"
+    assert api.get(url, headers=headers).json() == {"droplet": droplet}
+    listed = api.get("/v2/droplets", headers=headers).json()
+    assert listed["droplets"] == [droplet]
+    assert listed["meta"] == {"total": 1}
+    deleted = api.delete(url, headers=headers)
+    assert deleted.status_code == 204
+    assert deleted.content == b""
+    assert api.get(url, headers=headers).status_code == 404
+    assert api.delete(url, headers=headers).status_code == 404
+
+
+def test_another_accounts_droplet_is_not_found(api: InProcessApi, signing_key: SigningKey) -> None:
+    owner, other = _user(signing_key, "owner"), _user(signing_key, "intruder")
+    droplet_id = api.post("/v2/droplets", json=DROPLET, headers=owner).json()["droplet"]["id"]
+    url = f"/v2/droplets/{droplet_id}"
+    for response in (api.get(url, headers=other), api.delete(url, headers=other)):
+        assert response.status_code == 404
+        assert response.json() == {"error": "not_found", "error_description": "no such droplet"}
+    assert api.get("/v2/droplets", headers=other).json()["droplets"] == []
+    assert api.get(url, headers=owner).status_code == 200  # the delete attempt changed nothing
+
+
+def test_pagination(api: InProcessApi, signing_key: SigningKey) -> None:
+    headers = _user(signing_key, "pager")
+    ids = [
+        api.post("/v2/droplets", json={**DROPLET, "name": f"n{i}"}, headers=headers).json()[
+            "droplet"
+        ]["id"]
+        for i in range(5)
+    ]
+    first = api.get("/v2/droplets?per_page=2", headers=headers).json()
+    assert [d["id"] for d in first["droplets"]] == ids[:2]
+    assert first["meta"] == {"total": 5}
+    pages = first["links"]["pages"]
+    assert pages["next"] == "http://rs.test/v2/droplets?page=2&per_page=2"
+    assert pages["last"] == "http://rs.test/v2/droplets?page=3&per_page=2"
+    assert pages["prev"] is None
+    last = api.get("/v2/droplets?page=3&per_page=2", headers=headers).json()
+    assert [d["id"] for d in last["droplets"]] == ids[4:]
+    assert last["links"]["pages"]["next"] is None
+    beyond = api.get("/v2/droplets?page=9&per_page=2", headers=headers).json()
+    assert beyond["droplets"] == []
+
+
+def test_droplet_limit(api: InProcessApi, signing_key: SigningKey) -> None:
+    headers = _user(signing_key, "busy")
+    for i in range(25):
+        response = api.post("/v2/droplets", json={**DROPLET, "name": f"d{i}"}, headers=headers)
+        assert response.status_code == 201
+    refused = api.post("/v2/droplets", json=DROPLET, headers=headers)
+    assert refused.status_code == 422
+    assert refused.json()["error"] == "droplet_limit_exceeded"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param({**DROPLET, "name": ""}, id="empty-name"),
+        pytest.param({**DROPLET, "name": "-web"}, id="name-leading-hyphen"),
+        pytest.param({**DROPLET, "name": "web_1"}, id="name-underscore"),
+        pytest.param({**DROPLET, "name": "a" * 64}, id="name-too-long"),
+        pytest.param({**DROPLET, "name": "wéb"}, id="name-non-ascii"),
+        pytest.param({**DROPLET, "region": "mars1"}, id="unknown-region"),
+        pytest.param({**DROPLET, "size": "huge"}, id="unknown-size"),
+        pytest.param({**DROPLET, "image": "windows"}, id="unknown-image"),
+        pytest.param({**DROPLET, "extra": 1}, id="extra-field"),
+        pytest.param({k: v for k, v in DROPLET.items() if k != "image"}, id="missing-image"),
+        pytest.param({**DROPLET, "name": 5}, id="name-not-string"),
+        pytest.param([DROPLET], id="not-object"),
+    ],
+)
+def test_invalid_droplets_are_refused(
+    api: InProcessApi, signing_key: SigningKey, body: object
+) -> None:
+    response = api.post("/v2/droplets", json=body, headers=_user(signing_key, "validator"))
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
+
+
+def test_non_json_body_is_invalid_request(api: InProcessApi, signing_key: SigningKey) -> None:
+    headers = {**_user(signing_key, "raw"), "Content-Type": "application/json"}
+    response = api.post("/v2/droplets", content=b"{not json", headers=headers)
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
+
+
+def test_longest_valid_name_is_accepted(api: InProcessApi, signing_key: SigningKey) -> None:
+    body = {**DROPLET, "name": "a" + "b.c-" * 15 + "d"}
+    assert len(body["name"]) == 62
+    response = api.post("/v2/droplets", json=body, headers=_user(signing_key, "long"))
+    assert response.status_code == 201
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["page=0", "page=-1", "page=abc", "per_page=0", "per_page=201", "page=1000001"],
+)
+def test_page_bounds(api: InProcessApi, signing_key: SigningKey, query: str) -> None:
+    response = api.get(f"/v2/droplets?{query}", headers=_user(signing_key, "bounds"))
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
+
+
+@pytest.mark.parametrize("droplet_id", ["0", "-1", "abc", str(2**63), "1e3"])
+def test_bad_droplet_ids(api: InProcessApi, signing_key: SigningKey, droplet_id: str) -> None:
+    response = api.get(f"/v2/droplets/{droplet_id}", headers=_user(signing_key, "ids"))
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
+
+
+def test_largest_droplet_id_is_just_not_found(api: InProcessApi, signing_key: SigningKey) -> None:
+    response = api.get(f"/v2/droplets/{2**63 - 1}", headers=_user(signing_key, "ids"))
+    assert response.status_code == 404

@@ -1,0 +1,42 @@
+"""Resource server settings: the guards that keep a deployment safe."""
+
+import pytest
+from pydantic import ValidationError
+
+from services.resource_server.settings import Settings
+
+
+def test_defaults_match_the_local_setup() -> None:
+    settings = Settings()
+    assert settings.issuer == "http://127.0.0.1:8000"
+    assert settings.audience == "http://127.0.0.1:8001"
+    assert settings.revocation_poll_interval == 5.0
+    assert settings.algorithms == ("ES256", "RS256")
+
+
+@pytest.mark.parametrize("algorithms", [("HS256",), ("none",), ("ES256", "HS512"), ()])
+def test_only_asymmetric_algorithms(algorithms: tuple[str, ...]) -> None:
+    with pytest.raises(ValidationError, match="subset"):
+        Settings(algorithms=algorithms)
+
+
+def test_production_requires_the_revocation_feed() -> None:
+    with pytest.raises(ValidationError, match="RS_FEED_CLIENT_ID"):
+        Settings(environment="production")
+    settings = Settings(
+        environment="production", feed_client_id="rs", feed_client_secret="s3cret-value"
+    )
+    assert settings.feed_client_secret is not None
+
+
+def test_trailing_slashes_are_dropped() -> None:
+    settings = Settings(
+        issuer="https://auth.example/",
+        audience="https://api.example/",
+        internal_issuer_url="http://as:8000/",
+    )
+    assert (settings.issuer, settings.audience, settings.internal_issuer_url) == (
+        "https://auth.example",
+        "https://api.example",
+        "http://as:8000",
+    )
