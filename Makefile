@@ -19,7 +19,7 @@ $(VENV)/.synced: $(UV) pyproject.toml uv.lock
 	touch $@
 
 demo: $(VENV)/.synced
-	$(VENV)/bin/dropletbook-as demo
+	$(VENV)/bin/dropletbook-demo
 
 lint: $(VENV)/.synced
 	$(VENV)/bin/ruff check shared services tests bench
@@ -32,7 +32,10 @@ test-sqlite: $(VENV)/.synced
 test-postgres: $(VENV)/.synced
 	$(VENV)/bin/pytest --db "$(PG_TEST_URL)"
 
-test: lint test-sqlite test-postgres
+test: e2e-deps lint test-sqlite test-postgres
+
+e2e-deps:  # Debian's Chromium for the browser tests (Playwright never downloads a browser)
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
 
 bench: $(VENV)/.synced
 	$(VENV)/bin/python bench/token_endpoint.py

@@ -40,15 +40,26 @@ def _create_user(args: argparse.Namespace) -> None:
 
 
 def _demo(args: argparse.Namespace) -> None:
+    import os
+
     import uvicorn
 
-    from services.authorization_server.demo import seed_demo
+    from services.authorization_server.demo import FEED_CLIENT_ID, DemoSettings, seed_demo
 
+    demo = DemoSettings()
     context = _context()
-    demo = seed_demo(context, client_secret=args.client_secret)
+    clients = seed_demo(context, demo)
     settings = context.settings
-    password = settings.demo_user_password.get_secret_value()
     context.engine.dispose()
+    if args.seed_only:
+        print(f"demo data ready: {settings.demo_user_email} and {len(clients)} clients", flush=True)
+        return
+    # The seeded resource server client may read the revoked-token feed.
+    os.environ.setdefault("AS_REVOCATION_FEED_CLIENTS", f'["{FEED_CLIENT_ID}"]')
+    password = settings.demo_user_password.get_secret_value()
+    lines = "\n".join(
+        f"  {c.client_id:<22} {c.client_secret or '(public client, no secret)'}" for c in clients
+    )
     print(
         f"""
 Droplet Cloud authorization server: {settings.issuer}
@@ -56,8 +67,8 @@ Droplet Cloud authorization server: {settings.issuer}
   developer portal: {settings.issuer}/developer/apps
   API docs:         {settings.issuer}/docs
   metadata:         {settings.issuer}/.well-known/oauth-authorization-server
-Demo app "Dropletbook": client_id={demo.client_id} client_secret={demo.client_secret}
-  redirect URI:     {demo.redirect_uri}
+Demo clients (client_id, client secret), for Dropletbook at {demo.client_url}:
+{lines}
 """,
         flush=True,
     )
@@ -69,10 +80,14 @@ Demo app "Dropletbook": client_id={demo.client_id} client_secret={demo.client_se
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="dropletbook-as", description=__doc__)
     commands = parser.add_subparsers(required=True)
-    demo = commands.add_parser("demo", help="seed the demo user and app, then serve")
+    demo = commands.add_parser(
+        "demo", help="seed the demo user and the Dropletbook clients (AS_DEMO_*), then serve"
+    )
     demo.add_argument("--host", default="127.0.0.1")
     demo.add_argument("--port", type=int, default=8000)
-    demo.add_argument("--client-secret", default="dropletbook-demo-secret")
+    demo.add_argument(
+        "--seed-only", action="store_true", help="seed (idempotently) and exit without serving"
+    )
     demo.set_defaults(run=_demo)
     rotate = commands.add_parser(
         "rotate-key", help="publish a new signing key (signs after AS_KEY_ACTIVATION_DELAY)"

@@ -1,7 +1,20 @@
-"""Idempotent demo data: the demo user and the Dropletbook registration."""
+"""Idempotent demo data: the demo user and the Dropletbook registrations.
+
+Five clients, each for one part of the tutorial's walk (default secrets in `DemoSettings`):
+- `dropletbook`: confidential, authorization_code + refresh_token (the Connect flow);
+- `dropletbook-implicit`: public, implicit (no secret);
+- `dropletbook-trusted`: confidential and trusted, password + refresh_token;
+- `dropletbook-service`: confidential, client_credentials (its own registration);
+- `droplet-cloud-api`: the resource server, reading the revoked-token feed.
+
+Seeding again updates what the demo depends on (grants, redirect URIs, secrets) and keeps
+everything else, including what the apps changed about themselves.
+"""
 
 from dataclasses import dataclass
 
+from pydantic import SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlmodel import Session
 
 from services.authorization_server import repository
@@ -12,19 +25,95 @@ from services.authorization_server.users import create_user
 from shared.crypto import hash_token
 
 DEMO_CLIENT_ID = "dropletbook"
-DEMO_REDIRECT_URI = "http://127.0.0.1:8080/callback"
+IMPLICIT_CLIENT_ID = "dropletbook-implicit"
+TRUSTED_CLIENT_ID = "dropletbook-trusted"
+SERVICE_CLIENT_ID = "dropletbook-service"
+FEED_CLIENT_ID = "droplet-cloud-api"
+
+
+class DemoSettings(BaseSettings):
+    """Where the demo client lives and the demo secrets (environment prefix `AS_DEMO_`)."""
+
+    model_config = SettingsConfigDict(env_prefix="AS_DEMO_", extra="ignore")
+
+    client_url: str = "http://127.0.0.1:8080"
+    """Dropletbook's public URL; its redirect URIs are built from it."""
+    client_secret: SecretStr = SecretStr("dropletbook-demo-secret")
+    trusted_client_secret: SecretStr = SecretStr("dropletbook-trusted-demo-secret")
+    service_client_secret: SecretStr = SecretStr("dropletbook-service-demo-secret")
+    feed_client_secret: SecretStr = SecretStr("droplet-cloud-api-demo-secret")
+
+    @field_validator("client_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")
 
 
 @dataclass(frozen=True)
 class DemoClient:
     client_id: str
-    client_secret: str
-    redirect_uri: str
+    name: str
+    client_secret: str | None
+    redirect_uris: tuple[str, ...]
+    grant_types: tuple[str, ...]
+    client_type: str = "confidential"
+    trusted: bool = False
+    description: str = ""
 
 
-def seed_demo(context: ServerContext, *, client_secret: str) -> DemoClient:
-    """Create the demo user and app if missing; reset the app's secret to the given one."""
+def demo_clients(demo: DemoSettings) -> list[DemoClient]:
+    url = demo.client_url
+    return [
+        DemoClient(
+            DEMO_CLIENT_ID,
+            "Dropletbook",
+            demo.client_secret.get_secret_value(),
+            (f"{url}/callback",),
+            ("authorization_code", "refresh_token"),
+            description="The tutorial's example app: it shows your droplets.",
+        ),
+        DemoClient(
+            IMPLICIT_CLIENT_ID,
+            "Dropletbook (browser-only)",
+            None,
+            (f"{url}/implicit/callback",),
+            ("implicit",),
+            client_type="public",
+            description="Dropletbook's implicit-flow demo: a public client without a secret.",
+        ),
+        DemoClient(
+            TRUSTED_CLIENT_ID,
+            "Dropletbook (first-party)",
+            demo.trusted_client_secret.get_secret_value(),
+            (),
+            ("password", "refresh_token"),
+            trusted=True,
+            description="Dropletbook's password-grant demo: marked trusted (first-party).",
+        ),
+        DemoClient(
+            SERVICE_CLIENT_ID,
+            "Dropletbook (service)",
+            demo.service_client_secret.get_secret_value(),
+            (),
+            ("client_credentials",),
+            description="Dropletbook acting on its own account.",
+        ),
+        DemoClient(
+            FEED_CLIENT_ID,
+            "Droplet Cloud API",
+            demo.feed_client_secret.get_secret_value(),
+            (),
+            ("client_credentials",),
+            description="The resource server: reads the revoked-token feed.",
+        ),
+    ]
+
+
+def seed_demo(context: ServerContext, demo: DemoSettings | None = None) -> list[DemoClient]:
+    """Create the demo user and clients if missing; reset what the demo relies on."""
+    demo = demo or DemoSettings()
     settings = context.settings
+    wanted = demo_clients(demo)
     with Session(context.engine, expire_on_commit=False) as session:
         user = repository.get_user_by_email(session=session, email=settings.demo_user_email)
         if user is None:
@@ -35,27 +124,32 @@ def seed_demo(context: ServerContext, *, client_secret: str) -> DemoClient:
                 password=settings.demo_user_password.get_secret_value(),
                 name="Demo User",
             )
-        client: Client | None = repository.get_client(session=session, client_id=DEMO_CLIENT_ID)
-        if client is None:
-            client, _ = register_client(
-                session,
-                client_id=DEMO_CLIENT_ID,
-                name="Dropletbook",
-                website="http://127.0.0.1:8080/",
-                description="The tutorial's example app: it shows your droplets.",
-                redirect_uris=[DEMO_REDIRECT_URI],
-                grant_types=[
-                    "authorization_code",
-                    "refresh_token",
-                    "client_credentials",
-                    "password",
-                ],
-                trusted=True,
-                owner_id=user.id,
-                supported_scopes=settings.scopes,
+        for spec in wanted:
+            client: Client | None = repository.get_client(session=session, client_id=spec.client_id)
+            if client is None:
+                client, _ = register_client(
+                    session,
+                    client_id=spec.client_id,
+                    name=spec.name,
+                    website=f"{demo.client_url}/",
+                    description=spec.description,
+                    redirect_uris=spec.redirect_uris,
+                    client_type=spec.client_type,
+                    grant_types=spec.grant_types,
+                    trusted=spec.trusted,
+                    owner_id=user.id,
+                    supported_scopes=settings.scopes,
+                )
+            else:
+                client.grant_types = list(spec.grant_types)
+                client.client_type = spec.client_type
+                client.trusted = spec.trusted
+                if spec.redirect_uris:  # the others may have been changed by the app itself
+                    client.redirect_uris = list(spec.redirect_uris)
+            client.client_secret_hash = (
+                hash_token(spec.client_secret) if spec.client_secret else None
             )
-        client.client_secret_hash = hash_token(client_secret)
-        client.updated_at = utcnow()
-        session.add(client)
+            client.updated_at = utcnow()
+            session.add(client)
         session.commit()
-    return DemoClient(DEMO_CLIENT_ID, client_secret, DEMO_REDIRECT_URI)
+    return wanted

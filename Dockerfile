@@ -1,0 +1,24 @@
+# syntax=docker/dockerfile:1
+# One image for the three services; compose.yaml chooses each container's command.
+
+# --- build: resolve the locked dependencies and install the project into a venv ------------
+FROM python:3.11-slim AS build
+RUN pip install --no-cache-dir "uv==0.13.9"
+ENV UV_PROJECT_ENVIRONMENT=/app/.venv UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy \
+    UV_PYTHON_DOWNLOADS=never UV_PYTHON=/usr/local/bin/python3.11
+WORKDIR /src
+COPY pyproject.toml uv.lock README.md ./
+RUN uv sync --frozen --no-dev --no-install-project
+COPY shared ./shared
+COPY services ./services
+RUN uv sync --frozen --no-dev --no-editable
+
+# --- runtime: the venv only; no uv, no compiler, not root ---------------------------------
+FROM python:3.11-slim
+RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin dropletbook
+COPY --from=build /app/.venv /app/.venv
+ENV PATH="/app/.venv/bin:$PATH" PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
+WORKDIR /home/dropletbook
+USER dropletbook
+EXPOSE 8000 8001 8080
+CMD ["dropletbook-as", "demo", "--host", "0.0.0.0", "--port", "8000"]

@@ -1,0 +1,259 @@
+"""The flow inspector: each flow as numbered steps matching the tutorial, with secrets masked.
+
+Tokens, codes and secrets are shown only by their first characters: enough to follow a value
+from one step to the next, never enough to use it. JWTs are decoded for display only; the
+resource server is the one that verifies them.
+"""
+
+import base64
+import json
+import time
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
+from pydantic import BaseModel, Field
+
+from services.demo_client.api import ApiCall
+from services.demo_client.oauth import Exchange
+
+SECRET_NAMES = frozenset(
+    {
+        "access_token",
+        "refresh_token",
+        "id_token",
+        "code",
+        "code_verifier",
+        "client_secret",
+        "password",
+        "token",
+        "authorization",
+    }
+)
+KEEP = 6
+MAX_STEPS = 60
+
+MEANINGS: dict[str, str] = {
+    "response_type": "what the app asks for: `code` (authorization code) or `token` (implicit)",
+    "client_id": "who is asking: the app's public identifier from its registration",
+    "redirect_uri": "where the server sends the user back; must exactly match a registered URI",
+    "scope": "the access asked for: `read`, or `read write`",
+    "state": "a random value tied to this browser session; the app checks it comes back "
+    "unchanged (CSRF protection)",
+    "code_challenge": "PKCE: SHA-256 of a secret verifier that only the app knows",
+    "code_challenge_method": "PKCE: how the challenge was made (S256)",
+    "code": "the authorization code: single use, short-lived, useless without the app's "
+    "credentials and PKCE verifier",
+    "iss": "which authorization server answered (RFC 9207); must be the one the app asked",
+    "error": "why the authorization did not happen",
+    "error_description": "a human-readable explanation from the server",
+    "grant_type": "which grant the app is using at the token endpoint",
+    "code_verifier": "PKCE: the secret whose hash was sent as code_challenge",
+    "refresh_token": "the long-lived credential that gets new access tokens",
+    "username": "the user's email, typed into the app itself (password grant)",
+    "password": "the user's password, typed into the app itself (password grant)",
+    "token": "the token to revoke",
+    "token_type_hint": "which kind of token it is, to speed up the server's lookup",
+    "access_token": "the bearer token the API accepts",
+    "token_type": "how to present the token: `bearer`",
+    "expires_in": "seconds until the access token expires",
+}
+
+CLAIM_MEANINGS: dict[str, str] = {
+    "iss": "issuer: the authorization server that signed the token",
+    "sub": "subject: the user (or, for client credentials, the client) the token is about",
+    "aud": "audience: the API that must accept it",
+    "client_id": "the app the token was issued to",
+    "scope": "what the token allows",
+    "iat": "issued at (Unix time)",
+    "exp": "expires at (Unix time)",
+    "nbf": "not valid before (Unix time)",
+    "jti": "unique token id (used for revocation)",
+    "typ": "at+jwt: an OAuth access token (RFC 9068)",
+    "alg": "signature algorithm",
+    "kid": "which published key signed it (see the server's JWKS)",
+}
+
+
+def mask(value: str, keep: int = KEEP) -> str:
+    """The first characters of a secret and how long it is."""
+    if len(value) <= keep:
+        return "•" * len(value)
+    return f"{value[:keep]}… ({len(value)} chars)"
+
+
+def mask_value(name: str, value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {key: mask_value(str(key), item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [mask_value(name, item) for item in value]
+    if isinstance(value, str) and name.lower() in SECRET_NAMES:
+        if name.lower() == "authorization" and " " in value:
+            scheme, _, credentials = value.partition(" ")
+            return f"{scheme} {mask(credentials)}"
+        return mask(value)
+    return value
+
+
+def mask_url(url: str) -> str:
+    """The URL with secret query parameters masked, for display."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    query = "&".join(f"{name}={mask_value(name, value)}" for name, value in pairs)
+    return urlunsplit(parts._replace(query=query))
+
+
+def decode_jwt(token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """Header and claims of a JWS compact token, unverified: for display only."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        header, claims = (
+            json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+            for part in parts[:2]
+        )
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(header, dict) or not isinstance(claims, dict):
+        return None
+    return header, claims
+
+
+class Param(BaseModel):
+    name: str
+    value: str
+    meaning: str = ""
+
+
+class Step(BaseModel):
+    title: str
+    tutorial: str = ""
+    """Which step of the tutorial's walk this is."""
+    text: str = ""
+    method: str = ""
+    url: str = ""
+    params: list[Param] = Field(default_factory=list)
+    headers: list[Param] = Field(default_factory=list)
+    status: int | None = None
+    body: str = ""
+    ok: bool = True
+    at: float = Field(default_factory=time.time)
+
+
+class Flow(BaseModel):
+    key: str
+    title: str
+    steps: list[Step] = Field(default_factory=list)
+
+
+def _params(values: Mapping[str, Any]) -> list[Param]:
+    masked = mask_value("", dict(values))
+    return [Param(name=k, value=str(v), meaning=MEANINGS.get(k, "")) for k, v in masked.items()]
+
+
+def _pretty(body: Any) -> str:
+    if body is None:
+        return ""
+    if isinstance(body, dict | list):
+        return json.dumps(mask_value("", body), indent=2)
+    return str(body)[:2000]
+
+
+class Recorder:
+    """Appends steps to one flow; the caller saves the flow with the browser session."""
+
+    def __init__(self, flow: Flow) -> None:
+        self.flow = flow
+
+    def add(self, step: Step) -> Step:
+        self.flow.steps.append(step)
+        del self.flow.steps[:-MAX_STEPS]
+        return step
+
+    def note(self, title: str, text: str, *, tutorial: str = "", ok: bool = True) -> Step:
+        return self.add(Step(title=title, text=text, tutorial=tutorial, ok=ok))
+
+    def redirect(
+        self, title: str, url: str, params: Mapping[str, str], *, text: str, tutorial: str
+    ) -> Step:
+        """A front-channel redirect: the browser carries these parameters."""
+        return self.add(
+            Step(
+                title=title,
+                tutorial=tutorial,
+                text=text,
+                method="GET",
+                url=mask_url(url),
+                params=_params(params),
+                ok="error" not in params,
+            )
+        )
+
+    def exchange(self, title: str, exchange: Exchange, *, text: str, tutorial: str = "") -> Step:
+        """A back-channel request to the authorization server, and its answer."""
+        headers = {"Content-Type": "application/x-www-form-urlencoded", **exchange.request_headers}
+        return self.add(
+            Step(
+                title=title,
+                tutorial=tutorial,
+                text=f"{text} Client authentication: {exchange.client_auth}.",
+                method=exchange.method,
+                url=exchange.url,
+                params=_params(exchange.form),
+                headers=_params(headers),
+                status=exchange.status,
+                body=_pretty(exchange.body),
+                ok=exchange.ok,
+            )
+        )
+
+    def jwt(self, token: str, *, tutorial: str = "") -> Step:
+        """The access token's header and claims, decoded (not verified) for the learner."""
+        decoded = decode_jwt(token)
+        if decoded is None:
+            return self.note("Access token", "The access token is opaque (not a JWT).")
+        header, claims = decoded
+        rows = [
+            Param(name=f"header.{k}", value=str(v), meaning=CLAIM_MEANINGS.get(k, ""))
+            for k, v in header.items()
+        ] + [
+            Param(name=k, value=str(v), meaning=CLAIM_MEANINGS.get(k, ""))
+            for k, v in claims.items()
+        ]
+        return self.add(
+            Step(
+                title="Decoded access token (JWT)",
+                tutorial=tutorial,
+                text="The access token is a signed JWT (RFC 9068). Anyone holding it can read "
+                "these claims; only the authorization server's key can produce the signature, "
+                "which the resource server checks with the published JWKS.",
+                params=rows,
+            )
+        )
+
+    def api(self, call: ApiCall, *, token: str, text: str = "", tutorial: str = "") -> Step:
+        headers = {"Authorization": f"Bearer {token}"}
+        if call.sent_json is not None:
+            headers["Content-Type"] = "application/json"
+        body = call.body if call.body is not None else call.unreachable
+        challenge = ", ".join(f'{k}="{v}"' for k, v in call.challenge.items())
+        explanation = text
+        if challenge:
+            explanation += f" WWW-Authenticate: Bearer {challenge}"
+        return self.add(
+            Step(
+                title=f"API call: {call.method} {urlsplit(call.url).path}",
+                tutorial=tutorial,
+                text=explanation.strip(),
+                method=call.method,
+                url=call.url,
+                params=_params(call.sent_json or {}),
+                headers=_params(headers),
+                status=call.status or None,
+                body=_pretty(body),
+                ok=call.ok,
+            )
+        )

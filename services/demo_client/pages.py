@@ -1,0 +1,90 @@
+"""Rendering pages with the headers every page carries."""
+
+import hmac
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from starlette.responses import RedirectResponse, Response
+
+from services.demo_client.context import ClientContext
+from services.demo_client.flows import FLOW_TITLES, FlowError
+from services.demo_client.models import BrowserSession
+
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+
+
+def page_headers(settings_issuer: str, *, scripts: bool = False) -> dict[str, str]:
+    """No script anywhere except the implicit callback page, which runs our own file only."""
+    script_src = "'self'" if scripts else "'none'"
+    return {
+        "Content-Security-Policy": (
+            "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            f"script-src {script_src}; connect-src 'self'; frame-ancestors 'none'; "
+            f"base-uri 'none'; form-action 'self' {settings_issuer}"
+        ),
+        "X-Frame-Options": "DENY",
+        # Callback URLs carry codes and tokens: never leak them in a Referer header.
+        "Referrer-Policy": "no-referrer",
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "no-store",
+    }
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict[str, Any],
+    *,
+    browser: BrowserSession | None = None,
+    status: int = 200,
+    scripts: bool = False,
+) -> Response:
+    ctx: ClientContext = request.app.state.context
+    values = {
+        "settings": ctx.settings,
+        "browser": browser,
+        "csrf_token": browser.csrf_token if browser else "",
+        "flow_titles": FLOW_TITLES,
+        "connected": bool(browser and browser.grants.get("code")),
+        **context,
+    }
+    return templates.TemplateResponse(
+        request,
+        name,
+        values,
+        status_code=status,
+        headers=page_headers(ctx.settings.issuer, scripts=scripts),
+    )
+
+
+def render_error(request: Request, error: FlowError, browser: BrowserSession | None) -> Response:
+    return render(
+        request,
+        "error.html",
+        {"error": error, "flow": None},
+        browser=browser,
+        status=error.status,
+    )
+
+
+def see_other(url: str) -> Response:
+    return RedirectResponse(url, status_code=303, headers={"Referrer-Policy": "no-referrer"})
+
+
+def csrf_ok(browser: BrowserSession, token: str) -> bool:
+    return hmac.compare_digest(browser.csrf_token.encode(), token.encode())
+
+
+def take_notice(browser: BrowserSession) -> str:
+    notice, browser.notice = browser.notice, ""
+    return notice
+
+
+BAD_FORM = FlowError(
+    "This form has expired",
+    "The form was not sent from this Dropletbook session (its CSRF token did not match). "
+    "Reload the page and try again.",
+    status=403,
+)

@@ -1,0 +1,1 @@
+"""Dropletbook's pages, one module per flow."""

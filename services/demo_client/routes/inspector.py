@@ -1,0 +1,16 @@
+"""The flow inspector page: every recorded flow of this browser, as numbered steps."""
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from services.demo_client.deps import BrowserDep
+from services.demo_client.flows import FLOW_TITLES
+from services.demo_client.pages import render
+
+router = APIRouter()
+
+
+@router.get("/inspector")
+def inspector(browser: BrowserDep, request: Request) -> Response:
+    flows = [browser.flows[key] for key in FLOW_TITLES if key in browser.flows]
+    return render(request, "inspector.html", {"flows": flows}, browser=browser)

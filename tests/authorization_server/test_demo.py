@@ -1,0 +1,78 @@
+"""The demo data (demo.py): idempotent seeding of the demo user and the five clients."""
+
+import pytest
+from pydantic import SecretStr
+from sqlmodel import Session, func, select
+
+from services.authorization_server import repository
+from services.authorization_server.cli import main
+from services.authorization_server.context import ServerContext
+from services.authorization_server.demo import DemoSettings, seed_demo
+from services.authorization_server.models import Client, User
+from shared.crypto import digest_matches
+
+
+def load(context: ServerContext, client_id: str) -> Client:
+    with Session(context.engine) as session:
+        client = repository.get_client(session=session, client_id=client_id)
+        assert client is not None
+        return client
+
+
+def test_seed_creates_the_user_and_one_client_per_flow(context: ServerContext) -> None:
+    seed_demo(context, DemoSettings(client_url="http://127.0.0.1:9080/"))
+    code = load(context, "dropletbook")
+    assert code.grant_types == ["authorization_code", "refresh_token"]
+    assert code.redirect_uris == ["http://127.0.0.1:9080/callback"]
+    assert code.client_type == "confidential"
+    assert code.client_secret_hash is not None
+    assert digest_matches("dropletbook-demo-secret", code.client_secret_hash)
+    implicit = load(context, "dropletbook-implicit")
+    assert implicit.grant_types == ["implicit"]
+    assert implicit.client_type == "public"
+    assert implicit.client_secret_hash is None
+    assert implicit.redirect_uris == ["http://127.0.0.1:9080/implicit/callback"]
+    trusted = load(context, "dropletbook-trusted")
+    assert trusted.trusted
+    assert "password" in trusted.grant_types
+    assert not code.trusted
+    assert load(context, "dropletbook-service").grant_types == ["client_credentials"]
+    assert load(context, "droplet-cloud-api").grant_types == ["client_credentials"]
+    with Session(context.engine) as session:
+        user = repository.get_user_by_email(session=session, email="demo@example.com")
+        assert user is not None
+        assert context.passwords.verify("demo-password", user.password_hash)
+
+
+def test_seeding_twice_adds_nothing_and_keeps_what_apps_changed(context: ServerContext) -> None:
+    seed_demo(context, DemoSettings())
+    with Session(context.engine) as session:
+        service = repository.get_client(session=session, client_id="dropletbook-service")
+        assert service is not None
+        service.description = "changed through /v1/apps/self"
+        session.add(service)
+        session.commit()
+    demo = DemoSettings(
+        client_url="http://localhost:8080", client_secret=SecretStr("another-secret")
+    )
+    seed_demo(context, demo)
+    with Session(context.engine) as session:
+        assert session.exec(select(func.count()).select_from(User)).one() == 1
+        assert session.exec(select(func.count()).select_from(Client)).one() == 5
+    assert load(context, "dropletbook-service").description == "changed through /v1/apps/self"
+    code = load(context, "dropletbook")
+    assert code.redirect_uris == ["http://localhost:8080/callback"]
+    assert code.client_secret_hash is not None
+    assert digest_matches("another-secret", code.client_secret_hash)
+
+
+def test_demo_command_seed_only_twice(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AS_DATABASE_URL", database_url)
+    monkeypatch.setenv("AS_PASSWORD_HASH_TIME_COST", "1")
+    monkeypatch.setenv("AS_PASSWORD_HASH_MEMORY_KIB", "64")
+    main(["demo", "--seed-only"])
+    main(["demo", "--seed-only"])
+    out = capsys.readouterr().out
+    assert out.count("demo data ready: demo@example.com and 5 clients") == 2
