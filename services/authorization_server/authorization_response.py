@@ -89,7 +89,7 @@ def issue_implicit_token(
     )
     session.add(family)
     session.flush()
-    access = tokens.issue(subject=user.id, client_id=client_id, scope=request.scope)
+    access = tokens.issue_for_user(user=user, client_id=client_id, scope=request.scope)
     session.add(
         IssuedAccessToken(jti=access.jti, family_id=family.id, expires_at=access.expires_at)
     )

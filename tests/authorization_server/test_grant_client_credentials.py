@@ -34,6 +34,7 @@ def test_token_is_for_the_client_itself(context: ServerContext, client: Client) 
     assert claims is not None
     assert claims["sub"] == claims["client_id"] == client.client_id
     assert claims["scope"] == "read"
+    assert "email" not in claims  # no user behind a client-credentials token
     assert snapshot(context.engine) == before  # no refresh token, nothing stored
 
 

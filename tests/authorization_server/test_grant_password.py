@@ -49,6 +49,7 @@ def test_trusted_client_gets_tokens(context: ServerContext, client: Client, user
     )
     assert claims is not None
     assert (claims["sub"], claims["client_id"]) == (user.id, client.client_id)
+    assert claims["email"] == "alice@example.com"
     refreshed = context.grants["refresh_token"].exchange(
         {"grant_type": "refresh_token", "refresh_token": body["refresh_token"]}, client
     )

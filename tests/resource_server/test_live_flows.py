@@ -70,6 +70,7 @@ def test_authorization_code_token_reads_and_writes(
     account = stack.api("GET", "/v2/account", access)
     assert account.status_code == 200, account.text
     assert account.json()["account"]["kind"] == "user"
+    assert account.json()["account"]["email"] == tokens["info"]["email"]
     created = stack.api("POST", "/v2/droplets", access, json=DROPLET)
     assert created.status_code == 201, created.text
     assert stack.api("GET", "/v2/droplets", access).json()["meta"] == {"total": 1}

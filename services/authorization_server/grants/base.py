@@ -63,7 +63,9 @@ class Grant(ABC):
         now: datetime,
     ) -> dict[str, Any]:
         """Mint an access token (recorded in its family) and, if allowed, a refresh token."""
-        access = self.context.tokens.issue(subject=user.id, client_id=client.client_id, scope=scope)
+        access = self.context.tokens.issue_for_user(
+            user=user, client_id=client.client_id, scope=scope
+        )
         session.add(
             IssuedAccessToken(jti=access.jti, family_id=family.id, expires_at=access.expires_at)
         )
