@@ -33,6 +33,7 @@ def test_metadata_lists_every_endpoint(live_as: LiveServer, metadata: dict[str, 
         "revocation_endpoint": f"{base}/v1/oauth/revoke",
         "introspection_endpoint": f"{base}/v1/oauth/introspect",
         "revoked_tokens_endpoint": f"{base}/v1/oauth/revoked-tokens",
+        "app_self_endpoint": f"{base}/v1/apps/self",
         "service_documentation": f"{base}/docs",
     }.items() <= metadata.items()
 
@@ -47,6 +48,7 @@ def test_metadata_lists_every_endpoint(live_as: LiveServer, metadata: dict[str, 
         ("revocation_endpoint", "POST"),
         ("introspection_endpoint", "POST"),
         ("revoked_tokens_endpoint", "GET"),
+        ("app_self_endpoint", "GET"),
         ("service_documentation", "GET"),
     ],
 )

@@ -27,7 +27,9 @@ def metadata(context: ContextDep) -> dict[str, Any]:
         "registration_endpoint": f"{base}/v1/oauth/register",
         "revocation_endpoint": f"{base}/v1/oauth/revoke",
         "introspection_endpoint": f"{base}/v1/oauth/introspect",
+        # Not RFC 8414 names: this server's own endpoints, advertised like the others.
         "revoked_tokens_endpoint": f"{base}/v1/oauth/revoked-tokens",
+        "app_self_endpoint": f"{base}/v1/apps/self",
         "scopes_supported": list(settings.scopes),
         "response_types_supported": ["code", "token"],
         "response_modes_supported": ["query", "fragment"],
