@@ -4,12 +4,17 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
-from services.authorization_server.endpoint_input import authenticate_client, read_form
+from services.authorization_server.endpoint_input import (
+    BareRequestRoute,
+    authenticate_client,
+    read_form,
+)
 from services.authorization_server.grants import get_grant
 from services.authorization_server.schemas import ERROR_RESPONSES, TokenResponse, form_body
 from shared.http import NO_STORE_HEADERS
 
-router = APIRouter(tags=["oauth"])
+# The hot path: the endpoint parses its own input, so FastAPI's request handling is skipped.
+router = APIRouter(tags=["oauth"], route_class=BareRequestRoute)
 
 _TOKEN_FORM = form_body(
     {

@@ -1,0 +1,442 @@
+"""Token endpoint throughput: client-credentials tokens/s against the same process's /healthz.
+
+Run with `make bench` (or `.venv/bin/python bench/token_endpoint.py --help`). The script:
+
+1. creates a temporary SQLite database and seeds one confidential client that may use the
+   `client_credentials` grant (through the server's own registration code);
+2. starts `uvicorn services.authorization_server.main:app` as a separate process: one worker,
+   a free loopback port, production settings except `AS_ENVIRONMENT=test` (default client cache
+   TTL, default key and token settings). No access log: it would add the same cost to both
+   endpoints and flatter the ratio. `--loop=uvloop --http=httptools` are what uvicorn's
+   `auto` picks when `uvicorn[standard]` is installed; they are named here so a missing
+   extra fails loudly instead of quietly measuring the slower pure-Python stack;
+3. checks that one token response carries a valid RFC 9068 JWT (signature against the
+   published JWKS, `typ`, `iss`, `aud`, `exp`, required claims) before measuring anything;
+4. warms up both endpoints, then runs `wrk` for `--rounds` rounds, each a fixed `--duration`
+   of `GET /healthz` followed by the same duration of `POST /v1/oauth/token`
+   (`grant_type=client_credentials&scope=read`, `client_secret_basic`);
+5. prints requests/s, p50, p99, errors and the server's CPU time per request (from /proc) for
+   every run, the per-round ratio tokens/s over healthz req/s, their median, and whether the
+   goal (ratio >= 0.55) is met.
+
+Why these choices:
+
+- The load generator and the server share the machine (two cores here), so wrk runs one
+  thread (`--threads 1`) and a modest number of connections (`--connections 16`): enough to
+  keep one Python worker busy, few enough that wrk itself stays a small part of the CPU.
+- Healthz is the baseline: a plain FastAPI route in the same process and the same run, so the
+  ratio cancels out the machine's speed and whatever else runs on it. (Its cost depends on
+  its place in the route table: see bench/README.md.) Rounds alternate the two
+  endpoints so a slow spell on the machine hits both; the median ratio is reported. On a busy
+  machine the req/s figures swing by tens of percent from run to run; the CPU-per-request
+  column moves less and shows where a swing came from.
+- wrk's Lua `done()` hook prints the figures in one machine-readable line; `--latency` prints
+  wrk's own latency table as well (shown with `--verbose`). No per-response Lua hook is used:
+  it would make wrk parse every response and steal CPU from the server. wrk counts a response
+  as a status error when its code is 400 or above; neither endpoint ever redirects, so that is
+  every non-2xx answer.
+- The script exits non-zero if any request failed (status or socket error), not on the ratio:
+  the ratio depends on the machine, failures never do.
+"""
+
+import argparse
+import base64
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from urllib.parse import quote
+
+import httpx
+from sqlmodel import Session
+
+from services.authorization_server.context import ServerContext
+from services.authorization_server.db import create_tables, make_engine
+from services.authorization_server.registration import register_client
+from services.authorization_server.settings import Settings
+from shared.errors import InvalidTokenError
+from shared.jwt import unverified_header, verification_key, verify_jwt
+
+ROOT = Path(__file__).resolve().parents[1]
+
+GOAL = 0.55
+TOKEN_PATH = "/v1/oauth/token"  # noqa: S105 (a path, not a secret)
+HEALTHZ_PATH = "/healthz"
+TOKEN_BODY = "grant_type=client_credentials&scope=read"  # noqa: S105 (no secret in it)
+
+# wrk calls done() once at the end; one line of JSON is easier to trust than its text table.
+_DONE_HOOK = """
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'BENCH {"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, '
+    .. '"status_errors": %d, "socket_errors": %d}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    e.status, e.connect + e.read + e.write + e.timeout))
+end
+"""
+
+
+class BenchError(Exception):
+    """The server, the token check or wrk did not behave; the figures would mean nothing."""
+
+
+@dataclass(frozen=True)
+class Client:
+    client_id: str
+    client_secret: str
+
+    @property
+    def authorization(self) -> str:
+        """`client_secret_basic` per RFC 6749 §2.3.1: form-urlencode, then base64."""
+        pair = f"{quote(self.client_id, safe='')}:{quote(self.client_secret, safe='')}"
+        return "Basic " + base64.b64encode(pair.encode()).decode()
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    pid: int
+
+    def cpu_seconds(self) -> float | None:
+        """User + system CPU time of the server process so far (Linux /proc)."""
+        try:
+            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass(frozen=True)
+class Run:
+    endpoint: str
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    status_errors: int
+    socket_errors: int
+    server_cpu_us: float | None
+    """Server process CPU time (user + system) per request; None without /proc."""
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds
+
+    @property
+    def failed(self) -> int:
+        return self.status_errors + self.socket_errors
+
+
+def main() -> int:
+    args = _parse_args()
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        print("wrk not found: install it (Debian: apt-get install -y wrk)", file=sys.stderr)
+        return 2
+    _interrupt_on_signals()
+    with tempfile.TemporaryDirectory(prefix="dropletbook-bench-") as tmp:
+        workdir = Path(tmp)
+        database_url = f"sqlite:///{workdir / 'bench.db'}"
+        port = _free_port()
+        issuer = f"http://127.0.0.1:{port}"
+        client = _seed_client(database_url, issuer)
+        scripts = _write_scripts(workdir, client)
+        log = workdir / "server.log"
+        try:
+            with _server(port, database_url, issuer, log) as server:
+                _check_token(server.url, client)
+                return _measure(args, wrk, server, scripts)
+        except KeyboardInterrupt:
+            print("\ninterrupted; server stopped", file=sys.stderr)
+            return 130
+        except BenchError as exc:
+            print(f"FAILED: {exc}", file=sys.stderr)
+            if log.exists():
+                print(log.read_text(errors="replace")[-3000:], file=sys.stderr)
+            return 1
+
+
+def _parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per run (default 10)")
+    parser.add_argument("--connections", type=int, default=16, help="open connections (16)")
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads (1)")
+    parser.add_argument("--rounds", type=int, default=3, help="healthz+token rounds (3)")
+    parser.add_argument("--warmup", type=int, default=3, help="warm-up seconds per endpoint")
+    parser.add_argument("--verbose", action="store_true", help="show wrk's own output")
+    args = parser.parse_args()
+    if min(args.duration, args.connections, args.threads, args.rounds) < 1:
+        parser.error("--duration, --connections, --threads and --rounds must be positive")
+    if args.connections < args.threads:
+        parser.error("wrk needs at least one connection per thread")
+    return args
+
+
+def _measure(args: argparse.Namespace, wrk: str, server: Server, scripts: dict[str, Path]) -> int:
+    print(
+        f"wrk: {args.threads} thread(s), {args.connections} connections, "
+        f"{args.duration}s per run, {args.rounds} round(s); server: 1 uvicorn worker",
+        flush=True,
+    )
+    for endpoint in (HEALTHZ_PATH, TOKEN_PATH):  # JIT-free Python still warms caches, pools
+        _wrk(wrk, server, endpoint, scripts[endpoint], args, seconds=args.warmup)
+    runs: list[tuple[Run, Run]] = []
+    for round_number in range(1, args.rounds + 1):
+        health = _wrk(wrk, server, HEALTHZ_PATH, scripts[HEALTHZ_PATH], args)
+        token = _wrk(wrk, server, TOKEN_PATH, scripts[TOKEN_PATH], args)
+        runs.append((health, token))
+        print(
+            f"  round {round_number}: healthz {health.per_second:8.0f}/s, "
+            f"token {token.per_second:8.0f}/s, ratio {token.per_second / health.per_second:.3f}",
+            flush=True,
+        )
+    _print_table(runs)
+    failed = sum(health.failed + token.failed for health, token in runs)
+    if failed:
+        print(f"FAILED: {failed} request(s) got a non-2xx status or a socket error")
+        return 1
+    return 0
+
+
+def _print_table(runs: list[tuple[Run, Run]]) -> None:
+    print()
+    header = (
+        f"{'run':<9}{'endpoint':<17}{'req/s':>8}{'p50 ms':>8}{'p99 ms':>8}"
+        f"{'non-2xx':>8}{'socket':>7}{'cpu us/req':>11}"
+    )
+    print(header)
+    print("-" * len(header))
+    for number, pair in enumerate(runs, start=1):
+        for run in pair:
+            cpu = "n/a" if run.server_cpu_us is None else f"{run.server_cpu_us:.0f}"
+            print(
+                f"{'round ' + str(number):<9}{run.endpoint:<17}{run.per_second:>8.0f}"
+                f"{run.p50_ms:>8.2f}{run.p99_ms:>8.2f}{run.status_errors:>8}"
+                f"{run.socket_errors:>7}{cpu:>11}"
+            )
+    ratio = statistics.median(token.per_second / health.per_second for health, token in runs)
+    tokens = statistics.median(token.per_second for _, token in runs)
+    health = statistics.median(health.per_second for health, _ in runs)
+    p50 = statistics.median(token.p50_ms for _, token in runs)
+    p99 = statistics.median(token.p99_ms for _, token in runs)
+    errors = sum(h.failed + t.failed for h, t in runs)
+    print()
+    print(f"healthz:  {health:7.0f} req/s (median of {len(runs)} runs)")
+    print(f"tokens:   {tokens:7.0f} tokens/s, p50 {p50:.2f} ms, p99 {p99:.2f} ms (medians)")
+    print(f"errors:   {errors} (non-2xx responses + socket errors, all runs)")
+    verdict = "met" if ratio >= GOAL else "NOT met"
+    print(f"ratio:    {ratio:.3f} tokens/s per healthz req/s (median of rounds)")
+    print(f"goal:     ratio >= {GOAL}: {verdict}")
+
+
+def _wrk(
+    wrk: str,
+    server: Server,
+    endpoint: str,
+    script: Path,
+    args: argparse.Namespace,
+    *,
+    seconds: int | None = None,
+) -> Run:
+    command = [
+        wrk,
+        f"--threads={args.threads}",
+        f"--connections={args.connections}",
+        f"--duration={seconds or args.duration}s",
+        "--timeout=5s",
+        "--latency",
+        f"--script={script}",
+        server.url + endpoint,
+    ]
+    cpu_before = server.cpu_seconds()
+    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    cpu_after = server.cpu_seconds()
+    if args.verbose:
+        print(result.stdout, flush=True)
+    line = next(
+        (line for line in result.stdout.splitlines() if line.startswith("BENCH ")),
+        None,
+    )
+    if result.returncode != 0 or line is None:
+        raise BenchError(f"wrk failed or printed no figures:\n{result.stdout}\n{result.stderr}")
+    figures = json.loads(line.removeprefix("BENCH "))
+    return Run(
+        endpoint=endpoint,
+        requests=figures["requests"],
+        seconds=figures["duration_us"] / 1e6,
+        p50_ms=figures["p50_us"] / 1000,
+        p99_ms=figures["p99_us"] / 1000,
+        status_errors=figures["status_errors"],
+        socket_errors=figures["socket_errors"],
+        server_cpu_us=(
+            (cpu_after - cpu_before) / max(figures["requests"], 1) * 1e6
+            if cpu_before is not None and cpu_after is not None
+            else None
+        ),
+    )
+
+
+def _write_scripts(workdir: Path, client: Client) -> dict[str, Path]:
+    token = workdir / "token.lua"
+    token.write_text(
+        'wrk.method = "POST"\n'
+        f"wrk.body = {json.dumps(TOKEN_BODY)}\n"
+        'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n'
+        f'wrk.headers["Authorization"] = {json.dumps(client.authorization)}\n' + _DONE_HOOK
+    )
+    health = workdir / "healthz.lua"
+    health.write_text(_DONE_HOOK)
+    return {TOKEN_PATH: token, HEALTHZ_PATH: health}
+
+
+def _seed_client(database_url: str, issuer: str) -> Client:
+    settings = Settings(environment="test", database_url=database_url, issuer=issuer)
+    context = ServerContext.build(settings, make_engine(database_url))
+    try:
+        create_tables(context.engine)
+        context.keys.ensure_key()
+        with Session(context.engine, expire_on_commit=False) as session:
+            client, secret = register_client(
+                session,
+                name="Bench client",
+                grant_types=("client_credentials",),
+                scope="read write",
+                supported_scopes=settings.scopes,
+            )
+    finally:
+        context.engine.dispose()
+    assert secret is not None
+    return Client(client.client_id, secret)
+
+
+def _check_token(base_url: str, client: Client) -> None:
+    """One real token response must hold a valid RFC 9068 JWT before anything is measured."""
+    response = httpx.post(
+        base_url + TOKEN_PATH,
+        content=TOKEN_BODY,
+        headers={
+            "Authorization": client.authorization,
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+    )
+    if response.status_code != 200:
+        raise BenchError(f"token request failed: {response.status_code} {response.text}")
+    if response.headers.get("cache-control") != "no-store":
+        raise BenchError("token response lacks Cache-Control: no-store")
+    body = response.json()
+    if body.get("token_type") != "bearer" or body.get("scope") != "read":
+        raise BenchError(f"unexpected token response: {body}")
+    jwks = httpx.get(base_url + "/.well-known/jwks.json").json()
+    settings = Settings(environment="test")  # defaults: the audience and algorithm
+    keys = {
+        document["kid"]: verification_key(document, algorithms=(settings.signing_algorithm,))
+        for document in jwks["keys"]
+    }
+    token = body["access_token"]
+    try:
+        kid = unverified_header(token).get("kid")
+        if kid not in keys:
+            raise BenchError(f"token kid {kid!r} is not in the JWKS")
+        claims = verify_jwt(
+            token, key=keys[kid], issuer=base_url, audience=settings.resource_audience, leeway=0
+        )
+    except InvalidTokenError as exc:
+        raise BenchError(f"the token is not a valid access token: {exc.description}") from None
+    if claims["sub"] != client.client_id or claims["client_id"] != client.client_id:
+        raise BenchError(f"token issued to the wrong subject: {claims}")
+    print(f"token check: valid {settings.signing_algorithm} JWT, kid {kid}, scope read")
+
+
+@contextlib.contextmanager
+def _server(port: int, database_url: str, issuer: str, log: Path) -> Iterator[Server]:
+    """`uvicorn ...main:app`, one worker; stopped (TERM, then KILL) however the block exits."""
+    env = {
+        **os.environ,
+        "AS_DATABASE_URL": database_url,
+        "AS_ISSUER": issuer,
+        "AS_ENVIRONMENT": "test",
+        "AS_LOG_LEVEL": "WARNING",
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "services.authorization_server.main:app",
+        "--host=127.0.0.1",
+        f"--port={port}",
+        "--workers=1",
+        "--loop=uvloop",
+        "--http=httptools",
+        "--no-access-log",
+        "--log-level=warning",
+    ]
+    with log.open("ab") as output:
+        # Own session: Ctrl-C reaches this script only, which then stops the server itself.
+        process = subprocess.Popen(  # noqa: S603
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        base_url = f"http://127.0.0.1:{port}"
+        _wait_healthy(process, base_url)
+        yield Server(base_url, process.pid)
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_healthy(process: "subprocess.Popen[bytes]", base_url: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise BenchError("the authorization server exited during start-up")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(base_url + HEALTHZ_PATH, timeout=1).status_code == 200:
+                return
+        time.sleep(0.1)
+    raise BenchError("the authorization server did not become healthy within 30 s")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _interrupt_on_signals() -> None:
+    """Ctrl-C and TERM both raise KeyboardInterrupt, so `finally` blocks stop the server.
+
+    SIGINT is set explicitly: a shell starts background jobs with it ignored.
+    """
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
