@@ -11,9 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jose import jwk, jws
 from jose import jwt as jose_jwt
 from jose.backends.base import Key
@@ -26,16 +25,11 @@ SUPPORTED_ALGORITHMS = ("ES256", "RS256")
 RFC9068_CLAIMS = ("iss", "sub", "aud", "client_id", "iat", "exp", "jti")
 
 
-PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
-_ES256 = ec.ECDSA(hashes.SHA256())
-
-
 @dataclass(frozen=True, slots=True)
 class SigningKey:
     kid: str
     algorithm: str
-    key: Key  # python-jose's view of the key pair: public JWK export
-    private: PrivateKey  # what signs; built once, as parsing the PEM per call doubles the cost
+    key: Key  # built once: parsing the PEM per signature doubles the cost
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +64,7 @@ def load_signing_key(*, kid: str, algorithm: str, private_pem: str) -> SigningKe
         raise ValueError(f"not an {algorithm} private key")
     if isinstance(private, ec.EllipticCurvePrivateKey) and private.curve.name != "secp256r1":
         raise ValueError("ES256 needs a P-256 key")
-    return SigningKey(
-        kid=kid, algorithm=algorithm, key=jwk.construct(private_pem, algorithm), private=private
-    )
+    return SigningKey(kid=kid, algorithm=algorithm, key=jwk.construct(private_pem, algorithm))
 
 
 def public_jwk(key: SigningKey) -> dict[str, str]:
@@ -102,27 +94,21 @@ def verification_key(
 
 
 def sign_jwt(claims: Mapping[str, Any], *, key: SigningKey, typ: str = ACCESS_TOKEN_TYP) -> str:
-    """The compact JWS (RFC 7515 §7.1) of `claims`, header `alg`, `kid` and `typ`.
+    """The compact JWS (RFC 7515 §7.1) of `claims`, with header `alg`, `kid` and `typ`.
 
-    Signed with `cryptography` directly: python-jose's `jws.sign` does the same work with
-    more overhead than the signature itself costs to check (about 5 µs per token).
+    python-jose's key object signs; the header segment is encoded once per key, as it is
+    the same for every token (this saves about a fifth of `jws.sign`'s cost).
     """
     payload = _b64url(json.dumps(claims, separators=(",", ":")).encode("utf-8"))
     signing_input = _header_segment(key.algorithm, key.kid, typ) + b"." + payload
-    return (signing_input + b"." + _b64url(_sign(key.private, signing_input))).decode("ascii")
+    signature: bytes = key.key.sign(signing_input)
+    return (signing_input + b"." + _b64url(signature)).decode("ascii")
 
 
 @functools.lru_cache(maxsize=64)
 def _header_segment(algorithm: str, kid: str, typ: str) -> bytes:
     header = {"alg": algorithm, "kid": kid, "typ": typ}
-    return _b64url(json.dumps(header, separators=(",", ":"), sort_keys=True).encode("utf-8"))
-
-
-def _sign(private: PrivateKey, signing_input: bytes) -> bytes:
-    if isinstance(private, ec.EllipticCurvePrivateKey):  # RFC 7518 §3.4: R || S, not DER
-        r, s = decode_dss_signature(private.sign(signing_input, _ES256))
-        return r.to_bytes(32, "big") + s.to_bytes(32, "big")
-    return private.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())  # RFC 7518 §3.3
+    return _b64url(json.dumps(header, separators=(",", ":")).encode("utf-8"))
 
 
 def _b64url(data: bytes) -> bytes:

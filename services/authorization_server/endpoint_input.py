@@ -4,14 +4,10 @@ The body is read and parsed once, here; handlers never use FastAPI `Form()` (whi
 again per parameter and costs the token endpoint about a fifth of its throughput).
 """
 
-import inspect
-from collections.abc import Callable, Coroutine
-from typing import Any, cast
+from collections.abc import AsyncIterator
 
-from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
 
 from services.authorization_server.client_auth import authenticate, read_credentials
 from services.authorization_server.context import ServerContext
@@ -20,49 +16,47 @@ from shared.errors import InvalidRequestError, PayloadTooLargeError
 from shared.http import is_form_content_type, parse_form
 
 
-class BareRequestRoute(APIRoute):
-    """A route documented like any FastAPI route whose endpoint gets the bare `Request`.
-
-    FastAPI's per-request handler (dependency solving, body and response models) has
-    nothing to do for an endpoint that reads its own form and returns a `Response`, yet
-    costs the token endpoint about a tenth of its throughput. The route keeps its OpenAPI
-    declaration (`openapi_extra` body, `responses`, `security`) and the app's exception
-    handlers; only the endpoint's signature is restricted to `(request: Request)`.
-    """
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        endpoint = self.endpoint
-        parameters = list(inspect.signature(endpoint, eval_str=True).parameters.values())
-        if (
-            not inspect.iscoroutinefunction(endpoint)
-            or len(parameters) != 1
-            or parameters[0].annotation is not Request
-        ):
-            raise TypeError(f"{endpoint.__name__} must be `async def (request: Request)`")
-        return cast(Callable[[Request], Coroutine[Any, Any, Response]], endpoint)
-
-
-async def read_form(request: Request, *, max_bytes: int) -> dict[str, str]:
-    """The form body; query-string parameters are refused so credentials never sit in URLs."""
-    if request.scope["query_string"]:
+def check_form_request(
+    *, query_string: bytes, content_type: str | None, content_length: str | None, max_bytes: int
+) -> None:
+    """Refuse query-string parameters (credentials never sit in URLs), other media types
+    and declared sizes over the limit, before the body is read."""
+    if query_string:
         raise InvalidRequestError("parameters must be sent in the request body, not the URL")
-    if not is_form_content_type(request.headers.get("content-type")):
+    if not is_form_content_type(content_type):
         raise InvalidRequestError("content type must be application/x-www-form-urlencoded")
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
+    if content_length is not None and (
+        not content_length.isdigit() or int(content_length) > max_bytes
+    ):
         raise PayloadTooLargeError(f"request body larger than {max_bytes} bytes")
+
+
+async def read_limited(chunks: AsyncIterator[bytes], *, max_bytes: int) -> bytes:
     body = bytearray()
-    async for chunk in request.stream():
+    async for chunk in chunks:
         body += chunk
         if len(body) > max_bytes:
             raise PayloadTooLargeError(f"request body larger than {max_bytes} bytes")
-    return parse_form(bytes(body), max_bytes=max_bytes)
+    return bytes(body)
+
+
+async def read_form(request: Request, *, max_bytes: int) -> dict[str, str]:
+    """The checked and parsed form body of a Starlette request."""
+    check_form_request(
+        query_string=request.scope["query_string"],
+        content_type=request.headers.get("content-type"),
+        content_length=request.headers.get("content-length"),
+        max_bytes=max_bytes,
+    )
+    body = await read_limited(request.stream(), max_bytes=max_bytes)
+    return parse_form(body, max_bytes=max_bytes)
 
 
 async def authenticate_client(
-    request: Request, context: ServerContext, form: dict[str, str]
+    context: ServerContext, form: dict[str, str], authorization: str | None
 ) -> Client:
-    credentials = read_credentials(form, request.headers.get("authorization"))
+    """The calling client, from the in-memory cache when it can (the token hot path)."""
+    credentials = read_credentials(form, authorization)
     client = context.clients.cached(credentials.client_id)
     if client is None:
         client = await run_in_threadpool(context.clients.load, credentials.client_id)

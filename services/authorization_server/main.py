@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
 
 from services.authorization_server import repository
 from services.authorization_server.context import ServerContext
@@ -23,11 +24,16 @@ from services.authorization_server.routes import (
     developer,
     login,
     register,
-    token,
     token_status,
     well_known,
 )
+from services.authorization_server.schemas import ErrorResponse, TokenResponse
 from services.authorization_server.settings import Settings
+from services.authorization_server.token_endpoint import (
+    OPENAPI_PATH_ITEM,
+    TOKEN_PATH,
+    handle_token_request,
+)
 from shared.error_handlers import error_response, install_error_handlers
 from shared.errors import OAuthError
 from shared.log_redaction import install_access_log_redaction
@@ -82,11 +88,22 @@ async def _oauth_error(request: Request, exc: Exception) -> Response:
     return error_response(exc)
 
 
+class AuthorizationServerApp(FastAPI):
+    """FastAPI with a front door: token requests skip the framework (see token_endpoint)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == TOKEN_PATH and scope["method"] != "OPTIONS":
+            scope["app"] = self
+            await handle_token_request(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     logging.basicConfig(level=settings.log_level.upper())
     install_access_log_redaction()
-    app = FastAPI(
+    app = AuthorizationServerApp(
         title="Droplet Cloud authorization server",
         version="0.1.0",
         description=(
@@ -99,9 +116,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.context = ServerContext.build(settings, make_engine(settings.database_url))
     install_error_handlers(app)
     app.add_exception_handler(OAuthError, _oauth_error)
-    # The token endpoint, the hot path, goes in the app's own route list, ahead of the
-    # included routers: FastAPI matches a route of an included router twice per request.
-    app.router.routes.extend(token.router.routes)
+
+    # First in the route table: the cheapest route, the honest baseline of the benchmark.
+    @app.get("/healthz", tags=["health"], summary="Liveness")
+    async def healthz() -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
     for module in (
         well_known,
         token_status,
@@ -114,16 +134,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(module.router)
 
-    @app.get("/healthz", tags=["health"], summary="Liveness")
-    async def healthz() -> JSONResponse:
-        return JSONResponse({"status": "ok"})
-
     app.add_middleware(EndpointCORSMiddleware)
-    _add_security_schemes(app)
+    _customize_openapi(app)
     return app
 
 
-def _add_security_schemes(app: FastAPI) -> None:
+def _customize_openapi(app: FastAPI) -> None:
+    """Security schemes, and the token endpoint, which is served in front of the router."""
     original = app.openapi
 
     def openapi() -> dict[str, object]:
@@ -138,6 +155,12 @@ def _add_security_schemes(app: FastAPI) -> None:
             },
             "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
         }
+        schema["paths"][TOKEN_PATH] = OPENAPI_PATH_ITEM
+        models = schema["components"].setdefault("schemas", {})
+        for model in (TokenResponse, ErrorResponse):
+            document = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            models.update(document.pop("$defs", {}))
+            models[model.__name__] = document
         app.openapi_schema = schema
         return schema
 

@@ -1,5 +1,7 @@
 """Scope policy: what a client may ask for, and the default when it asks for nothing."""
 
+import functools
+
 from services.authorization_server.models import Client
 from shared.errors import InvalidScopeError
 from shared.scopes import ScopeSyntaxError, format_scope, parse_scope
@@ -9,11 +11,19 @@ def resolve_scope(
     requested: str | None, *, client: Client, supported: set[str] | dict[str, str], default: str
 ) -> str:
     """The granted scope string for a request, per RFC 6749 §3.3."""
+    return _resolve(requested, client.scope, tuple(supported), default)
+
+
+@functools.lru_cache(maxsize=1024)
+def _resolve(
+    requested: str | None, allowed_scope: str, supported: tuple[str, ...], default: str
+) -> str:
+    """Pure in its arguments, so cached: the token hot path asks the same few questions."""
     try:
         scopes = parse_scope(requested)
     except ScopeSyntaxError as exc:
         raise InvalidScopeError(str(exc)) from None
-    allowed = parse_scope(client.scope)
+    allowed = parse_scope(allowed_scope)
     if not scopes:
         scopes = parse_scope(default) & allowed
         if not scopes:

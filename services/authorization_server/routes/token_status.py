@@ -38,7 +38,7 @@ _SECURITY: dict[str, Any] = {"security": [{"clientBasic": []}]}
 async def _token_and_client(request: Request) -> tuple[ServerContext, str, Client]:
     context: ServerContext = request.app.state.context
     form = await read_form(request, max_bytes=context.settings.max_body_bytes)
-    client = await authenticate_client(request, context, form)
+    client = await authenticate_client(context, form, request.headers.get("authorization"))
     if "token" not in form:
         raise InvalidRequestError("missing parameter: token")
     return context, form["token"], client
@@ -87,7 +87,7 @@ async def revoked_tokens(request: Request) -> Response:
     """A full snapshot of revoked access-token ids that have not expired. Only clients
     listed in `AS_REVOCATION_FEED_CLIENTS` may read it, with `client_secret_basic`."""
     context: ServerContext = request.app.state.context
-    client = await authenticate_client(request, context, {})
+    client = await authenticate_client(context, {}, request.headers.get("authorization"))
     if client.is_public or client.client_id not in context.settings.revocation_feed_clients:
         raise InvalidClientError("this client may not read the revocation feed")
     rows = await run_in_threadpool(_revoked, context)

@@ -1,0 +1,157 @@
+"""The token endpoint, RFC 6749 §3.2, answered in front of the web framework.
+
+It is the hot path. A client-credentials token costs one ES256 signature (about 35 µs);
+FastAPI's routing, request and response layers cost about as much again, and the work
+needs none of them. So the application's front door (`main.AuthorizationServerApp`) hands
+requests for `/v1/oauth/token` (but CORS preflights) to this small ASGI handler: it parses
+the body once, authenticates the client from the in-memory cache, dispatches on the grant
+registry, and renders errors with the same `OAuthError` model as every other endpoint (and
+a detail-free `server_error` for anything unexpected). The OpenAPI document describes it
+like any other route (`OPENAPI_PATH_ITEM`, merged in by `main`).
+"""
+
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.types import Receive, Scope, Send
+
+from services.authorization_server.context import ServerContext
+from services.authorization_server.cors import simple_cors_headers
+from services.authorization_server.endpoint_input import (
+    authenticate_client,
+    check_form_request,
+    read_limited,
+)
+from services.authorization_server.grants import get_grant
+from services.authorization_server.schemas import form_body
+from shared.errors import OAuthError
+from shared.http import NO_STORE_HEADERS, parse_form
+
+logger = logging.getLogger(__name__)
+
+TOKEN_PATH = "/v1/oauth/token"  # noqa: S105 (a path, not a secret)
+_RESPONSE_HEADERS = [
+    (b"content-type", b"application/json"),
+    *((name.lower().encode(), value.encode()) for name, value in NO_STORE_HEADERS.items()),
+]
+
+
+async def exchange(
+    context: ServerContext, form: dict[str, str], authorization: str | None
+) -> dict[str, Any]:
+    """Authenticate the client, then let the grant named by `grant_type` issue the tokens."""
+    client = await authenticate_client(context, form, authorization)
+    grant = get_grant(context.grants, form.get("grant_type"))
+    if grant.blocking:
+        return await run_in_threadpool(grant.exchange, form, client)
+    return grant.exchange(form, client)
+
+
+async def _body_chunks(receive: Receive) -> AsyncIterator[bytes]:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ConnectionAbortedError("client disconnected")
+        yield message.get("body", b"")
+        if not message.get("more_body", False):
+            return
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return bytes(value).decode("latin-1")
+    return None
+
+
+async def handle_token_request(scope: Scope, receive: Receive, send: Send) -> None:
+    """Answer one request to the token endpoint (any method but a CORS preflight)."""
+    if scope["method"] != "POST":
+        refusal = {"error": "method_not_allowed", "error_description": "use POST"}
+        await _respond(scope, send, 405, refusal, {"Allow": "POST"})
+        return
+    context: ServerContext = scope["app"].state.context
+    max_bytes = context.settings.max_body_bytes
+    extra: dict[str, str] = {}
+    try:
+        check_form_request(
+            query_string=scope["query_string"],
+            content_type=_header(scope, b"content-type"),
+            content_length=_header(scope, b"content-length"),
+            max_bytes=max_bytes,
+        )
+        body = await read_limited(_body_chunks(receive), max_bytes=max_bytes)
+        form = parse_form(body, max_bytes=max_bytes)
+        status, payload = 200, await exchange(context, form, _header(scope, b"authorization"))
+    except OAuthError as error:
+        status, payload, extra = error.status_code, error.body(), error.headers()
+    except ConnectionAbortedError:
+        return
+    except Exception:
+        logger.exception("token endpoint failed")
+        status, payload = 500, {"error": "server_error"}
+    await _respond(scope, send, status, payload, extra)
+
+
+async def _respond(
+    scope: Scope, send: Send, status: int, payload: dict[str, Any], extra: dict[str, str]
+) -> None:
+    content = json.dumps(payload, separators=(",", ":")).encode("utf-8")
+    headers = [
+        *_RESPONSE_HEADERS,
+        (b"content-length", str(len(content)).encode()),
+        *simple_cors_headers(scope),
+        *((name.lower().encode(), value.encode("latin-1")) for name, value in extra.items()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": content})
+
+
+_FORM = form_body(
+    {
+        "grant_type": {
+            "type": "string",
+            "enum": ["authorization_code", "refresh_token", "client_credentials", "password"],
+        },
+        "code": {"type": "string"},
+        "redirect_uri": {"type": "string"},
+        "code_verifier": {"type": "string"},
+        "refresh_token": {"type": "string"},
+        "username": {"type": "string"},
+        "password": {"type": "string", "format": "password"},
+        "scope": {"type": "string", "examples": ["read write"]},
+        "client_id": {"type": "string", "description": "client_secret_post or public clients"},
+        "client_secret": {"type": "string", "description": "client_secret_post"},
+    },
+    ["grant_type"],
+)
+
+
+def _json(ref: str, description: str) -> dict[str, Any]:
+    schema = {"$ref": f"#/components/schemas/{ref}"}
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+OPENAPI_PATH_ITEM: dict[str, Any] = {
+    "post": {
+        "tags": ["oauth"],
+        "summary": "Token endpoint",
+        "description": (
+            "Exchange a grant for an access token: `authorization_code` (with PKCE), "
+            "`refresh_token` (rotated on use), `client_credentials` and `password` (trusted "
+            "clients). Responses carry `Cache-Control: no-store`."
+        ),
+        "operationId": "token_v1_oauth_token_post",
+        **_FORM,
+        "responses": {
+            "200": _json("TokenResponse", "Tokens (RFC 6749 §5.1)"),
+            "400": _json("ErrorResponse", "RFC 6749 §5.2 error"),
+            "401": _json("ErrorResponse", "Client authentication failed (`invalid_client`)"),
+            "413": _json("ErrorResponse", "Body too large (`invalid_request`)"),
+        },
+        "security": [{"clientBasic": []}, {}],
+    }
+}
