@@ -18,6 +18,7 @@ from services.demo_client.pages import render_error
 from services.demo_client.routes import client_credentials, code_flow, implicit, inspector, password
 from services.demo_client.sessions import COOKIE, new_cookie
 from services.demo_client.settings import Settings
+from shared.log_redaction import install_access_log_redaction
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ def create_app(settings: Settings | None = None, *, http: httpx.Client | None = 
     """`http` lets tests replace the back channel (e.g. with `httpx.MockTransport`)."""
     settings = settings or Settings()
     logging.basicConfig(level=settings.log_level.upper())
+    install_access_log_redaction()
     app = FastAPI(
         title="Dropletbook",
         version="0.1.0",
