@@ -17,10 +17,10 @@ from services.authorization_server.models import (
     IssuedAccessToken,
     TokenFamily,
     User,
-    utcnow,
 )
 from services.authorization_server.tokens import AccessTokenIssuer
 from shared.crypto import hash_token, new_token
+from shared.db import utcnow
 from shared.scopes import format_scope, parse_scope
 
 

@@ -19,10 +19,11 @@ from sqlmodel import Session
 
 from services.authorization_server import repository
 from services.authorization_server.context import ServerContext
-from services.authorization_server.models import Client, utcnow
+from services.authorization_server.models import Client
 from services.authorization_server.registration import register_client
 from services.authorization_server.users import create_user
 from shared.crypto import hash_token
+from shared.db import utcnow
 
 DEMO_CLIENT_ID = "dropletbook"
 IMPLICIT_CLIENT_ID = "dropletbook-implicit"

@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, select
 
-from services.authorization_server.models import SigningKeyRecord, utcnow
+from services.authorization_server.models import SigningKeyRecord
+from shared.db import utcnow
 from shared.jwt import (
     SigningKey,
     VerificationKey,

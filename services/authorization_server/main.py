@@ -15,7 +15,6 @@ from services.authorization_server import repository
 from services.authorization_server.context import ServerContext
 from services.authorization_server.cors import EndpointCORSMiddleware
 from services.authorization_server.db import create_tables, make_engine
-from services.authorization_server.models import utcnow
 from services.authorization_server.pages import render_error
 from services.authorization_server.routes import (
     account,
@@ -34,8 +33,10 @@ from services.authorization_server.token_endpoint import (
     TOKEN_PATH,
     handle_token_request,
 )
+from shared.db import utcnow
 from shared.error_handlers import error_response, install_error_handlers
 from shared.errors import OAuthError
+from shared.lazy_app import lazy_app
 from shared.log_redaction import install_access_log_redaction
 
 logger = logging.getLogger(__name__)
@@ -167,10 +168,4 @@ def _customize_openapi(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def __getattr__(name: str) -> FastAPI:
-    """`app` is built on first access, so importing this module has no side effects."""
-    if name == "app":
-        application = create_app()
-        globals()["app"] = application
-        return application
-    raise AttributeError(name)
+__getattr__ = lazy_app(create_app, globals())

@@ -1,34 +1,13 @@
 """Database tables of the authorization server. Tables never leave through a route."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
-from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Aware UTC datetimes on every backend (SQLite drops the zone on its own)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            raise ValueError("naive datetime")
-        return value.astimezone(UTC) if value is not None else None
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
+from shared.db import UTCDateTime, utcnow
 
 
 def _when(**kwargs: Any) -> Any:
@@ -151,3 +130,17 @@ class SigningKeyRecord(SQLModel, table=True):
     private_pem: str
     created_at: datetime = _created()
     active_from: datetime = _when(nullable=False)
+
+
+TABLES = (
+    User,
+    UserSession,
+    Client,
+    Consent,
+    AuthorizationCode,
+    TokenFamily,
+    RefreshToken,
+    IssuedAccessToken,
+    RevokedAccessToken,
+    SigningKeyRecord,
+)

@@ -8,8 +8,9 @@ from urllib.parse import urlsplit
 from sqlmodel import Session, col, select
 
 from services.authorization_server import repository
-from services.authorization_server.models import Client, TokenFamily, utcnow
+from services.authorization_server.models import Client, TokenFamily
 from shared.crypto import hash_token, new_token
+from shared.db import utcnow
 from shared.scopes import ScopeSyntaxError, format_scope, parse_scope
 
 CLIENT_TYPES = ("confidential", "public")

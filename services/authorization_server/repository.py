@@ -16,8 +16,8 @@ from services.authorization_server.models import (
     TokenFamily,
     User,
     UserSession,
-    utcnow,
 )
+from shared.db import utcnow
 
 
 def get_client(*, session: Session, client_id: str) -> Client | None:

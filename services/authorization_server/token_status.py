@@ -11,9 +11,10 @@ from sqlmodel import Session
 
 from services.authorization_server import repository
 from services.authorization_server.context import ServerContext
-from services.authorization_server.models import Client, RefreshToken, utcnow
+from services.authorization_server.models import Client, RefreshToken
 from services.authorization_server.tokens import read_access_token
 from shared.crypto import hash_token
+from shared.db import utcnow
 from shared.errors import UnauthorizedClientError
 
 _INACTIVE: dict[str, Any] = {"active": False}

@@ -14,9 +14,10 @@ from sqlmodel import Session
 
 from services.authorization_server import repository
 from services.authorization_server.deps import ContextDep, SessionDep
-from services.authorization_server.models import User, UserSession, utcnow
+from services.authorization_server.models import User, UserSession
 from services.authorization_server.settings import Settings
 from shared.crypto import hash_token, new_token, sign_value, signature_matches
+from shared.db import utcnow
 from shared.errors import InvalidRequestError
 
 SESSION_COOKIE = "as_session"

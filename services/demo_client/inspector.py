@@ -16,20 +16,9 @@ from pydantic import BaseModel, Field
 
 from services.demo_client.api import ApiCall
 from services.demo_client.oauth import Exchange
+from shared.log_redaction import SENSITIVE_PARAMETERS
 
-SECRET_NAMES = frozenset(
-    {
-        "access_token",
-        "refresh_token",
-        "id_token",
-        "code",
-        "code_verifier",
-        "client_secret",
-        "password",
-        "token",
-        "authorization",
-    }
-)
+SECRET_NAMES = SENSITIVE_PARAMETERS | {"authorization"}
 KEEP = 6
 MAX_STEPS = 60
 

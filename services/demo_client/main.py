@@ -18,6 +18,7 @@ from services.demo_client.pages import render_error
 from services.demo_client.routes import client_credentials, code_flow, implicit, inspector, password
 from services.demo_client.sessions import COOKIE, new_cookie
 from services.demo_client.settings import Settings
+from shared.lazy_app import lazy_app
 from shared.log_redaction import install_access_log_redaction
 
 logger = logging.getLogger(__name__)
@@ -89,10 +90,4 @@ def create_app(settings: Settings | None = None, *, http: httpx.Client | None = 
     return app
 
 
-def __getattr__(name: str) -> FastAPI:
-    """`app` is built on first access, so importing this module has no side effects."""
-    if name == "app":
-        application = create_app()
-        globals()["app"] = application
-        return application
-    raise AttributeError(name)
+__getattr__ = lazy_app(create_app, globals())

@@ -16,6 +16,7 @@ from services.resource_server.routes import account, droplets
 from services.resource_server.settings import Settings
 from shared.error_handlers import install_error_handlers
 from shared.jwks import JwksFetchError
+from shared.lazy_app import lazy_app
 from shared.log_redaction import install_access_log_redaction
 
 logger = logging.getLogger(__name__)
@@ -91,10 +92,4 @@ def create_app(
     return app
 
 
-def __getattr__(name: str) -> FastAPI:
-    """`app` is built on first access, so importing this module has no side effects."""
-    if name == "app":
-        application = create_app()
-        globals()["app"] = application
-        return application
-    raise AttributeError(name)
+__getattr__ = lazy_app(create_app, globals())

@@ -7,9 +7,10 @@ import pytest
 from sqlmodel import Session
 
 from services.authorization_server.context import ServerContext
-from services.authorization_server.models import AuthorizationCode, Client, User, utcnow
+from services.authorization_server.models import AuthorizationCode, Client, User
 from services.authorization_server.tokens import read_access_token
 from shared.crypto import hash_token
+from shared.db import utcnow
 from shared.errors import (
     InvalidGrantError,
     InvalidRequestError,

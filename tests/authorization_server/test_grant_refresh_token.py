@@ -8,9 +8,10 @@ from sqlalchemy import update
 from sqlmodel import Session, col
 
 from services.authorization_server.context import ServerContext
-from services.authorization_server.models import Client, RefreshToken, User, utcnow
+from services.authorization_server.models import Client, RefreshToken, User
 from services.authorization_server.tokens import read_access_token
 from shared.crypto import hash_token
+from shared.db import utcnow
 from shared.errors import InvalidGrantError, InvalidRequestError, InvalidScopeError, OAuthError
 from tests.authorization_server.state import revoked_jtis, snapshot
 from tests.factories import VERIFIER, make_auth_code, make_client, make_user

@@ -7,7 +7,8 @@ from sqlmodel import Session, select
 
 from services.authorization_server.context import ServerContext
 from services.authorization_server.keys import KeyStore
-from services.authorization_server.models import SigningKeyRecord, utcnow
+from services.authorization_server.models import SigningKeyRecord
+from shared.db import utcnow
 from shared.jwt import public_jwk
 
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}

@@ -12,7 +12,8 @@ from sqlmodel import Session
 
 from services.authorization_server.context import ServerContext
 from services.authorization_server.db import create_tables, make_engine
-from services.authorization_server.models import Client, RevokedAccessToken, utcnow
+from services.authorization_server.models import Client, RevokedAccessToken
+from shared.db import utcnow
 from tests import factories
 from tests.authorization_server.tokens_over_http import authorization_code_tokens
 from tests.databases import TestDatabases

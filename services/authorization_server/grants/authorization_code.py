@@ -11,8 +11,9 @@ from sqlmodel import Session
 
 from services.authorization_server import pkce, repository
 from services.authorization_server.grants.base import Grant
-from services.authorization_server.models import Client, TokenFamily, utcnow
+from services.authorization_server.models import Client, TokenFamily
 from shared.crypto import hash_token
+from shared.db import utcnow
 from shared.errors import InvalidGrantError
 
 

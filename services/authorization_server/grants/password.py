@@ -7,8 +7,9 @@ from sqlmodel import Session
 
 from services.authorization_server import repository
 from services.authorization_server.grants.base import Grant
-from services.authorization_server.models import Client, TokenFamily, utcnow
+from services.authorization_server.models import Client, TokenFamily
 from services.authorization_server.scopes import resolve_scope
+from shared.db import utcnow
 from shared.errors import InvalidGrantError, UnauthorizedClientError
 
 

@@ -7,9 +7,10 @@ from sqlmodel import Session
 
 from services.authorization_server import repository
 from services.authorization_server.grants.base import Grant
-from services.authorization_server.models import Client, utcnow
+from services.authorization_server.models import Client
 from services.authorization_server.scopes import narrow_scope
 from shared.crypto import hash_token
+from shared.db import utcnow
 from shared.errors import InvalidGrantError
 
 

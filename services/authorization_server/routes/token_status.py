@@ -11,13 +11,14 @@ from starlette.responses import JSONResponse, Response
 from services.authorization_server import repository, token_status
 from services.authorization_server.context import ServerContext
 from services.authorization_server.endpoint_input import authenticate_client, read_form
-from services.authorization_server.models import Client, utcnow
+from services.authorization_server.models import Client
 from services.authorization_server.schemas import (
     ERROR_RESPONSES,
     IntrospectionResponse,
     RevokedTokenFeed,
     form_body,
 )
+from shared.db import utcnow
 from shared.errors import InvalidClientError, InvalidRequestError
 from shared.http import NO_STORE_HEADERS
 
