@@ -60,7 +60,10 @@ def test_unexpected_failure_is_a_detail_free_server_error(
                 auth=(client.client_id, secret or ""),
             )
 
-    response = asyncio.run(post())
+    try:
+        response = asyncio.run(post())
+    finally:
+        app.state.context.engine.dispose()
     assert response.status_code == 500
     assert response.json() == {"error": "server_error"}
     assert response.headers["cache-control"] == "no-store"
