@@ -122,6 +122,19 @@ class RevokedAccessToken(SQLModel, table=True):
     revoked_at: datetime = _created()
 
 
+class RevokedClient(SQLModel, table=True):
+    """A deleted client. Its access tokens issued at or before `revoked_at` are refused
+    (introspection, the resource servers' feed) until `expires_at`, when the last has expired.
+
+    Client-credentials tokens are recorded nowhere (the token endpoint writes nothing), so
+    this row is what reaches them; it needs no foreign key, the client row is gone.
+    """
+
+    client_id: str = Field(primary_key=True)
+    revoked_at: datetime = _when(nullable=False)
+    expires_at: datetime = _when(nullable=False)
+
+
 class SigningKeyRecord(SQLModel, table=True):
     """A signing key. It signs from `active_from` until a newer key's `active_from`."""
 
@@ -142,5 +155,6 @@ TABLES = (
     RefreshToken,
     IssuedAccessToken,
     RevokedAccessToken,
+    RevokedClient,
     SigningKeyRecord,
 )

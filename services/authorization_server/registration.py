@@ -3,6 +3,7 @@
 import ipaddress
 import re
 from collections.abc import Iterable
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from sqlmodel import Session, col, select
@@ -20,6 +21,9 @@ MAX_REDIRECT_URIS = 10
 _URI_CHARACTERS = re.compile(r"^[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+$")
 # Grants that send the user agent back to the client, so they need a redirect URI.
 REDIRECTING_GRANTS = frozenset({"authorization_code", "implicit"})
+# A deleted client stays in the revoked-client feed this long past its last token's `exp`:
+# resource servers accept a token up to their clock-skew leeway after it (RS_LEEWAY <= 300).
+REVOKED_CLIENT_LEEWAY = timedelta(seconds=300)
 
 
 class RegistrationError(ValueError):
@@ -240,18 +244,31 @@ def update_client(
     return client
 
 
-def delete_client(session: Session, client: Client) -> None:
+def delete_client(
+    session: Session, client: Client, *, access_token_ttl: int, client_cache_ttl: float
+) -> None:
     """Remove a client after revoking every grant it holds, so its JWTs stop too.
 
     The database cascades codes, consents and token families; revoking first puts the
     unexpired access tokens of those families on the revoked list that outlives them.
+    Client-credentials tokens are recorded nowhere, so the client itself joins the revoked
+    clients, in the same transaction, until its last access token has expired.
     """
+    now = utcnow()
     families = session.exec(
         select(TokenFamily.id).where(
             TokenFamily.client_id == client.client_id, col(TokenFamily.revoked_at).is_(None)
         )
     ).all()
     for family_id in families:
-        repository.revoke_family(session=session, family_id=family_id)
+        repository.revoke_family(session=session, family_id=family_id, now=now)
+    # Other replicas may still issue tokens from their client cache for `client_cache_ttl`.
+    revoked_at = now + timedelta(seconds=client_cache_ttl)
+    repository.revoke_client(
+        session=session,
+        client_id=client.client_id,
+        revoked_at=revoked_at,
+        expires_at=revoked_at + timedelta(seconds=access_token_ttl) + REVOKED_CLIENT_LEEWAY,
+    )
     session.delete(client)
     session.commit()

@@ -13,6 +13,7 @@ from services.authorization_server.models import (
     IssuedAccessToken,
     RefreshToken,
     RevokedAccessToken,
+    RevokedClient,
     TokenFamily,
     User,
     UserSession,
@@ -148,6 +149,33 @@ def list_revoked_access_tokens(*, session: Session, now: datetime) -> Sequence[R
     ).all()
 
 
+def revoke_client(
+    *, session: Session, client_id: str, revoked_at: datetime, expires_at: datetime
+) -> None:
+    """Refuse the client's access tokens issued at or before `revoked_at`, until `expires_at`.
+
+    A client id deleted again (only a fixed id can be re-registered) keeps the later bounds.
+    """
+    row = session.get(RevokedClient, client_id)
+    if row is None:
+        row = RevokedClient(client_id=client_id, revoked_at=revoked_at, expires_at=expires_at)
+    else:
+        row.revoked_at = max(row.revoked_at, revoked_at)
+        row.expires_at = max(row.expires_at, expires_at)
+    session.add(row)
+    session.flush()
+
+
+def is_client_revoked(*, session: Session, client_id: str, issued_at: int) -> bool:
+    """Whether a token of `client_id` with `iat` = `issued_at` predates the client's deletion."""
+    row = session.get(RevokedClient, client_id)
+    return row is not None and issued_at <= int(row.revoked_at.timestamp())
+
+
+def list_revoked_clients(*, session: Session, now: datetime) -> Sequence[RevokedClient]:
+    return session.exec(select(RevokedClient).where(col(RevokedClient.expires_at) > now)).all()
+
+
 def purge_expired(*, session: Session, now: datetime) -> None:
     """Drop rows that can no longer matter: expired codes, tokens and sessions.
 
@@ -162,6 +190,7 @@ def purge_expired(*, session: Session, now: datetime) -> None:
         (RefreshToken, RefreshToken.expires_at),
         (IssuedAccessToken, IssuedAccessToken.expires_at),
         (RevokedAccessToken, RevokedAccessToken.expires_at),
+        (RevokedClient, RevokedClient.expires_at),
         (UserSession, UserSession.expires_at),
     ):
         session.exec(delete(table).where(col(column) <= now))

@@ -50,10 +50,19 @@ class RevokedToken(BaseModel):
     exp: int
 
 
+class RevokedClientEntry(BaseModel):
+    """A deleted client: its access tokens with `iat` <= `revoked_at` are revoked until `exp`."""
+
+    client_id: str
+    revoked_at: int
+    exp: int
+
+
 class RevokedTokenFeed(BaseModel):
     """Revoked access tokens that have not expired yet: a full snapshot each time."""
 
     revoked: list[RevokedToken]
+    revoked_clients: list[RevokedClientEntry]
     generated_at: int
 
 

@@ -49,13 +49,25 @@ def introspect(context: ServerContext, *, token: str, client: Client) -> dict[st
     with Session(context.engine, expire_on_commit=False) as session:
         claims = read_access_token(token, keys=context.keys, issuer=context.settings.issuer)
         if claims is not None:
-            if repository.is_access_token_revoked(session=session, jti=str(claims["jti"])):
+            if _is_revoked(session, claims):
                 return _INACTIVE
             return {"active": True, "token_type": "Bearer", **claims}
         refresh = repository.get_refresh_token(session=session, token_hash=hash_token(token))
         if refresh is None or refresh.client_id != client.client_id:
             return _INACTIVE
         return _describe_refresh_token(session, refresh)
+
+
+def _is_revoked(session: Session, claims: dict[str, Any]) -> bool:
+    """Its `jti` was revoked, or its client was deleted after issuing it."""
+    if repository.is_access_token_revoked(session=session, jti=str(claims["jti"])):
+        return True
+    iat = claims.get("iat")
+    return repository.is_client_revoked(
+        session=session,
+        client_id=str(claims.get("client_id")),
+        issued_at=iat if isinstance(iat, int) else 0,
+    )
 
 
 def _describe_refresh_token(session: Session, refresh: RefreshToken) -> dict[str, Any]:

@@ -1,10 +1,12 @@
 """Revoked access tokens, kept fresh from the authorization server's feed.
 
 The authorization server publishes the ids (`jti`) of revoked, unexpired access tokens
-(RFC 7009 revocations, revoked grants, replayed codes, reused refresh tokens). This
-server reads the full list every `revocation_poll_interval` seconds, so a revoked token
+(RFC 7009 revocations, revoked grants, replayed codes, reused refresh tokens) and the
+deleted clients whose tokens have not all expired (client-credentials tokens are recorded
+nowhere else: every token of such a client with `iat` <= its `revoked_at` is refused). This
+server reads the full lists every `revocation_poll_interval` seconds, so a revoked token
 stops working within that interval with no network call on the request path. While the
-feed is unreachable the last list is kept (minus expired entries).
+feed is unreachable the last lists are kept (minus expired entries).
 """
 
 import asyncio
@@ -22,10 +24,12 @@ FEED_PATH = "/v1/oauth/revoked-tokens"
 
 
 class RevokedTokens:
-    """A `jti -> exp` map replaced atomically: membership tests need no lock."""
+    """A `jti -> exp` map and a `client_id -> (revoked_at, exp)` map, each replaced
+    atomically: lookups need no lock."""
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self._entries: Mapping[str, int] = {}
+        self._clients: Mapping[str, tuple[int, int]] = {}
         self._clock = clock
         self.updated_at: float | None = None
 
@@ -35,14 +39,32 @@ class RevokedTokens:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def replace(self, entries: Iterable[tuple[str, int]]) -> None:
+    def revokes(self, jti: str, client_id: str, iat: int) -> bool:
+        """Whether a token is refused: its id was revoked, or its client was deleted after
+        issuing it. Two dictionary lookups, for the request path."""
+        if jti in self._entries:
+            return True
+        client = self._clients.get(client_id)
+        return client is not None and iat <= client[0]
+
+    @property
+    def clients(self) -> Mapping[str, tuple[int, int]]:
+        return self._clients
+
+    def replace(
+        self,
+        entries: Iterable[tuple[str, int]],
+        clients: Iterable[tuple[str, int, int]] = (),
+    ) -> None:
         now = self._clock()
         self._entries = {jti: exp for jti, exp in entries if exp > now}
+        self._clients = {cid: (at, exp) for cid, at, exp in clients if exp > now}
         self.updated_at = now
 
     def prune(self) -> None:
         now = self._clock()
         self._entries = {jti: exp for jti, exp in self._entries.items() if exp > now}
+        self._clients = {cid: e for cid, e in self._clients.items() if e[1] > now}
 
 
 class FeedError(Exception):
@@ -69,7 +91,7 @@ class RevocationFeed:
         self.polls = 0
 
     async def poll_once(self) -> None:
-        """Replace the revoked set with the feed's snapshot. Raises FeedError."""
+        """Replace the revoked sets with the feed's snapshot. Raises FeedError."""
         url = self._url()
         try:
             response = await self._http.get(
@@ -80,10 +102,11 @@ class RevocationFeed:
         if response.status_code != 200:
             raise FeedError(f"{url}: HTTP {response.status_code}")
         try:
-            entries = _entries(response.json())
+            body = response.json()
+            entries, clients = _entries(body), _revoked_clients(body)
         except ValueError as exc:
             raise FeedError(f"{url}: {exc}") from None
-        self.revoked.replace(entries)
+        self.revoked.replace(entries, clients)
         self.polls += 1
 
     async def run(self, interval: float) -> None:
@@ -115,3 +138,22 @@ def _entries(body: object) -> list[tuple[str, int]]:
             raise ValueError("feed entry lacks jti or exp")
         entries.append((jti, exp))
     return entries
+
+
+def _revoked_clients(body: dict[str, object]) -> list[tuple[str, int, int]]:
+    """`revoked_clients` entries; an authorization server that predates them sends none."""
+    items = body.get("revoked_clients", [])
+    if not isinstance(items, list):
+        raise ValueError("feed revoked_clients is not a list")
+    clients: list[tuple[str, int, int]] = []
+    for item in items:
+        if not isinstance(item, dict):
+            raise ValueError("feed client entry is not an object")
+        client_id, revoked_at, exp = item.get("client_id"), item.get("revoked_at"), item.get("exp")
+        if not isinstance(client_id, str) or not all(
+            isinstance(v, int) and not isinstance(v, bool) for v in (revoked_at, exp)
+        ):
+            raise ValueError("feed client entry lacks client_id, revoked_at or exp")
+        assert isinstance(revoked_at, int) and isinstance(exp, int)
+        clients.append((client_id, revoked_at, exp))
+    return clients

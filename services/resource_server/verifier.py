@@ -3,8 +3,8 @@
 A token is verified in full once: signature with a key from the authorization server's
 JWKS, `typ`, `iss`, `aud`, `exp`, `nbf`, `iat` and the RFC 9068 claims. Its claims are then
 remembered under the exact token string, so a repeat request costs a dictionary lookup;
-every hit still rechecks expiry, the revoked set, and that the signing key is still
-published. A tampered token is a different string, so it never hits.
+every hit still rechecks expiry, the revoked sets (token ids, deleted clients), and that
+the signing key is still published. A tampered token is a different string, so it never hits.
 """
 
 import logging
@@ -79,15 +79,17 @@ class TokenVerifier:
                 self._cache.pop(token, None)
                 raise InvalidTokenError("token expired")
             if self._keys.get(hit.key.kid) is hit.key:  # the key is still published
-                if hit.claims.jti in self._revoked:
+                claims = hit.claims
+                if self._revoked.revokes(claims.jti, claims.client_id, claims.iat):
                     raise InvalidTokenError("token revoked")
-                return hit.claims
+                return claims
             self._cache.pop(token, None)
         verified = await self._verify_fully(token, now)
-        if verified.claims.jti in self._revoked:
+        claims = verified.claims
+        if self._revoked.revokes(claims.jti, claims.client_id, claims.iat):
             raise InvalidTokenError("token revoked")
         self._remember(token, verified)
-        return verified.claims
+        return claims
 
     def forget_all(self) -> None:
         self._cache.clear()

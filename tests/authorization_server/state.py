@@ -14,6 +14,7 @@ PROTOCOL_TABLES = (
     "refreshtoken",
     "issuedaccesstoken",
     "revokedaccesstoken",
+    "revokedclient",
     "consent",
     "client",
     "user",

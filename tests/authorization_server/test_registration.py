@@ -421,9 +421,17 @@ def test_delete_client_revokes_its_access_tokens(context: ServerContext) -> None
     jti = str(claims["jti"])
     with Session(context.engine, expire_on_commit=False) as session:
         assert not repository.is_access_token_revoked(session=session, jti=jti)
-        delete_client(session, client)
+        delete_client(
+            session,
+            client,
+            access_token_ttl=context.settings.access_token_ttl,
+            client_cache_ttl=context.settings.client_cache_ttl,
+        )
         assert repository.get_client(session=session, client_id=client.client_id) is None
         assert repository.is_access_token_revoked(session=session, jti=jti)
+        assert repository.is_client_revoked(
+            session=session, client_id=client.client_id, issued_at=int(claims["iat"])
+        )
         assert (
             repository.get_refresh_token(
                 session=session, token_hash=hash_token(body["refresh_token"])

@@ -10,9 +10,11 @@ import httpx
 import pytest
 from sqlmodel import Session
 
+from services.authorization_server import repository
 from services.authorization_server.context import ServerContext
 from services.authorization_server.db import create_tables, make_engine
 from services.authorization_server.models import Client, RevokedAccessToken
+from services.authorization_server.registration import delete_client
 from shared.db import utcnow
 from tests import factories
 from tests.authorization_server.tokens_over_http import authorization_code_tokens
@@ -74,7 +76,7 @@ def _jtis(response: httpx.Response) -> dict[str, int]:
     assert response.status_code == 200, response.text
     assert response.headers["cache-control"] == "no-store"
     body = response.json()
-    assert set(body) == {"revoked", "generated_at"}
+    assert set(body) == {"revoked", "revoked_clients", "generated_at"}
     assert abs(body["generated_at"] - time.time()) < 60
     return {entry["jti"]: entry["exp"] for entry in body["revoked"]}
 
@@ -108,6 +110,69 @@ def test_expired_revocations_are_left_out(world: World) -> None:
     jtis = _jtis(world.feed())
     assert "long-gone" not in jtis
     assert "still-live" in jtis
+
+
+def _clients(response: httpx.Response) -> dict[str, dict[str, int]]:
+    _jtis(response)
+    entries = response.json()["revoked_clients"]
+    assert all(set(entry) == {"client_id", "revoked_at", "exp"} for entry in entries)
+    return {entry["client_id"]: entry for entry in entries}
+
+
+def test_feed_lists_deleted_clients_and_their_tokens_turn_inactive(world: World) -> None:
+    app, secret = make_client(
+        world.context, name="Ops app", grant_types=("client_credentials",), redirect_uris=()
+    )
+    assert secret is not None
+    token = httpx.post(
+        f"{world.url}/v1/oauth/token",
+        data={"grant_type": "client_credentials", "scope": "read"},
+        auth=(app.client_id, secret),
+    ).json()["access_token"]
+
+    def introspect() -> dict[str, object]:
+        response = httpx.post(
+            f"{world.url}/v1/oauth/introspect", data={"token": token}, auth=world.reader
+        )
+        assert response.status_code == 200, response.text
+        body: dict[str, object] = response.json()
+        return body
+
+    claims = introspect()
+    assert claims["active"] is True
+    assert app.client_id not in _clients(world.feed())
+    with Session(world.context.engine, expire_on_commit=False) as session:
+        settings = world.context.settings
+        delete_client(
+            session,
+            app,
+            access_token_ttl=settings.access_token_ttl,
+            client_cache_ttl=settings.client_cache_ttl,
+        )
+    entry = _clients(world.feed())[app.client_id]
+    assert isinstance(claims["iat"], int) and isinstance(claims["exp"], int)
+    assert claims["iat"] <= entry["revoked_at"] <= time.time() + settings.client_cache_ttl
+    assert entry["exp"] >= claims["exp"]
+    assert introspect() == {"active": False}
+
+
+def test_expired_deleted_clients_are_left_out(world: World) -> None:
+    now = utcnow()
+    with Session(world.context.engine) as session:
+        for client_id, expires_at in (
+            ("long-deleted", now - timedelta(seconds=1)),
+            ("just-deleted", now + timedelta(hours=1)),
+        ):
+            repository.revoke_client(
+                session=session,
+                client_id=client_id,
+                revoked_at=now - timedelta(minutes=5),
+                expires_at=expires_at,
+            )
+        session.commit()
+    clients = _clients(world.feed())
+    assert "long-deleted" not in clients
+    assert clients["just-deleted"]["revoked_at"] == int((now - timedelta(minutes=5)).timestamp())
 
 
 @pytest.mark.parametrize(

@@ -94,6 +94,7 @@ class FakeAuthorizationServer:
         self.issuer = issuer
         self.jwks: dict[str, Any] = {"keys": [public_jwk(key) for key in keys]}
         self.revoked: list[dict[str, Any]] = []
+        self.revoked_clients: list[dict[str, Any]] = []
         self.feed_credentials: tuple[str, str] = ("rs-feed", "feed-secret")
         self.hits: Counter[str] = Counter()
         self.down = False
@@ -116,7 +117,12 @@ class FakeAuthorizationServer:
             expected = "Basic " + base64.b64encode(f"{user}:{secret}".encode()).decode()
             if request.headers.get("authorization") != expected:
                 return httpx.Response(401, json={"error": "invalid_client"})
-            return httpx.Response(200, json={"revoked": self.revoked, "generated_at": 0})
+            body = {
+                "revoked": self.revoked,
+                "revoked_clients": self.revoked_clients,
+                "generated_at": 0,
+            }
+            return httpx.Response(200, json=body)
         return httpx.Response(404, json={"error": "not_found"})
 
     def metadata(self) -> dict[str, Any]:

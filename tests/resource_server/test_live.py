@@ -10,6 +10,7 @@ import pytest
 
 from services.authorization_server.models import Client
 from shared.jwt import SigningKey, sign_jwt
+from tests.authorization_server.portal_browser import Browser
 from tests.factories import PASSWORD, make_client, make_user
 from tests.resource_server.conftest import new_key, public_pem, unsigned_token
 from tests.resource_server.live import Stack
@@ -256,3 +257,40 @@ def test_reused_refresh_token_revokes_the_new_access_token(
     assert replay.status_code == 400
     assert replay.json()["error"] == "invalid_grant"
     _refused_after_poll(stack, second["access_token"])
+
+
+def test_deleted_apps_client_credentials_tokens_are_refused(
+    stack: Stack, service_app: tuple[Client, str]
+) -> None:
+    """Client-credentials tokens are recorded nowhere: the deleted client itself is revoked."""
+    developer = make_user(stack.context, email=f"dev-{uuid.uuid4().hex[:10]}@example.com")
+    client, secret = make_client(
+        stack.context,
+        name="Doomed app",
+        grant_types=("client_credentials",),
+        redirect_uris=(),
+        owner=developer,
+    )
+    assert secret is not None
+    app = (client, secret)
+    form = {"grant_type": "client_credentials", "scope": "read"}
+    seen = stack.token(form, *app)["access_token"]
+    unseen = stack.token(form, *app)["access_token"]  # never presented before the deletion
+    assert stack.api("GET", "/v2/account", seen).status_code == 200  # now in the token cache
+    other = stack.token(form, *service_app)["access_token"]
+
+    portal = Browser(stack.authorization.url)
+    try:
+        portal.login(developer.email)
+        path = f"/developer/apps/{client.client_id}"
+        deleted = portal.submit(path, f"{path}/delete")
+    finally:
+        portal.close()
+    assert deleted.status_code == 303, deleted.text
+
+    _refused_after_poll(stack, seen)
+    for token in (seen, unseen):
+        response = stack.api("GET", "/v2/droplets", token)
+        assert response.status_code == 401
+        assert response.json() == {"error": "invalid_token", "error_description": "token revoked"}
+    assert stack.api("GET", "/v2/account", other).status_code == 200  # other apps unaffected

@@ -142,6 +142,19 @@ def test_revoked_token_is_refused_after_the_next_poll(
     assert response.headers["www-authenticate"] == _challenge("token revoked")
 
 
+def test_deleted_clients_token_is_refused_after_the_next_poll(
+    api: InProcessApi, fake_as: FakeAuthorizationServer, signing_key: SigningKey
+) -> None:
+    now = int(time.time())
+    token = make_token(signing_key, client_id="gone-app", sub="gone-app", iat=now)
+    assert api.get("/v2/account", headers=bearer(token)).status_code == 200
+    fake_as.revoked_clients = [{"client_id": "gone-app", "revoked_at": now, "exp": now + 3600}]
+    api.sleep(0.2)  # the poll interval is 0.05 s in these tests
+    response = api.get("/v2/account", headers=bearer(token))
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == _challenge("token revoked")
+
+
 def test_openapi_declares_the_bearer_scheme_and_scopes(api: InProcessApi) -> None:
     schema = api.get("/openapi.json").json()
     scheme = schema["components"]["securitySchemes"]["bearer"]

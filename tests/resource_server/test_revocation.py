@@ -36,6 +36,42 @@ def test_poll_replaces_the_set_and_drops_expired_entries(
     assert len(feed.revoked) == 1
 
 
+def test_poll_replaces_the_deleted_clients_and_drops_expired_ones(
+    fake_as: FakeAuthorizationServer,
+) -> None:
+    now = int(time.time())
+    fake_as.revoked_clients = [
+        {"client_id": "gone", "revoked_at": now - 5, "exp": now + 60},
+        {"client_id": "long-gone", "revoked_at": now - 7200, "exp": now - 1},
+    ]
+    feed = _feed(fake_as)
+    asyncio.run(feed.poll_once())
+    assert feed.revoked.clients == {"gone": (now - 5, now + 60)}
+    assert feed.revoked.revokes("any-jti", "gone", now - 5)
+    assert not feed.revoked.revokes("any-jti", "gone", now - 4)  # issued after the deletion
+    assert not feed.revoked.revokes("any-jti", "long-gone", now - 7200)
+    fake_as.revoked_clients = []
+    asyncio.run(feed.poll_once())
+    assert feed.revoked.clients == {}  # a full snapshot each time
+
+
+def test_a_feed_without_revoked_clients_is_accepted() -> None:
+    """An authorization server that predates `revoked_clients` sends only `revoked`."""
+
+    def older(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"revoked": [], "generated_at": 0})
+
+    feed = RevocationFeed(
+        httpx.AsyncClient(transport=httpx.MockTransport(older)),
+        url=lambda: FEED_URL,
+        client_id="rs-feed",
+        client_secret="feed-secret",
+        revoked=RevokedTokens(),
+    )
+    asyncio.run(feed.poll_once())
+    assert feed.polls == 1 and feed.revoked.clients == {}
+
+
 def test_feed_uses_client_secret_basic(fake_as: FakeAuthorizationServer) -> None:
     with pytest.raises(FeedError, match="HTTP 401"):
         asyncio.run(_feed(fake_as, secret="wrong").poll_once())
@@ -49,10 +85,21 @@ def test_feed_uses_client_secret_basic(fake_as: FakeAuthorizationServer) -> None
         pytest.param({"revoked": [{"jti": 1, "exp": 2}]}, id="jti-not-string"),
         pytest.param({"revoked": [{"jti": "a", "exp": "soon"}]}, id="exp-not-int"),
         pytest.param({"revoked": ["a"]}, id="entry-not-object"),
+        pytest.param({"revoked": [], "revoked_clients": {}}, id="clients-not-list"),
+        pytest.param({"revoked": [], "revoked_clients": ["app"]}, id="client-not-object"),
+        pytest.param(
+            {"revoked": [], "revoked_clients": [{"client_id": "app", "exp": 2}]},
+            id="client-without-revoked-at",
+        ),
+        pytest.param(
+            {"revoked": [], "revoked_clients": [{"client_id": 1, "revoked_at": 1, "exp": 2}]},
+            id="client-id-not-string",
+        ),
     ],
 )
 def test_malformed_feed_keeps_the_last_set(fake_as: FakeAuthorizationServer, body: object) -> None:
     fake_as.revoked = [{"jti": "kept", "exp": int(time.time()) + 60}]
+    fake_as.revoked_clients = [{"client_id": "kept-app", "revoked_at": 1, "exp": 2**40}]
     feed = _feed(fake_as)
     asyncio.run(feed.poll_once())
 
@@ -63,6 +110,7 @@ def test_malformed_feed_keeps_the_last_set(fake_as: FakeAuthorizationServer, bod
     with pytest.raises(FeedError):
         asyncio.run(feed.poll_once())
     assert "kept" in feed.revoked
+    assert "kept-app" in feed.revoked.clients
 
 
 def test_run_survives_an_unreachable_server(fake_as: FakeAuthorizationServer) -> None:

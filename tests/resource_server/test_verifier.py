@@ -225,6 +225,34 @@ def test_revoked_token_is_refused_on_first_sight(harness: Harness, signing_key: 
     assert harness.verifier.cached == 0
 
 
+def test_tokens_of_a_deleted_client_are_refused_on_first_sight_and_on_cache_hits(
+    harness: Harness, signing_key: SigningKey
+) -> None:
+    now = int(time.time())
+    cached = make_token(signing_key, client_id="deleted-app", sub="deleted-app", iat=now - 60)
+    harness.verify(cached)
+    harness.revoked.replace([], [("deleted-app", now, now + 3600)])
+    assert harness.refuse(cached) == "token revoked"  # cache hit
+    unseen = make_token(signing_key, client_id="deleted-app", sub="deleted-app", iat=now)
+    assert harness.refuse(unseen) == "token revoked"  # iat == revoked_at: issued before it
+    assert harness.verifier.cached == 1
+    other = make_token(signing_key, client_id="other-app", sub="other-app", iat=now - 60)
+    assert harness.verify(other).client_id == "other-app"
+
+
+def test_a_client_id_registered_again_keeps_its_new_tokens(
+    harness: Harness, signing_key: SigningKey
+) -> None:
+    now = int(time.time())
+    harness.revoked.replace([], [("seeded-app", now - 10, now + 3600)])
+    assert harness.refuse(make_token(signing_key, client_id="seeded-app", iat=now - 10)) == (
+        "token revoked"
+    )
+    newer = make_token(signing_key, client_id="seeded-app", iat=now - 9)
+    assert harness.verify(newer).client_id == "seeded-app"
+    assert harness.verify(newer).client_id == "seeded-app"  # and on the cache hit
+
+
 def test_cache_hit_rechecks_that_the_key_is_still_published(
     harness: Harness, signing_key: SigningKey, rsa_key: SigningKey
 ) -> None:

@@ -288,6 +288,11 @@ def _delete(
     client = _owned(session, user, request.path_params["client_id"])
     if client is None:
         return _not_found(request, user)
-    delete_client(session, client)
+    delete_client(
+        session,
+        client,
+        access_token_ttl=context.settings.access_token_ttl,
+        client_cache_ttl=context.settings.client_cache_ttl,
+    )
     context.clients.invalidate(client.client_id)
     return see_other(APPS_PATH)

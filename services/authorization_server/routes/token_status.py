@@ -79,25 +79,36 @@ async def introspect(request: Request) -> Response:
 
 @router.get(
     "/v1/oauth/revoked-tokens",
-    summary="Revoked, unexpired access tokens (feed for resource servers)",
+    summary="Revoked, unexpired access tokens and deleted clients (feed for resource servers)",
     response_model=RevokedTokenFeed,
     responses=ERROR_RESPONSES,
     openapi_extra=_SECURITY,
 )
 async def revoked_tokens(request: Request) -> Response:
-    """A full snapshot of revoked access-token ids that have not expired. Only clients
-    listed in `AS_REVOCATION_FEED_CLIENTS` may read it, with `client_secret_basic`."""
+    """A full snapshot of revoked access-token ids that have not expired, and of deleted
+    clients whose tokens have not all expired. Only clients listed in
+    `AS_REVOCATION_FEED_CLIENTS` may read it, with `client_secret_basic`."""
     context: ServerContext = request.app.state.context
     client = await authenticate_client(context, {}, request.headers.get("authorization"))
     if client.is_public or client.client_id not in context.settings.revocation_feed_clients:
         raise InvalidClientError("this client may not read the revocation feed")
-    rows = await run_in_threadpool(_revoked, context)
-    return JSONResponse(
-        {"revoked": rows, "generated_at": int(time.time())}, headers=NO_STORE_HEADERS
-    )
+    body = await run_in_threadpool(_revoked, context)
+    return JSONResponse({**body, "generated_at": int(time.time())}, headers=NO_STORE_HEADERS)
 
 
-def _revoked(context: ServerContext) -> list[dict[str, object]]:
+def _revoked(context: ServerContext) -> dict[str, list[dict[str, object]]]:
+    now = utcnow()
     with Session(context.engine) as session:
-        rows = repository.list_revoked_access_tokens(session=session, now=utcnow())
-        return [{"jti": r.jti, "exp": int(r.expires_at.timestamp())} for r in rows]
+        tokens = repository.list_revoked_access_tokens(session=session, now=now)
+        clients = repository.list_revoked_clients(session=session, now=now)
+        return {
+            "revoked": [{"jti": r.jti, "exp": int(r.expires_at.timestamp())} for r in tokens],
+            "revoked_clients": [
+                {
+                    "client_id": c.client_id,
+                    "revoked_at": int(c.revoked_at.timestamp()),
+                    "exp": int(c.expires_at.timestamp()),
+                }
+                for c in clients
+            ],
+        }
