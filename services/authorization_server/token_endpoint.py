@@ -10,7 +10,6 @@ a detail-free `server_error` for anything unexpected). The OpenAPI document desc
 like any other route (`OPENAPI_PATH_ITEM`, merged in by `main`).
 """
 
-import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -29,6 +28,7 @@ from services.authorization_server.grants import get_grant
 from services.authorization_server.schemas import form_body
 from shared.errors import OAuthError
 from shared.http import NO_STORE_HEADERS, parse_form
+from shared.jwt import COMPACT_JSON
 
 logger = logging.getLogger(__name__)
 
@@ -60,11 +60,13 @@ async def _body_chunks(receive: Receive) -> AsyncIterator[bytes]:
             return
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
+def _headers(scope: Scope, *names: bytes) -> list[str | None]:
+    """The values of the named request headers, in one pass over the header list."""
+    found: dict[bytes, str] = {}
     for key, value in scope["headers"]:
-        if key == name:
-            return bytes(value).decode("latin-1")
-    return None
+        if key in names and key not in found:
+            found[key] = bytes(value).decode("latin-1")
+    return [found.get(name) for name in names]
 
 
 async def handle_token_request(scope: Scope, receive: Receive, send: Send) -> None:
@@ -76,16 +78,19 @@ async def handle_token_request(scope: Scope, receive: Receive, send: Send) -> No
     context: ServerContext = scope["app"].state.context
     max_bytes = context.settings.max_body_bytes
     extra: dict[str, str] = {}
+    content_type, content_length, authorization = _headers(
+        scope, b"content-type", b"content-length", b"authorization"
+    )
     try:
         check_form_request(
             query_string=scope["query_string"],
-            content_type=_header(scope, b"content-type"),
-            content_length=_header(scope, b"content-length"),
+            content_type=content_type,
+            content_length=content_length,
             max_bytes=max_bytes,
         )
         body = await read_limited(_body_chunks(receive), max_bytes=max_bytes)
         form = parse_form(body, max_bytes=max_bytes)
-        status, payload = 200, await exchange(context, form, _header(scope, b"authorization"))
+        status, payload = 200, await exchange(context, form, authorization)
     except OAuthError as error:
         status, payload, extra = error.status_code, error.body(), error.headers()
     except ConnectionAbortedError:
@@ -99,7 +104,7 @@ async def handle_token_request(scope: Scope, receive: Receive, send: Send) -> No
 async def _respond(
     scope: Scope, send: Send, status: int, payload: dict[str, Any], extra: dict[str, str]
 ) -> None:
-    content = json.dumps(payload, separators=(",", ":")).encode("utf-8")
+    content = COMPACT_JSON.encode(payload).encode("utf-8")
     headers = [
         *_RESPONSE_HEADERS,
         (b"content-length", str(len(content)).encode()),

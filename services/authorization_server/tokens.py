@@ -16,8 +16,12 @@ from shared.jwt import sign_jwt, unverified_header, verify_jwt
 class AccessToken:
     value: str
     jti: str
-    expires_at: datetime
+    exp: int
     expires_in: int
+
+    @property
+    def expires_at(self) -> datetime:
+        return datetime.fromtimestamp(self.exp, UTC)
 
 
 class AccessTokenIssuer:
@@ -54,8 +58,7 @@ class AccessTokenIssuer:
             **identity,
         }
         value = sign_jwt(claims, key=self._keys.signing_key())
-        expires_at = datetime.fromtimestamp(now + self._ttl, UTC)
-        return AccessToken(value=value, jti=jti, expires_at=expires_at, expires_in=self._ttl)
+        return AccessToken(value=value, jti=jti, exp=now + self._ttl, expires_in=self._ttl)
 
 
 def user_info(user: User) -> dict[str, str]:
