@@ -24,26 +24,23 @@ ratio: the ratio depends on the machine.
 """
 
 import argparse
-import base64
 import contextlib
 import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from urllib.parse import quote
 
 import httpx
 from sqlmodel import Session
+from wrk_driver import DONE_HOOK, Credentials, Run, free_port, run_wrk
 
 from services.authorization_server.context import ServerContext
 from services.authorization_server.db import create_tables, make_engine
@@ -56,53 +53,6 @@ GOAL = 0.70
 HEALTHZ_PATH = "/healthz"
 ACCOUNT_PATH = "/v2/account"
 
-_DONE_HOOK = """
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    'BENCH {"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, '
-    .. '"status_errors": %d, "socket_errors": %d}\\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    e.status, e.connect + e.read + e.write + e.timeout))
-end
-"""
-
-
-@dataclass(frozen=True)
-class Credentials:
-    client_id: str
-    client_secret: str
-
-    @property
-    def authorization(self) -> str:
-        """`client_secret_basic` per RFC 6749 §2.3.1: form-urlencode, then base64."""
-        pair = f"{quote(self.client_id, safe='')}:{quote(self.client_secret, safe='')}"
-        return "Basic " + base64.b64encode(pair.encode()).decode()
-
-
-@dataclass(frozen=True)
-class Run:
-    endpoint: str
-    requests: int
-    seconds: float
-    p50_ms: float
-    p99_ms: float
-    status_errors: int
-    socket_errors: int
-    server_cpu: float  # seconds of CPU the resource server process used during the run
-
-    @property
-    def per_second(self) -> float:
-        return self.requests / self.seconds
-
-    @property
-    def cpu_us_per_request(self) -> float:
-        return self.server_cpu / max(self.requests, 1) * 1e6
-
-    @property
-    def failed(self) -> int:
-        return self.status_errors + self.socket_errors
-
 
 def main() -> int:
     args = _parse_args()
@@ -113,7 +63,7 @@ def main() -> int:
     _raise_on_sigterm()
     with tempfile.TemporaryDirectory(prefix="dropletbook-rs-bench-") as tmp:
         workdir = Path(tmp)
-        as_port, rs_port = _free_port(), _free_port()
+        as_port, rs_port = free_port(), free_port()
         issuer, audience = f"http://127.0.0.1:{as_port}", f"http://127.0.0.1:{rs_port}"
         as_db = f"sqlite:///{workdir / 'as.db'}"
         app, feed = _seed(as_db, issuer, audience)
@@ -208,7 +158,7 @@ def _print_summary(runs: list[tuple[Run, Run]]) -> None:
         for run in pair:
             print(
                 f"{'round ' + str(number):<10}{run.endpoint:<14}{run.per_second:>10.0f}"
-                f"{run.p50_ms:>9.2f}{run.p99_ms:>9.2f}{run.cpu_us_per_request:>12.0f}"
+                f"{run.p50_ms:>9.2f}{run.p99_ms:>9.2f}{(run.server_cpu_us or 0):>12.0f}"
                 f"{run.status_errors:>9}{run.socket_errors:>8}"
             )
     ratio = statistics.median(account.per_second / health.per_second for health, account in runs)
@@ -221,7 +171,7 @@ def _print_summary(runs: list[tuple[Run, Run]]) -> None:
     verdict = "met" if ratio >= GOAL else "NOT met"
     print(f"ratio:    {ratio:.3f} account/healthz (median per round; goal >= {GOAL}: {verdict})")
     # Server CPU per request is what the endpoint costs, whatever else runs on the machine.
-    cpu = [statistics.median(pair[i].cpu_us_per_request for pair in runs) for i in (0, 1)]
+    cpu = [statistics.median(pair[i].server_cpu_us or 0 for pair in runs) for i in (0, 1)]
     print(
         f"CPU:      healthz {cpu[0]:.0f} us/req, account {cpu[1]:.0f} us/req of server CPU; "
         f"capacity ratio {cpu[0] / cpu[1]:.3f} (less sensitive to other load)"
@@ -238,51 +188,26 @@ def _wrk(
     *,
     seconds: int | None = None,
 ) -> Run:
-    command = [
+    return run_wrk(
         wrk,
-        f"--threads={args.threads}",
-        f"--connections={args.connections}",
-        f"--duration={seconds or args.duration}s",
-        "--timeout=5s",
-        "--latency",
-        f"--script={script}",
-        base_url + endpoint,
-    ]
-    cpu_before = _cpu_seconds(pid)
-    result = subprocess.run(command, capture_output=True, text=True, check=True)  # noqa: S603
-    server_cpu = _cpu_seconds(pid) - cpu_before
-    if args.verbose:
-        print(result.stdout, flush=True)
-    line = next((line for line in result.stdout.splitlines() if line.startswith("BENCH ")), None)
-    if line is None:
-        raise RuntimeError(f"unexpected wrk output:\n{result.stdout}\n{result.stderr}")
-    figures = json.loads(line.removeprefix("BENCH "))
-    return Run(
-        endpoint=endpoint,
-        requests=figures["requests"],
-        seconds=figures["duration_us"] / 1e6,
-        p50_ms=figures["p50_us"] / 1000,
-        p99_ms=figures["p99_us"] / 1000,
-        status_errors=figures["status_errors"],
-        socket_errors=figures["socket_errors"],
-        server_cpu=server_cpu,
+        base_url,
+        endpoint,
+        pid=pid,
+        script=script,
+        threads=args.threads,
+        connections=args.connections,
+        seconds=seconds or args.duration,
+        verbose=args.verbose,
     )
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process, from /proc (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15 of stat
-    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _write_scripts(workdir: Path, token: str) -> dict[str, Path]:
     account = workdir / "account.lua"
     account.write_text(
-        f'wrk.headers["Authorization"] = {json.dumps("Bearer " + token)}\n' + _DONE_HOOK
+        f'wrk.headers["Authorization"] = {json.dumps("Bearer " + token)}\n' + DONE_HOOK
     )
     health = workdir / "healthz.lua"
-    health.write_text(_DONE_HOOK)
+    health.write_text(DONE_HOOK)
     return {ACCOUNT_PATH: account, HEALTHZ_PATH: health}
 
 
@@ -388,13 +313,6 @@ def _wait_healthy(process: "subprocess.Popen[bytes]", base_url: str, app: str) -
                 return
         time.sleep(0.1)
     raise RuntimeError(f"{app} did not become healthy within 30 s")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _raise_on_sigterm() -> None:

@@ -40,13 +40,11 @@ Why these choices:
 """
 
 import argparse
-import base64
 import contextlib
 import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -56,10 +54,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from urllib.parse import quote
 
 import httpx
 from sqlmodel import Session
+from wrk_driver import DONE_HOOK, BenchError, Credentials, Run, free_port, run_wrk
 
 from services.authorization_server.context import ServerContext
 from services.authorization_server.db import create_tables, make_engine
@@ -75,68 +73,12 @@ TOKEN_PATH = "/v1/oauth/token"  # noqa: S105 (a path, not a secret)
 HEALTHZ_PATH = "/healthz"
 TOKEN_BODY = "grant_type=client_credentials&scope=read"  # noqa: S105 (no secret in it)
 
+
 # wrk calls done() once at the end; one line of JSON is easier to trust than its text table.
-_DONE_HOOK = """
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    'BENCH {"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, '
-    .. '"status_errors": %d, "socket_errors": %d}\\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    e.status, e.connect + e.read + e.write + e.timeout))
-end
-"""
-
-
-class BenchError(Exception):
-    """The server, the token check or wrk did not behave; the figures would mean nothing."""
-
-
-@dataclass(frozen=True)
-class Client:
-    client_id: str
-    client_secret: str
-
-    @property
-    def authorization(self) -> str:
-        """`client_secret_basic` per RFC 6749 §2.3.1: form-urlencode, then base64."""
-        pair = f"{quote(self.client_id, safe='')}:{quote(self.client_secret, safe='')}"
-        return "Basic " + base64.b64encode(pair.encode()).decode()
-
-
 @dataclass(frozen=True)
 class Server:
     url: str
     pid: int
-
-    def cpu_seconds(self) -> float | None:
-        """User + system CPU time of the server process so far (Linux /proc)."""
-        try:
-            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return None
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-@dataclass(frozen=True)
-class Run:
-    endpoint: str
-    requests: int
-    seconds: float
-    p50_ms: float
-    p99_ms: float
-    status_errors: int
-    socket_errors: int
-    server_cpu_us: float | None
-    """Server process CPU time (user + system) per request; None without /proc."""
-
-    @property
-    def per_second(self) -> float:
-        return self.requests / self.seconds
-
-    @property
-    def failed(self) -> int:
-        return self.status_errors + self.socket_errors
 
 
 def main() -> int:
@@ -149,7 +91,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="dropletbook-bench-") as tmp:
         workdir = Path(tmp)
         database_url = f"sqlite:///{workdir / 'bench.db'}"
-        port = _free_port()
+        port = free_port()
         issuer = f"http://127.0.0.1:{port}"
         client = _seed_client(database_url, issuer)
         scripts = _write_scripts(workdir, client)
@@ -250,58 +192,33 @@ def _wrk(
     *,
     seconds: int | None = None,
 ) -> Run:
-    command = [
+    return run_wrk(
         wrk,
-        f"--threads={args.threads}",
-        f"--connections={args.connections}",
-        f"--duration={seconds or args.duration}s",
-        "--timeout=5s",
-        "--latency",
-        f"--script={script}",
-        server.url + endpoint,
-    ]
-    cpu_before = server.cpu_seconds()
-    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
-    cpu_after = server.cpu_seconds()
-    if args.verbose:
-        print(result.stdout, flush=True)
-    line = next(
-        (line for line in result.stdout.splitlines() if line.startswith("BENCH ")),
-        None,
-    )
-    if result.returncode != 0 or line is None:
-        raise BenchError(f"wrk failed or printed no figures:\n{result.stdout}\n{result.stderr}")
-    figures = json.loads(line.removeprefix("BENCH "))
-    return Run(
-        endpoint=endpoint,
-        requests=figures["requests"],
-        seconds=figures["duration_us"] / 1e6,
-        p50_ms=figures["p50_us"] / 1000,
-        p99_ms=figures["p99_us"] / 1000,
-        status_errors=figures["status_errors"],
-        socket_errors=figures["socket_errors"],
-        server_cpu_us=(
-            (cpu_after - cpu_before) / max(figures["requests"], 1) * 1e6
-            if cpu_before is not None and cpu_after is not None
-            else None
-        ),
+        server.url,
+        endpoint,
+        pid=server.pid,
+        script=script,
+        threads=args.threads,
+        connections=args.connections,
+        seconds=seconds or args.duration,
+        verbose=args.verbose,
     )
 
 
-def _write_scripts(workdir: Path, client: Client) -> dict[str, Path]:
+def _write_scripts(workdir: Path, client: Credentials) -> dict[str, Path]:
     token = workdir / "token.lua"
     token.write_text(
         'wrk.method = "POST"\n'
         f"wrk.body = {json.dumps(TOKEN_BODY)}\n"
         'wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"\n'
-        f'wrk.headers["Authorization"] = {json.dumps(client.authorization)}\n' + _DONE_HOOK
+        f'wrk.headers["Authorization"] = {json.dumps(client.authorization)}\n' + DONE_HOOK
     )
     health = workdir / "healthz.lua"
-    health.write_text(_DONE_HOOK)
+    health.write_text(DONE_HOOK)
     return {TOKEN_PATH: token, HEALTHZ_PATH: health}
 
 
-def _seed_client(database_url: str, issuer: str) -> Client:
+def _seed_client(database_url: str, issuer: str) -> Credentials:
     settings = Settings(environment="test", database_url=database_url, issuer=issuer)
     context = ServerContext.build(settings, make_engine(database_url))
     try:
@@ -318,10 +235,10 @@ def _seed_client(database_url: str, issuer: str) -> Client:
     finally:
         context.engine.dispose()
     assert secret is not None
-    return Client(client.client_id, secret)
+    return Credentials(client.client_id, secret)
 
 
-def _check_token(base_url: str, client: Client) -> None:
+def _check_token(base_url: str, client: Credentials) -> None:
     """One real token response must hold a valid RFC 9068 JWT before anything is measured."""
     response = httpx.post(
         base_url + TOKEN_PATH,
@@ -416,13 +333,6 @@ def _wait_healthy(process: "subprocess.Popen[bytes]", base_url: str) -> None:
                 return
         time.sleep(0.1)
     raise BenchError("the authorization server did not become healthy within 30 s")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _interrupt_on_signals() -> None:
