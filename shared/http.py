@@ -3,7 +3,7 @@
 import base64
 import binascii
 from collections.abc import Mapping
-from urllib.parse import parse_qsl, unquote_plus
+from urllib.parse import unquote_plus
 
 from shared.errors import InvalidClientError, InvalidRequestError, PayloadTooLargeError
 
@@ -34,25 +34,38 @@ def parse_form(body: bytes, *, max_bytes: int) -> dict[str, str]:
     """Parse a urlencoded body once, refusing repeated or empty-named parameters (RFC 6749 §3.1).
 
     Parameters sent with an empty value are treated as omitted, as §3.1 requires. NUL is
-    refused: no parameter needs it, and PostgreSQL cannot store or even compare it.
+    refused: no parameter needs it, and PostgreSQL cannot store or even compare it. The
+    split is done here rather than by `parse_qsl` (same rules for `&`, `=`, `+` and `%XX`,
+    invalid UTF-8 refused) because the token endpoint parses a body per request and
+    `parse_qsl` costs several times more.
     """
     if len(body) > max_bytes:
         raise PayloadTooLargeError(f"request body larger than {max_bytes} bytes")
     try:
         text = body.decode("utf-8")
-        pairs = parse_qsl(text, keep_blank_values=True, strict_parsing=False, errors="strict")
-    except (UnicodeDecodeError, ValueError):
+        form: dict[str, str] = {}
+        for pair in text.split("&"):
+            if not pair:
+                continue
+            name, _, value = pair.partition("=")
+            name, value = _form_unquote(name), _form_unquote(value)
+            if not name:
+                raise InvalidRequestError("empty parameter name")
+            if "\x00" in name or "\x00" in value:
+                raise InvalidRequestError("parameters must not contain NUL characters")
+            if name in form:
+                raise InvalidRequestError(f"parameter {name!r} repeated")
+            form[name] = value
+    except UnicodeDecodeError:
         raise InvalidRequestError("request body is not valid UTF-8 form data") from None
-    form: dict[str, str] = {}
-    for name, value in pairs:
-        if not name:
-            raise InvalidRequestError("empty parameter name")
-        if "\x00" in name or "\x00" in value:
-            raise InvalidRequestError("parameters must not contain NUL characters")
-        if name in form:
-            raise InvalidRequestError(f"parameter {name!r} repeated")
-        form[name] = value
     return {name: value for name, value in form.items() if value != ""}
+
+
+def _form_unquote(text: str) -> str:
+    """Decode one urlencoded name or value; the common plain case costs a scan, no call."""
+    if "%" in text or "+" in text:
+        return unquote_plus(text, errors="strict")
+    return text
 
 
 def is_form_content_type(content_type: str | None) -> bool:

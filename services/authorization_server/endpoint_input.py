@@ -4,10 +4,9 @@ The body is read and parsed once, here; handlers never use FastAPI `Form()` (whi
 again per parameter and costs the token endpoint about a fifth of its throughput).
 """
 
-from collections.abc import AsyncIterator
-
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
+from starlette.types import Receive
 
 from services.authorization_server.client_auth import authenticate, read_credentials
 from services.authorization_server.context import ServerContext
@@ -31,13 +30,23 @@ def check_form_request(
         raise PayloadTooLargeError(f"request body larger than {max_bytes} bytes")
 
 
-async def read_limited(chunks: AsyncIterator[bytes], *, max_bytes: int) -> bytes:
-    body = bytearray()
-    async for chunk in chunks:
-        body += chunk
+async def read_limited(receive: Receive, *, max_bytes: int) -> bytes:
+    """The body from the ASGI `receive` channel, refused as soon as it outgrows `max_bytes`.
+
+    A plain loop over `receive`, not `Request.stream()`: an async generator per request
+    costs the token endpoint a few microseconds for nothing.
+    """
+    body = b""
+    more_body = True
+    while more_body:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        body += message.get("body", b"")
         if len(body) > max_bytes:
             raise PayloadTooLargeError(f"request body larger than {max_bytes} bytes")
-    return bytes(body)
+        more_body = message.get("more_body", False)
+    return body
 
 
 async def read_form(request: Request, *, max_bytes: int) -> dict[str, str]:
@@ -48,7 +57,7 @@ async def read_form(request: Request, *, max_bytes: int) -> dict[str, str]:
         content_length=request.headers.get("content-length"),
         max_bytes=max_bytes,
     )
-    body = await read_limited(request.stream(), max_bytes=max_bytes)
+    body = await read_limited(request.receive, max_bytes=max_bytes)
     return parse_form(body, max_bytes=max_bytes)
 
 

@@ -11,10 +11,11 @@ like any other route (`OPENAPI_PATH_ITEM`, merged in by `main`).
 """
 
 import logging
-from collections.abc import AsyncIterator
 from typing import Any
 
+import orjson
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope, Send
 
 from services.authorization_server.context import ServerContext
@@ -28,7 +29,6 @@ from services.authorization_server.grants import get_grant
 from services.authorization_server.schemas import form_body
 from shared.errors import OAuthError
 from shared.http import NO_STORE_HEADERS, parse_form
-from shared.jwt import COMPACT_JSON
 
 logger = logging.getLogger(__name__)
 
@@ -48,16 +48,6 @@ async def exchange(
     if grant.blocking:
         return await run_in_threadpool(grant.exchange, form, client)
     return grant.exchange(form, client)
-
-
-async def _body_chunks(receive: Receive) -> AsyncIterator[bytes]:
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ConnectionAbortedError("client disconnected")
-        yield message.get("body", b"")
-        if not message.get("more_body", False):
-            return
 
 
 def _headers(scope: Scope, *names: bytes) -> list[str | None]:
@@ -88,12 +78,12 @@ async def handle_token_request(scope: Scope, receive: Receive, send: Send) -> No
             content_length=content_length,
             max_bytes=max_bytes,
         )
-        body = await read_limited(_body_chunks(receive), max_bytes=max_bytes)
+        body = await read_limited(receive, max_bytes=max_bytes)
         form = parse_form(body, max_bytes=max_bytes)
         status, payload = 200, await exchange(context, form, authorization)
     except OAuthError as error:
         status, payload, extra = error.status_code, error.body(), error.headers()
-    except ConnectionAbortedError:
+    except ClientDisconnect:
         return
     except Exception:
         logger.exception("token endpoint failed")
@@ -104,7 +94,7 @@ async def handle_token_request(scope: Scope, receive: Receive, send: Send) -> No
 async def _respond(
     scope: Scope, send: Send, status: int, payload: dict[str, Any], extra: dict[str, str]
 ) -> None:
-    content = COMPACT_JSON.encode(payload).encode("utf-8")
+    content = orjson.dumps(payload)
     headers = [
         *_RESPONSE_HEADERS,
         (b"content-length", str(len(content)).encode()),

@@ -8,11 +8,10 @@ from collections.abc import AsyncIterator
 import httpx
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import Response
 
 from services.resource_server.context import ResourceContext
 from services.resource_server.db import create_tables, make_engine
-from services.resource_server.routes import account, droplets
+from services.resource_server.routes import account, droplets, health
 from services.resource_server.settings import Settings
 from shared.error_handlers import install_error_handlers
 from shared.jwks import JwksFetchError
@@ -20,8 +19,6 @@ from shared.lazy_app import lazy_app
 from shared.log_redaction import install_access_log_redaction
 
 logger = logging.getLogger(__name__)
-
-_HEALTHY = b'{"status":"ok"}'
 
 
 async def _refresh_keys_forever(context: ResourceContext) -> None:
@@ -76,19 +73,16 @@ def create_app(
             "`Authorization: Bearer <token>`; errors follow RFC 6750 §3."
         ),
         lifespan=_lifespan,
+        # The routes sit in the app's own table, cheapest and hottest first (healthz, the
+        # benchmark's baseline, then the account). `include_router` would wrap each router in
+        # a layer that matches every request twice: a third of /v2/account's cost.
+        # (Routes passed this way ignore `app.dependency_overrides`; nothing here uses them.)
+        routes=[*health.router.routes, *account.router.routes, *droplets.router.routes],
     )
     app.state.context = ResourceContext.build(
         settings, make_engine(settings.database_url), transport=transport
     )
     install_error_handlers(app)
-
-    # First in the route table: the cheapest route, the honest baseline of the benchmark.
-    @app.get("/healthz", tags=["health"], summary="Liveness")
-    async def healthz() -> Response:
-        return Response(_HEALTHY, media_type="application/json")
-
-    app.include_router(account.router)
-    app.include_router(droplets.router)
     return app
 
 
