@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI, Request
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from services.authorization_server import repository
@@ -33,6 +33,7 @@ from services.authorization_server.token_endpoint import (
     TOKEN_PATH,
     handle_token_request,
 )
+from shared import health
 from shared.db import utcnow
 from shared.error_handlers import error_response, install_error_handlers
 from shared.errors import OAuthError
@@ -113,15 +114,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "RFC 9068 JWT access tokens. Errors follow RFC 6749 §5.2."
         ),
         lifespan=_lifespan,
+        routes=health.router.routes,  # first in the table: the benchmark's baseline
     )
     app.state.context = ServerContext.build(settings, make_engine(settings.database_url))
     install_error_handlers(app)
     app.add_exception_handler(OAuthError, _oauth_error)
-
-    # First in the route table: the cheapest route, the honest baseline of the benchmark.
-    @app.get("/healthz", tags=["health"], summary="Liveness")
-    async def healthz() -> JSONResponse:
-        return JSONResponse({"status": "ok"})
 
     for module in (
         well_known,

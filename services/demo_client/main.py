@@ -9,7 +9,7 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from services.demo_client.context import ClientContext
 from services.demo_client.db import create_tables, make_engine
@@ -18,6 +18,7 @@ from services.demo_client.pages import render_error
 from services.demo_client.routes import client_credentials, code_flow, implicit, inspector, password
 from services.demo_client.sessions import COOKIE, new_cookie
 from services.demo_client.settings import Settings
+from shared import health
 from shared.lazy_app import lazy_app
 from shared.log_redaction import install_access_log_redaction
 
@@ -48,16 +49,13 @@ def create_app(settings: Settings | None = None, *, http: httpx.Client | None = 
         lifespan=_lifespan,
         docs_url=None,
         redoc_url=None,
+        routes=health.router.routes,
     )
     http = http or httpx.Client(timeout=settings.http_timeout, follow_redirects=False)
     app.state.context = ClientContext.build(settings, make_engine(settings.database_url), http)
     for module in (code_flow, implicit, password, client_credentials, inspector):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
-
-    @app.get("/healthz", tags=["health"], summary="Liveness")
-    async def healthz() -> JSONResponse:
-        return JSONResponse({"status": "ok"})
 
     @app.middleware("http")
     async def session_cookie(

@@ -1,4 +1,8 @@
-"""`GET /healthz`: liveness, without authentication."""
+"""`GET /healthz`: liveness, without authentication, the same in every service.
+
+Each service puts it first in its route table (`FastAPI(routes=health.router.routes)`): it
+is the cheapest route there is, the honest baseline of the benchmarks in `bench/`.
+"""
 
 from fastapi import APIRouter
 from starlette.responses import Response
