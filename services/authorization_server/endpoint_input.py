@@ -8,9 +8,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.types import Receive
 
-from services.authorization_server.client_auth import authenticate, read_credentials
+from services.authorization_server.client_auth import (
+    RegisteredClient,
+    authenticate,
+    read_credentials,
+)
 from services.authorization_server.context import ServerContext
-from services.authorization_server.models import Client
 from shared.errors import InvalidRequestError, PayloadTooLargeError
 from shared.http import is_form_content_type, parse_form
 
@@ -63,7 +66,7 @@ async def read_form(request: Request, *, max_bytes: int) -> dict[str, str]:
 
 async def authenticate_client(
     context: ServerContext, form: dict[str, str], authorization: str | None
-) -> Client:
+) -> RegisteredClient:
     """The calling client, from the in-memory cache when it can (the token hot path)."""
     credentials = read_credentials(form, authorization)
     client = context.clients.cached(credentials.client_id)

@@ -2,13 +2,18 @@
 
 import functools
 
+from services.authorization_server.client_auth import RegisteredClient
 from services.authorization_server.models import Client
 from shared.errors import InvalidScopeError
 from shared.scopes import ScopeSyntaxError, format_scope, parse_scope
 
 
 def resolve_scope(
-    requested: str | None, *, client: Client, supported: set[str] | dict[str, str], default: str
+    requested: str | None,
+    *,
+    client: Client | RegisteredClient,
+    supported: set[str] | dict[str, str],
+    default: str,
 ) -> str:
     """The granted scope string for a request, per RFC 6749 §3.3."""
     return _resolve(requested, client.scope, tuple(supported), default)

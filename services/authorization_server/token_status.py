@@ -10,8 +10,9 @@ from typing import Any
 from sqlmodel import Session
 
 from services.authorization_server import repository
+from services.authorization_server.client_auth import RegisteredClient
 from services.authorization_server.context import ServerContext
-from services.authorization_server.models import Client, RefreshToken
+from services.authorization_server.models import RefreshToken
 from services.authorization_server.tokens import read_access_token
 from shared.crypto import hash_token
 from shared.db import utcnow
@@ -20,7 +21,7 @@ from shared.errors import UnauthorizedClientError
 _INACTIVE: dict[str, Any] = {"active": False}
 
 
-def revoke(context: ServerContext, *, token: str, client: Client) -> None:
+def revoke(context: ServerContext, *, token: str, client: RegisteredClient) -> None:
     """Revoke a refresh token (and its whole family) or an access token of `client`.
 
     Unknown or expired tokens are not an error (RFC 7009 §2.2); another client's token is.
@@ -43,7 +44,7 @@ def revoke(context: ServerContext, *, token: str, client: Client) -> None:
         session.commit()
 
 
-def introspect(context: ServerContext, *, token: str, client: Client) -> dict[str, Any]:
+def introspect(context: ServerContext, *, token: str, client: RegisteredClient) -> dict[str, Any]:
     """RFC 7662 §2.2. Any authenticated client may introspect access tokens (resource
     servers do); a refresh token is only described to the client it was issued to."""
     with Session(context.engine, expire_on_commit=False) as session:
@@ -91,6 +92,6 @@ def _describe_refresh_token(session: Session, refresh: RefreshToken) -> dict[str
     }
 
 
-def _check_owner(owner_client_id: str, client: Client) -> None:
+def _check_owner(owner_client_id: str, client: RegisteredClient) -> None:
     if owner_client_id != client.client_id:
         raise UnauthorizedClientError("the token was not issued to this client")

@@ -7,6 +7,7 @@ import pytest
 from services.authorization_server.client_auth import (
     ClientCache,
     ClientCredentials,
+    RegisteredClient,
     authenticate,
     read_credentials,
 )
@@ -22,12 +23,16 @@ def _basic(client_id: str, secret: str) -> str:
     return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
 
 
-def _confidential() -> Client:
+def _confidential_record() -> Client:
     return Client(client_id="conf", name="C", client_secret_hash=hash_token(SECRET))
 
 
-def _public() -> Client:
-    return Client(client_id="pub", name="P", client_type="public")
+def _confidential() -> RegisteredClient:
+    return RegisteredClient.of(_confidential_record())
+
+
+def _public() -> RegisteredClient:
+    return RegisteredClient.of(Client(client_id="pub", name="P", client_type="public"))
 
 
 @pytest.mark.parametrize(
@@ -153,14 +158,14 @@ def test_authenticate_public_client() -> None:
         ),
         pytest.param(
             ClientCredentials("conf", SECRET, "client_secret_post"),
-            Client(client_id="conf", name="C", client_secret_hash=None),
+            RegisteredClient.of(Client(client_id="conf", name="C", client_secret_hash=None)),
             False,
             id="confidential-without-stored-secret",
         ),
     ],
 )
 def test_authenticate_refuses(
-    credentials: ClientCredentials, client: Client | None, challenge: bool
+    credentials: ClientCredentials, client: RegisteredClient | None, challenge: bool
 ) -> None:
     with pytest.raises(InvalidClientError) as caught:
         authenticate(credentials, client)
@@ -183,7 +188,7 @@ def test_client_cache_keeps_hits_for_ttl_and_forgets_on_invalidate() -> None:
 
     def load(client_id: str) -> Client | None:
         loads.append(client_id)
-        return _confidential() if client_id == "conf" else None
+        return _confidential_record() if client_id == "conf" else None
 
     cache = ClientCache(load, ttl=60)
     assert cache.cached("conf") is None
@@ -196,7 +201,36 @@ def test_client_cache_keeps_hits_for_ttl_and_forgets_on_invalidate() -> None:
     assert loads == ["conf", "nobody"]
 
 
+def test_client_cache_holds_an_immutable_copy_of_the_registration() -> None:
+    """Later edits of the database row never leak into a cached entry: only `invalidate`
+    (which every edit in this process calls) or the TTL brings them in."""
+    record = Client(
+        client_id="conf",
+        name="C",
+        client_secret_hash=hash_token(SECRET),
+        grant_types=["client_credentials"],
+        scope="read",
+        trusted=True,
+    )
+    cache = ClientCache(lambda _: record, ttl=60)
+    loaded = cache.load("conf")
+    assert loaded == RegisteredClient(
+        client_id="conf",
+        client_secret_hash=hash_token(SECRET),
+        client_type="confidential",
+        grant_types=frozenset({"client_credentials"}),
+        scope="read",
+        trusted=True,
+    )
+    record.grant_types.append("password")
+    record.scope = "read write"
+    assert cache.cached("conf") == loaded
+    assert loaded is not None and loaded.grant_types == {"client_credentials"}
+    with pytest.raises(AttributeError):
+        loaded.scope = "write"  # type: ignore[misc]
+
+
 def test_client_cache_disabled_with_zero_ttl() -> None:
-    cache = ClientCache(lambda _: _confidential(), ttl=0)
+    cache = ClientCache(lambda _: _confidential_record(), ttl=0)
     cache.load("conf")
     assert cache.cached("conf") is None

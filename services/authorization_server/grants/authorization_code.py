@@ -10,8 +10,9 @@ from typing import Any
 from sqlmodel import Session
 
 from services.authorization_server import pkce, repository
+from services.authorization_server.client_auth import RegisteredClient
 from services.authorization_server.grants.base import Grant
-from services.authorization_server.models import Client, TokenFamily
+from services.authorization_server.models import TokenFamily
 from shared.crypto import hash_token
 from shared.db import utcnow
 from shared.errors import InvalidGrantError
@@ -21,7 +22,7 @@ class AuthorizationCodeGrant(Grant):
     grant_type = "authorization_code"
     required = ("code",)
 
-    def issue(self, form: Mapping[str, str], client: Client) -> dict[str, Any]:
+    def issue(self, form: Mapping[str, str], client: RegisteredClient) -> dict[str, Any]:
         code_hash = hash_token(form["code"])
         now = utcnow()
         with Session(self.context.engine, expire_on_commit=False) as session:

@@ -9,8 +9,8 @@ from typing import Any, ClassVar
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from services.authorization_server.client_auth import RegisteredClient
 from services.authorization_server.models import (
-    Client,
     IssuedAccessToken,
     RefreshToken,
     TokenFamily,
@@ -40,7 +40,7 @@ class Grant(ABC):
     def __init__(self, context: GrantContext) -> None:
         self.context = context
 
-    def exchange(self, form: Mapping[str, str], client: Client) -> dict[str, Any]:
+    def exchange(self, form: Mapping[str, str], client: RegisteredClient) -> dict[str, Any]:
         """Validate the request for this client and return the token response body."""
         if self.grant_type not in client.grant_types:
             raise UnauthorizedClientError(f"client may not use the {self.grant_type} grant")
@@ -50,7 +50,7 @@ class Grant(ABC):
         return self.issue(form, client)
 
     @abstractmethod
-    def issue(self, form: Mapping[str, str], client: Client) -> dict[str, Any]: ...
+    def issue(self, form: Mapping[str, str], client: RegisteredClient) -> dict[str, Any]: ...
 
     def issue_for_user(
         self,
@@ -58,7 +58,7 @@ class Grant(ABC):
         *,
         family: TokenFamily,
         user: User,
-        client: Client,
+        client: RegisteredClient,
         scope: str,
         now: datetime,
     ) -> dict[str, Any]:

@@ -3,8 +3,8 @@
 from collections.abc import Mapping
 from typing import Any
 
+from services.authorization_server.client_auth import RegisteredClient
 from services.authorization_server.grants.base import Grant
-from services.authorization_server.models import Client
 from services.authorization_server.scopes import resolve_scope
 from services.authorization_server.tokens import token_response
 from shared.errors import UnauthorizedClientError
@@ -14,7 +14,7 @@ class ClientCredentialsGrant(Grant):
     grant_type = "client_credentials"
     blocking = False  # signs one JWT and writes nothing: stays on the event loop
 
-    def issue(self, form: Mapping[str, str], client: Client) -> dict[str, Any]:
+    def issue(self, form: Mapping[str, str], client: RegisteredClient) -> dict[str, Any]:
         if client.is_public:
             raise UnauthorizedClientError("public clients may not use client_credentials")
         settings = self.context.settings

@@ -6,8 +6,9 @@ from typing import Any
 from sqlmodel import Session
 
 from services.authorization_server import repository
+from services.authorization_server.client_auth import RegisteredClient
 from services.authorization_server.grants.base import Grant
-from services.authorization_server.models import Client, TokenFamily
+from services.authorization_server.models import TokenFamily
 from services.authorization_server.scopes import resolve_scope
 from shared.db import utcnow
 from shared.errors import InvalidGrantError, UnauthorizedClientError
@@ -17,7 +18,7 @@ class PasswordGrant(Grant):
     grant_type = "password"
     required = ("username", "password")
 
-    def issue(self, form: Mapping[str, str], client: Client) -> dict[str, Any]:
+    def issue(self, form: Mapping[str, str], client: RegisteredClient) -> dict[str, Any]:
         if not client.trusted:
             raise UnauthorizedClientError("the password grant is only for trusted clients")
         settings = self.context.settings

@@ -6,8 +6,8 @@ from typing import Any
 from sqlmodel import Session
 
 from services.authorization_server import repository
+from services.authorization_server.client_auth import RegisteredClient
 from services.authorization_server.grants.base import Grant
-from services.authorization_server.models import Client
 from services.authorization_server.scopes import narrow_scope
 from shared.crypto import hash_token
 from shared.db import utcnow
@@ -18,7 +18,7 @@ class RefreshTokenGrant(Grant):
     grant_type = "refresh_token"
     required = ("refresh_token",)
 
-    def issue(self, form: Mapping[str, str], client: Client) -> dict[str, Any]:
+    def issue(self, form: Mapping[str, str], client: RegisteredClient) -> dict[str, Any]:
         token_hash = hash_token(form["refresh_token"])
         now = utcnow()
         with Session(self.context.engine, expire_on_commit=False) as session:

@@ -9,9 +9,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
 from services.authorization_server import repository, token_status
+from services.authorization_server.client_auth import RegisteredClient
 from services.authorization_server.context import ServerContext
 from services.authorization_server.endpoint_input import authenticate_client, read_form
-from services.authorization_server.models import Client
 from services.authorization_server.schemas import (
     ERROR_RESPONSES,
     IntrospectionResponse,
@@ -36,7 +36,7 @@ _TOKEN_FORM = form_body(
 _SECURITY: dict[str, Any] = {"security": [{"clientBasic": []}]}
 
 
-async def _token_and_client(request: Request) -> tuple[ServerContext, str, Client]:
+async def _token_and_client(request: Request) -> tuple[ServerContext, str, RegisteredClient]:
     context: ServerContext = request.app.state.context
     form = await read_form(request, max_bytes=context.settings.max_body_bytes)
     client = await authenticate_client(context, form, request.headers.get("authorization"))
