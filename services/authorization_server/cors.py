@@ -24,9 +24,8 @@ _WITH_ORIGIN = ((b"access-control-allow-origin", b"*"), (b"vary", b"Origin"))
 _WITHOUT_ORIGIN = ((b"vary", b"Origin"),)
 
 
-def simple_cors_headers(scope: Scope) -> tuple[tuple[bytes, bytes], ...]:
+def simple_cors_headers(*, has_origin: bool) -> tuple[tuple[bytes, bytes], ...]:
     """The CORS headers of an actual (non-preflight) request to a CORS path."""
-    has_origin = any(name == b"origin" for name, _ in scope["headers"])
     return _WITH_ORIGIN if has_origin else _WITHOUT_ORIGIN
 
 
@@ -55,7 +54,8 @@ class EndpointCORSMiddleware:
         if scope["method"] == "OPTIONS":
             await self._preflight(scope, receive, send)
             return
-        cors_headers = simple_cors_headers(scope)
+        has_origin = any(name == b"origin" for name, _ in scope["headers"])
+        cors_headers = simple_cors_headers(has_origin=has_origin)
 
         async def send_with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -3,7 +3,8 @@
 It is the hot path. A client-credentials token costs one ES256 signature (about 35 µs);
 FastAPI's routing, request and response layers cost about as much again, and the work
 needs none of them. So the application's front door (`main.AuthorizationServerApp`) hands
-requests for `/v1/oauth/token` (but CORS preflights) to this small ASGI handler: it parses
+requests for `/v1/oauth/token` (but CORS preflights) to `TokenEndpoint`, a small ASGI
+handler built once with the server context: it parses
 the body once, authenticates the client from the in-memory cache, dispatches on the grant
 registry, and renders errors with the same `OAuthError` model as every other endpoint (and
 a detail-free `server_error` for anything unexpected). The OpenAPI document describes it
@@ -50,6 +51,44 @@ async def exchange(
     return grant.exchange(form, client)
 
 
+class TokenEndpoint:
+    """The ASGI handler of `/v1/oauth/token` (any method but a CORS preflight)."""
+
+    def __init__(self, context: ServerContext) -> None:
+        self._context = context
+        self._max_bytes = context.settings.max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        content_type, content_length, authorization, origin = _headers(
+            scope, b"content-type", b"content-length", b"authorization", b"origin"
+        )
+        cors = simple_cors_headers(has_origin=origin is not None)
+        if scope["method"] != "POST":
+            refusal = {"error": "method_not_allowed", "error_description": "use POST"}
+            await _respond(send, 405, refusal, cors, {"Allow": "POST"})
+            return
+        max_bytes = self._max_bytes
+        extra: dict[str, str] = {}
+        try:
+            check_form_request(
+                query_string=scope["query_string"],
+                content_type=content_type,
+                content_length=content_length,
+                max_bytes=max_bytes,
+            )
+            body = await read_limited(receive, max_bytes=max_bytes)
+            form = parse_form(body, max_bytes=max_bytes)
+            status, payload = 200, await exchange(self._context, form, authorization)
+        except OAuthError as error:
+            status, payload, extra = error.status_code, error.body(), error.headers()
+        except ClientDisconnect:
+            return
+        except Exception:
+            logger.exception("token endpoint failed")
+            status, payload = 500, {"error": "server_error"}
+        await _respond(send, status, payload, cors, extra)
+
+
 def _headers(scope: Scope, *names: bytes) -> list[str | None]:
     """The values of the named request headers, in one pass over the header list."""
     found: dict[bytes, str] = {}
@@ -59,46 +98,18 @@ def _headers(scope: Scope, *names: bytes) -> list[str | None]:
     return [found.get(name) for name in names]
 
 
-async def handle_token_request(scope: Scope, receive: Receive, send: Send) -> None:
-    """Answer one request to the token endpoint (any method but a CORS preflight)."""
-    if scope["method"] != "POST":
-        refusal = {"error": "method_not_allowed", "error_description": "use POST"}
-        await _respond(scope, send, 405, refusal, {"Allow": "POST"})
-        return
-    context: ServerContext = scope["app"].state.context
-    max_bytes = context.settings.max_body_bytes
-    extra: dict[str, str] = {}
-    content_type, content_length, authorization = _headers(
-        scope, b"content-type", b"content-length", b"authorization"
-    )
-    try:
-        check_form_request(
-            query_string=scope["query_string"],
-            content_type=content_type,
-            content_length=content_length,
-            max_bytes=max_bytes,
-        )
-        body = await read_limited(receive, max_bytes=max_bytes)
-        form = parse_form(body, max_bytes=max_bytes)
-        status, payload = 200, await exchange(context, form, authorization)
-    except OAuthError as error:
-        status, payload, extra = error.status_code, error.body(), error.headers()
-    except ClientDisconnect:
-        return
-    except Exception:
-        logger.exception("token endpoint failed")
-        status, payload = 500, {"error": "server_error"}
-    await _respond(scope, send, status, payload, extra)
-
-
 async def _respond(
-    scope: Scope, send: Send, status: int, payload: dict[str, Any], extra: dict[str, str]
+    send: Send,
+    status: int,
+    payload: dict[str, Any],
+    cors: tuple[tuple[bytes, bytes], ...],
+    extra: dict[str, str],
 ) -> None:
     content = orjson.dumps(payload)
     headers = [
         *_RESPONSE_HEADERS,
         (b"content-length", str(len(content)).encode()),
-        *simple_cors_headers(scope),
+        *cors,
         *((name.lower().encode(), value.encode("latin-1")) for name, value in extra.items()),
     ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
