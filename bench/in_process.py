@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from resource_server import _seed
+from resource_server import seed_clients
 from wrk_driver import Credentials
 
 from services.authorization_server.main import create_app as create_authorization_server
@@ -101,7 +101,7 @@ async def batches(
 
 async def run(args: argparse.Namespace, workdir: Path) -> None:
     database = f"sqlite:///{workdir / 'as.db'}"
-    client, feed = _seed(database, ISSUER, AUDIENCE)
+    client, feed = seed_clients(database, ISSUER, AUDIENCE)
     authorization_server = create_authorization_server(
         AuthorizationSettings(
             environment="test",

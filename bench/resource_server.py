@@ -66,7 +66,7 @@ def main() -> int:
         as_port, rs_port = free_port(), free_port()
         issuer, audience = f"http://127.0.0.1:{as_port}", f"http://127.0.0.1:{rs_port}"
         as_db = f"sqlite:///{workdir / 'as.db'}"
-        app, feed = _seed(as_db, issuer, audience)
+        app, feed = seed_clients(as_db, issuer, audience)
         as_env = {
             "AS_DATABASE_URL": as_db,
             "AS_ISSUER": issuer,
@@ -211,7 +211,7 @@ def _write_scripts(workdir: Path, token: str) -> dict[str, Path]:
     return {ACCOUNT_PATH: account, HEALTHZ_PATH: health}
 
 
-def _seed(database_url: str, issuer: str, audience: str) -> tuple[Credentials, Credentials]:
+def seed_clients(database_url: str, issuer: str, audience: str) -> tuple[Credentials, Credentials]:
     """The app whose token is measured, and the resource server's feed client."""
     settings = AuthorizationSettings(
         environment="test", database_url=database_url, issuer=issuer, resource_audience=audience

@@ -56,7 +56,10 @@ async def read_limited(receive: Receive, *, max_bytes: int) -> bytes:
 
 
 async def read_form(request: Request, *, max_bytes: int) -> dict[str, str]:
-    """The checked and parsed form body of a Starlette request."""
+    """The checked and parsed form body of a Starlette request.
+
+    It reads `request.receive` itself: call it once, from a route that declares no body
+    parameters (FastAPI would have consumed the body already)."""
     check_form_request(
         query_string=request.scope["query_string"],
         content_type=request.headers.get("content-type"),
