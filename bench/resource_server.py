@@ -24,43 +24,45 @@ ratio: the ratio depends on the machine.
 """
 
 import argparse
-import contextlib
 import json
-import os
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Iterator
 from pathlib import Path
-from types import FrameType
 
 import httpx
 from sqlmodel import Session
-from wrk_driver import DONE_HOOK, Credentials, Run, free_port, run_wrk
+from wrk_driver import (
+    DONE_HOOK,
+    HEALTHZ_PATH,
+    BenchError,
+    Credentials,
+    Run,
+    Server,
+    free_port,
+    interrupt_on_signals,
+    parse_args,
+    run_wrk,
+    uvicorn_server,
+)
 
 from services.authorization_server.context import ServerContext
 from services.authorization_server.db import create_tables, make_engine
 from services.authorization_server.registration import register_client
 from services.authorization_server.settings import Settings as AuthorizationSettings
 
-ROOT = Path(__file__).resolve().parents[1]
-
 GOAL = 0.70
-HEALTHZ_PATH = "/healthz"
 ACCOUNT_PATH = "/v2/account"
 
 
 def main() -> int:
-    args = _parse_args()
+    args = parse_args(__doc__.split("\n", 1)[0], endpoint="account", rounds=5)
     wrk = shutil.which("wrk")
     if wrk is None:
         print("wrk not found: install it (Debian: apt-get install -y wrk)", file=sys.stderr)
         return 2
-    _raise_on_sigterm()
+    interrupt_on_signals()
     with tempfile.TemporaryDirectory(prefix="dropletbook-rs-bench-") as tmp:
         workdir = Path(tmp)
         as_port, rs_port = free_port(), free_port()
@@ -87,53 +89,35 @@ def main() -> int:
         logs = workdir / "servers.log"
         try:
             with (
-                _server("services.authorization_server.main:app", as_port, as_env, logs),
-                _server("services.resource_server.main:app", rs_port, rs_env, logs) as rs,
+                uvicorn_server("services.authorization_server.main:app", as_port, as_env, logs),
+                uvicorn_server("services.resource_server.main:app", rs_port, rs_env, logs) as rs,
             ):
-                rs_url, rs_pid = rs
                 token = _token(issuer, app)
-                _check(rs_url, token)
+                _check(rs.url, token)
                 scripts = _write_scripts(workdir, token)
-                return _measure(args, wrk, rs_url, rs_pid, scripts)
+                return _measure(args, wrk, rs, scripts)
         except KeyboardInterrupt:
             print("\ninterrupted; servers stopped", file=sys.stderr)
             return 130
-        except Exception:
+        except BenchError as exc:
+            print(f"FAILED: {exc}", file=sys.stderr)
             if logs.exists():
                 print(logs.read_text(errors="replace")[-3000:], file=sys.stderr)
-            raise
+            return 1
 
 
-def _parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--duration", type=int, default=10, help="seconds per run (default 10)")
-    parser.add_argument("--connections", type=int, default=16, help="open connections (16)")
-    parser.add_argument("--threads", type=int, default=1, help="wrk threads (1)")
-    parser.add_argument("--rounds", type=int, default=5, help="healthz+account rounds (5)")
-    parser.add_argument("--warmup", type=int, default=3, help="warm-up seconds per endpoint")
-    parser.add_argument("--verbose", action="store_true", help="show wrk's own output")
-    args = parser.parse_args()
-    if min(args.duration, args.connections, args.threads, args.rounds) < 1:
-        parser.error("--duration, --connections, --threads and --rounds must be positive")
-    if args.connections < args.threads:
-        parser.error("wrk needs at least one connection per thread")
-    return args
-
-
-def _measure(
-    args: argparse.Namespace, wrk: str, base_url: str, pid: int, scripts: dict[str, Path]
-) -> int:
+def _measure(args: argparse.Namespace, wrk: str, rs: Server, scripts: dict[str, Path]) -> int:
     print(
         f"wrk: {args.threads} thread(s), {args.connections} connections, "
         f"{args.duration}s per run, {args.rounds} round(s); resource server: 1 uvicorn worker",
         flush=True,
     )
     for endpoint in (HEALTHZ_PATH, ACCOUNT_PATH):
-        _wrk(wrk, base_url, pid, endpoint, scripts[endpoint], args, seconds=args.warmup)
+        run_wrk(wrk, rs, endpoint, scripts[endpoint], args, seconds=args.warmup)
     runs: list[tuple[Run, Run]] = []
     for number in range(1, args.rounds + 1):
-        health = _wrk(wrk, base_url, pid, HEALTHZ_PATH, scripts[HEALTHZ_PATH], args)
-        account = _wrk(wrk, base_url, pid, ACCOUNT_PATH, scripts[ACCOUNT_PATH], args)
+        health = run_wrk(wrk, rs, HEALTHZ_PATH, scripts[HEALTHZ_PATH], args)
+        account = run_wrk(wrk, rs, ACCOUNT_PATH, scripts[ACCOUNT_PATH], args)
         runs.append((health, account))
         print(
             f"  round {number}: healthz {health.per_second:8.0f}/s, "
@@ -175,29 +159,6 @@ def _print_summary(runs: list[tuple[Run, Run]]) -> None:
     print(
         f"CPU:      healthz {cpu[0]:.0f} us/req, account {cpu[1]:.0f} us/req of server CPU; "
         f"capacity ratio {cpu[0] / cpu[1]:.3f} (less sensitive to other load)"
-    )
-
-
-def _wrk(
-    wrk: str,
-    base_url: str,
-    pid: int,
-    endpoint: str,
-    script: Path,
-    args: argparse.Namespace,
-    *,
-    seconds: int | None = None,
-) -> Run:
-    return run_wrk(
-        wrk,
-        base_url,
-        endpoint,
-        pid=pid,
-        script=script,
-        threads=args.threads,
-        connections=args.connections,
-        seconds=seconds or args.duration,
-        verbose=args.verbose,
     )
 
 
@@ -244,7 +205,7 @@ def _token(issuer: str, app: Credentials) -> str:
         headers={"Authorization": app.authorization},
     )
     if response.status_code != 200:
-        raise RuntimeError(f"token request failed: {response.status_code} {response.text}")
+        raise BenchError(f"token request failed: {response.status_code} {response.text}")
     token: str = response.json()["access_token"]
     return token
 
@@ -253,75 +214,15 @@ def _check(rs_url: str, token: str) -> None:
     """The token works, and a tampered copy is refused, before anything is measured."""
     good = httpx.get(rs_url + ACCOUNT_PATH, headers={"Authorization": f"Bearer {token}"})
     if good.status_code != 200 or good.json()["account"]["kind"] != "service":
-        raise RuntimeError(f"account request failed: {good.status_code} {good.text}")
+        raise BenchError(f"account request failed: {good.status_code} {good.text}")
     header, payload, signature = token.split(".")
     tampered = (
         f"{header}.{payload}.{signature[:-4]}{'AAAA' if signature[-4:] != 'AAAA' else 'BBBB'}"
     )
     bad = httpx.get(rs_url + ACCOUNT_PATH, headers={"Authorization": f"Bearer {tampered}"})
     if bad.status_code != 401 or bad.json().get("error") != "invalid_token":
-        raise RuntimeError(f"tampered token not refused: {bad.status_code} {bad.text}")
+        raise BenchError(f"tampered token not refused: {bad.status_code} {bad.text}")
     print("token check: accepted by /v2/account; a tampered copy gets 401 invalid_token")
-
-
-@contextlib.contextmanager
-def _server(app: str, port: int, env: dict[str, str], log: Path) -> Iterator[tuple[str, int]]:
-    """`uvicorn <app>`, one worker; stopped (TERM, then KILL) however the block exits."""
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        app,
-        "--host=127.0.0.1",
-        f"--port={port}",
-        "--workers=1",
-        "--loop=uvloop",
-        "--http=httptools",
-        "--no-access-log",
-        "--log-level=warning",
-    ]
-    with log.open("ab") as output:
-        process = subprocess.Popen(  # noqa: S603
-            command,
-            cwd=ROOT,
-            env={**os.environ, **env},
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        base_url = f"http://127.0.0.1:{port}"
-        _wait_healthy(process, base_url, app)
-        yield base_url, process.pid
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def _wait_healthy(process: "subprocess.Popen[bytes]", base_url: str, app: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{app} exited during start-up")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(base_url + HEALTHZ_PATH, timeout=1).status_code == 200:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"{app} did not become healthy within 30 s")
-
-
-def _raise_on_sigterm() -> None:
-    """Treat TERM like Ctrl-C, so `finally` blocks stop the servers."""
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, handler)
 
 
 if __name__ == "__main__":

@@ -40,24 +40,28 @@ Why these choices:
 """
 
 import argparse
-import contextlib
 import json
-import os
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 
 import httpx
 from sqlmodel import Session
-from wrk_driver import DONE_HOOK, BenchError, Credentials, Run, free_port, run_wrk
+from wrk_driver import (
+    DONE_HOOK,
+    HEALTHZ_PATH,
+    BenchError,
+    Credentials,
+    Run,
+    Server,
+    free_port,
+    interrupt_on_signals,
+    parse_args,
+    run_wrk,
+    uvicorn_server,
+)
 
 from services.authorization_server.context import ServerContext
 from services.authorization_server.db import create_tables, make_engine
@@ -66,28 +70,18 @@ from services.authorization_server.settings import Settings
 from shared.errors import InvalidTokenError
 from shared.jwt import unverified_header, verification_key, verify_jwt
 
-ROOT = Path(__file__).resolve().parents[1]
-
 GOAL = 0.55
 TOKEN_PATH = "/v1/oauth/token"  # noqa: S105 (a path, not a secret)
-HEALTHZ_PATH = "/healthz"
 TOKEN_BODY = "grant_type=client_credentials&scope=read"  # noqa: S105 (no secret in it)
 
 
-# wrk calls done() once at the end; one line of JSON is easier to trust than its text table.
-@dataclass(frozen=True)
-class Server:
-    url: str
-    pid: int
-
-
 def main() -> int:
-    args = _parse_args()
+    args = parse_args(__doc__.split("\n", 1)[0], endpoint="token", rounds=3)
     wrk = shutil.which("wrk")
     if wrk is None:
         print("wrk not found: install it (Debian: apt-get install -y wrk)", file=sys.stderr)
         return 2
-    _interrupt_on_signals()
+    interrupt_on_signals()
     with tempfile.TemporaryDirectory(prefix="dropletbook-bench-") as tmp:
         workdir = Path(tmp)
         database_url = f"sqlite:///{workdir / 'bench.db'}"
@@ -97,7 +91,14 @@ def main() -> int:
         scripts = _write_scripts(workdir, client)
         log = workdir / "server.log"
         try:
-            with _server(port, database_url, issuer, log) as server:
+            environment = {
+                "AS_DATABASE_URL": database_url,
+                "AS_ISSUER": issuer,
+                "AS_ENVIRONMENT": "test",
+                "AS_LOG_LEVEL": "WARNING",
+            }
+            app = "services.authorization_server.main:app"
+            with uvicorn_server(app, port, environment, log) as server:
                 _check_token(server.url, client)
                 return _measure(args, wrk, server, scripts)
         except KeyboardInterrupt:
@@ -110,22 +111,6 @@ def main() -> int:
             return 1
 
 
-def _parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--duration", type=int, default=10, help="seconds per run (default 10)")
-    parser.add_argument("--connections", type=int, default=16, help="open connections (16)")
-    parser.add_argument("--threads", type=int, default=1, help="wrk threads (1)")
-    parser.add_argument("--rounds", type=int, default=3, help="healthz+token rounds (3)")
-    parser.add_argument("--warmup", type=int, default=3, help="warm-up seconds per endpoint")
-    parser.add_argument("--verbose", action="store_true", help="show wrk's own output")
-    args = parser.parse_args()
-    if min(args.duration, args.connections, args.threads, args.rounds) < 1:
-        parser.error("--duration, --connections, --threads and --rounds must be positive")
-    if args.connections < args.threads:
-        parser.error("wrk needs at least one connection per thread")
-    return args
-
-
 def _measure(args: argparse.Namespace, wrk: str, server: Server, scripts: dict[str, Path]) -> int:
     print(
         f"wrk: {args.threads} thread(s), {args.connections} connections, "
@@ -133,11 +118,11 @@ def _measure(args: argparse.Namespace, wrk: str, server: Server, scripts: dict[s
         flush=True,
     )
     for endpoint in (HEALTHZ_PATH, TOKEN_PATH):  # JIT-free Python still warms caches, pools
-        _wrk(wrk, server, endpoint, scripts[endpoint], args, seconds=args.warmup)
+        run_wrk(wrk, server, endpoint, scripts[endpoint], args, seconds=args.warmup)
     runs: list[tuple[Run, Run]] = []
     for round_number in range(1, args.rounds + 1):
-        health = _wrk(wrk, server, HEALTHZ_PATH, scripts[HEALTHZ_PATH], args)
-        token = _wrk(wrk, server, TOKEN_PATH, scripts[TOKEN_PATH], args)
+        health = run_wrk(wrk, server, HEALTHZ_PATH, scripts[HEALTHZ_PATH], args)
+        token = run_wrk(wrk, server, TOKEN_PATH, scripts[TOKEN_PATH], args)
         runs.append((health, token))
         print(
             f"  round {round_number}: healthz {health.per_second:8.0f}/s, "
@@ -181,28 +166,6 @@ def _print_table(runs: list[tuple[Run, Run]]) -> None:
     verdict = "met" if ratio >= GOAL else "NOT met"
     print(f"ratio:    {ratio:.3f} tokens/s per healthz req/s (median of rounds)")
     print(f"goal:     ratio >= {GOAL}: {verdict}")
-
-
-def _wrk(
-    wrk: str,
-    server: Server,
-    endpoint: str,
-    script: Path,
-    args: argparse.Namespace,
-    *,
-    seconds: int | None = None,
-) -> Run:
-    return run_wrk(
-        wrk,
-        server.url,
-        endpoint,
-        pid=server.pid,
-        script=script,
-        threads=args.threads,
-        connections=args.connections,
-        seconds=seconds or args.duration,
-        verbose=args.verbose,
-    )
 
 
 def _write_scripts(workdir: Path, client: Credentials) -> dict[str, Path]:
@@ -274,78 +237,6 @@ def _check_token(base_url: str, client: Credentials) -> None:
     if claims["sub"] != client.client_id or claims["client_id"] != client.client_id:
         raise BenchError(f"token issued to the wrong subject: {claims}")
     print(f"token check: valid {settings.signing_algorithm} JWT, kid {kid}, scope read")
-
-
-@contextlib.contextmanager
-def _server(port: int, database_url: str, issuer: str, log: Path) -> Iterator[Server]:
-    """`uvicorn ...main:app`, one worker; stopped (TERM, then KILL) however the block exits."""
-    env = {
-        **os.environ,
-        "AS_DATABASE_URL": database_url,
-        "AS_ISSUER": issuer,
-        "AS_ENVIRONMENT": "test",
-        "AS_LOG_LEVEL": "WARNING",
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "services.authorization_server.main:app",
-        "--host=127.0.0.1",
-        f"--port={port}",
-        "--workers=1",
-        "--loop=uvloop",
-        "--http=httptools",
-        "--no-access-log",
-        "--log-level=warning",
-    ]
-    with log.open("ab") as output:
-        # Own session: Ctrl-C reaches this script only, which then stops the server itself.
-        process = subprocess.Popen(  # noqa: S603
-            command,
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        base_url = f"http://127.0.0.1:{port}"
-        _wait_healthy(process, base_url)
-        yield Server(base_url, process.pid)
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def _wait_healthy(process: "subprocess.Popen[bytes]", base_url: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise BenchError("the authorization server exited during start-up")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(base_url + HEALTHZ_PATH, timeout=1).status_code == 200:
-                return
-        time.sleep(0.1)
-    raise BenchError("the authorization server did not become healthy within 30 s")
-
-
-def _interrupt_on_signals() -> None:
-    """Ctrl-C and TERM both raise KeyboardInterrupt, so `finally` blocks stop the server.
-
-    SIGINT is set explicitly: a shell starts background jobs with it ignored.
-    """
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGINT, handler)
-    signal.signal(signal.SIGTERM, handler)
 
 
 if __name__ == "__main__":

@@ -1,17 +1,30 @@
-"""What both benchmarks share: running wrk, reading its figures, the server's CPU time.
+"""What both benchmarks share: their options, uvicorn servers, running wrk, reading its
+figures, the server's CPU time.
 
 wrk's Lua `done()` hook (`DONE_HOOK`, appended to each request script) prints one
 machine-readable line; no per-response hook is used, as it would steal CPU from the server.
 """
 
+import argparse
 import base64
+import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 from urllib.parse import quote
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+HEALTHZ_PATH = "/healthz"
 
 DONE_HOOK = """
 done = function(summary, latency, requests)
@@ -62,6 +75,12 @@ class Run:
         return self.status_errors + self.socket_errors
 
 
+@dataclass(frozen=True)
+class Server:
+    url: str
+    pid: int
+
+
 def cpu_seconds(pid: int) -> float | None:
     """User + system CPU time of a process so far, from /proc (Linux)."""
     try:
@@ -73,31 +92,28 @@ def cpu_seconds(pid: int) -> float | None:
 
 def run_wrk(
     wrk: str,
-    base_url: str,
+    server: Server,
     endpoint: str,
-    *,
-    pid: int,
     script: Path,
-    threads: int,
-    connections: int,
-    seconds: int,
-    verbose: bool = False,
+    args: argparse.Namespace,
+    *,
+    seconds: int | None = None,
 ) -> Run:
     """One fixed-time wrk run against `endpoint`, with the server's CPU time measured around it."""
     command = [
         wrk,
-        f"--threads={threads}",
-        f"--connections={connections}",
-        f"--duration={seconds}s",
+        f"--threads={args.threads}",
+        f"--connections={args.connections}",
+        f"--duration={seconds or args.duration}s",
         "--timeout=5s",
         "--latency",
         f"--script={script}",
-        base_url + endpoint,
+        server.url + endpoint,
     ]
-    cpu_before = cpu_seconds(pid)
+    cpu_before = cpu_seconds(server.pid)
     result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
-    cpu_after = cpu_seconds(pid)
-    if verbose:
+    cpu_after = cpu_seconds(server.pid)
+    if args.verbose:
         print(result.stdout, flush=True)
     line = next((line for line in result.stdout.splitlines() if line.startswith("BENCH ")), None)
     if result.returncode != 0 or line is None:
@@ -123,3 +139,93 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def parse_args(description: str, *, endpoint: str, rounds: int) -> argparse.Namespace:
+    """The options of both benchmarks; `endpoint` names the one measured against healthz."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--duration", type=int, default=10, help="seconds per run (default 10)")
+    parser.add_argument("--connections", type=int, default=16, help="open connections (16)")
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads (1)")
+    parser.add_argument(
+        "--rounds", type=int, default=rounds, help=f"healthz+{endpoint} rounds ({rounds})"
+    )
+    parser.add_argument("--warmup", type=int, default=3, help="warm-up seconds per endpoint")
+    parser.add_argument("--verbose", action="store_true", help="show wrk's own output")
+    args = parser.parse_args()
+    if min(args.duration, args.connections, args.threads, args.rounds) < 1:
+        parser.error("--duration, --connections, --threads and --rounds must be positive")
+    if args.connections < args.threads:
+        parser.error("wrk needs at least one connection per thread")
+    return args
+
+
+@contextlib.contextmanager
+def uvicorn_server(app: str, port: int, env: dict[str, str], log: Path) -> Iterator[Server]:
+    """`uvicorn <app>`, one worker; stopped (TERM, then KILL) however the block exits.
+
+    No access log: it would add the same cost to both endpoints and flatter the ratio.
+    `--loop=uvloop --http=httptools` are what uvicorn's `auto` picks with
+    `uvicorn[standard]`; named, a missing extra fails loudly instead of quietly measuring
+    the slower pure-Python stack.
+    """
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        "--host=127.0.0.1",
+        f"--port={port}",
+        "--workers=1",
+        "--loop=uvloop",
+        "--http=httptools",
+        "--no-access-log",
+        "--log-level=warning",
+    ]
+    with log.open("ab") as output:
+        # Own session: Ctrl-C reaches this script only, which then stops the server itself.
+        process = subprocess.Popen(  # noqa: S603
+            command,
+            cwd=ROOT,
+            env={**os.environ, **env},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        server = Server(f"http://127.0.0.1:{port}", process.pid)
+        _wait_healthy(process, server.url, app)
+        yield server
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_healthy(process: "subprocess.Popen[bytes]", base_url: str, app: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise BenchError(f"{app} exited during start-up")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(base_url + HEALTHZ_PATH, timeout=1).status_code == 200:
+                return
+        time.sleep(0.1)
+    raise BenchError(f"{app} did not become healthy within 30 s")
+
+
+def interrupt_on_signals() -> None:
+    """Ctrl-C and TERM both raise KeyboardInterrupt, so `finally` blocks stop the servers.
+
+    SIGINT is set explicitly: a shell starts background jobs with it ignored.
+    """
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
