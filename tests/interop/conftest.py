@@ -2,7 +2,6 @@
 
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import jwt
@@ -14,7 +13,7 @@ from services.authorization_server.context import ServerContext
 from services.authorization_server.settings import Settings
 from tests.authorization_server.conftest import live_as, live_context  # noqa: F401
 from tests.factories import PASSWORD, make_user
-from tests.interop.helpers import TokenVerifier
+from tests.interop.helpers import TestUser, TokenVerifier
 from tests.live_server import LiveServer
 
 REDIRECT_URI = "http://127.0.0.1:8080/callback"
@@ -54,16 +53,6 @@ def verifier(metadata: dict[str, Any], as_settings: Settings) -> TokenVerifier:
         issuer=as_settings.issuer,
         audience=as_settings.resource_audience,
     )
-
-
-@dataclass(frozen=True)
-class TestUser:
-    __test__ = False
-
-    id: str
-    email: str
-    name: str
-    password: str
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""What the interop tests share: a cookie-keeping "browser" and an independent token check.
+"""What the interop tests share: a cookie-keeping "browser", an independent token check, and
+the checks and registrations both libraries' tests make.
 
 Nothing here speaks OAuth for the client: the libraries under test build the requests and
 parse the responses. The browser only plays the user (login and consent pages), and the
@@ -14,8 +15,22 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import httpx
 import jwt
 
+from services.authorization_server.context import ServerContext
+from services.authorization_server.models import Client
+from tests.factories import make_client
+
 # RFC 9068 §2.2: claims every JWT access token carries.
 REQUIRED_CLAIMS = ("iss", "sub", "aud", "client_id", "scope", "iat", "exp", "jti")
+
+
+@dataclass(frozen=True)
+class TestUser:
+    __test__ = False
+
+    id: str
+    email: str
+    name: str
+    password: str
 
 
 @dataclass
@@ -150,3 +165,41 @@ class TokenVerifier:
 def assert_user_info(token: dict[str, Any], *, user_id: str, email: str, name: str) -> None:
     """The tutorial's `info` member of user-flow token responses."""
     assert token["info"] == {"name": name, "email": email, "uuid": user_id}
+
+
+def assert_user_tokens(
+    token: dict[str, Any], *, user: TestUser, client_id: str, verifier: TokenVerifier
+) -> None:
+    """A user flow's token response for scope `read write`: a bearer token that verifies,
+    a refresh token, and the `info` member naming `user`."""
+    assert token["token_type"].lower() == "bearer"
+    assert token["refresh_token"]
+    assert_user_info(token, user_id=user.id, email=user.email, name=user.name)
+    verifier.verify(token["access_token"], subject=user.id, client_id=client_id, scope="read write")
+
+
+def trusted_client(context: ServerContext) -> tuple[Client, str]:
+    """A trusted (first-party) client allowed the password grant, and its secret."""
+    client, secret = make_client(
+        context,
+        name="Dropletbook Mobile",
+        grant_types=("password", "refresh_token"),
+        redirect_uris=(),
+        trusted=True,
+    )
+    assert secret is not None
+    return client, secret
+
+
+def keep_token_responses(client: Any) -> list[Any]:
+    """Every raw token endpoint response the library's `client` receives (both Authlib and
+    requests-oauthlib offer these compliance hooks), so tests can check headers too."""
+    responses: list[Any] = []
+
+    def keep(response: Any) -> Any:
+        responses.append(response)
+        return response
+
+    client.register_compliance_hook("access_token_response", keep)
+    client.register_compliance_hook("refresh_token_response", keep)
+    return responses

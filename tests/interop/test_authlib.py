@@ -17,13 +17,17 @@ from services.authorization_server.context import ServerContext
 from services.authorization_server.models import Client
 from services.authorization_server.settings import Settings
 from tests.factories import make_client
-from tests.interop.conftest import REDIRECT_URI, TestUser
+from tests.interop.conftest import REDIRECT_URI
 from tests.interop.helpers import (
+    TestUser,
     TokenVerifier,
     assert_user_info,
+    assert_user_tokens,
     authorize_in_browser,
     fragment_of,
+    keep_token_responses,
     query_of,
+    trusted_client,
 )
 
 # Authlib 1.9 announces a move to the `httpx2` package (not installed here); the `httpx`
@@ -56,35 +60,10 @@ def oauth(request: pytest.FixtureRequest, metadata: dict[str, Any]) -> Iterator[
         client.close()
 
 
-def _request_record(client: AuthlibClient) -> list[Any]:
-    """Keep every raw token endpoint response Authlib receives (headers are checked too)."""
-    responses: list[Any] = []
-
-    def keep(response: Any) -> Any:
-        responses.append(response)
-        return response
-
-    client.register_compliance_hook("access_token_response", keep)
-    client.register_compliance_hook("refresh_token_response", keep)
-    return responses
-
-
 def _sent_body(response: Any) -> str:
     request = response.request
     body = request.body if hasattr(request, "body") else request.content
     return body.decode() if isinstance(body, bytes) else str(body or "")
-
-
-def _trusted_client(context: ServerContext) -> tuple[Client, str]:
-    client, secret = make_client(
-        context,
-        name="Dropletbook Mobile",
-        grant_types=("password", "refresh_token"),
-        redirect_uris=(),
-        trusted=True,
-    )
-    assert secret is not None
-    return client, secret
 
 
 def _introspect(
@@ -119,7 +98,7 @@ def test_client_credentials(
         token_endpoint_auth_method=method,
         scope="read",
     )
-    responses = _request_record(session)
+    responses = keep_token_responses(session)
 
     token = session.fetch_token(grant_type="client_credentials")
 
@@ -157,24 +136,19 @@ def test_password_grant_for_trusted_client(
     verifier: TokenVerifier,
     user: TestUser,
 ) -> None:
-    client, secret = _trusted_client(live_context)
+    client, secret = trusted_client(live_context)
     session = oauth(client_id=client.client_id, client_secret=secret, scope="read write")
 
     token = session.fetch_token(username=user.email, password=user.password)
 
-    assert token["token_type"].lower() == "bearer"
     assert sorted(token["scope"].split()) == ["read", "write"]
-    assert token["refresh_token"]
-    assert_user_info(token, user_id=user.id, email=user.email, name=user.name)
-    verifier.verify(
-        token["access_token"], subject=user.id, client_id=client.client_id, scope="read write"
-    )
+    assert_user_tokens(token, user=user, client_id=client.client_id, verifier=verifier)
 
 
 def test_password_grant_wrong_password_is_invalid_grant(
     oauth: Factory, live_context: ServerContext, user: TestUser
 ) -> None:
-    client, secret = _trusted_client(live_context)
+    client, secret = trusted_client(live_context)
     session = oauth(client_id=client.client_id, client_secret=secret)
     with pytest.raises(OAuthError) as caught:
         session.fetch_token(username=user.email, password="wrong " + user.password)
@@ -194,7 +168,7 @@ def test_password_grant_refused_to_client_without_it(
 def test_password_grant_refused_once_client_is_no_longer_trusted(
     oauth: Factory, live_context: ServerContext, user: TestUser
 ) -> None:
-    client, secret = _trusted_client(live_context)
+    client, secret = trusted_client(live_context)
     with Session(live_context.engine) as db:
         stored = db.get(Client, client.client_id)
         assert stored is not None
@@ -217,10 +191,10 @@ def test_refresh_token_rotates_and_reuse_revokes_the_grant(
     verifier: TokenVerifier,
     user: TestUser,
 ) -> None:
-    client, secret = _trusted_client(live_context)
+    client, secret = trusted_client(live_context)
     session = oauth(client_id=client.client_id, client_secret=secret, scope="read write")
     first = dict(session.fetch_token(username=user.email, password=user.password))
-    responses = _request_record(session)
+    responses = keep_token_responses(session)
 
     second = dict(session.refresh_token())
 
@@ -247,7 +221,7 @@ def test_refresh_token_rotates_and_reuse_revokes_the_grant(
 def test_refresh_can_narrow_the_scope(
     oauth: Factory, live_context: ServerContext, verifier: TokenVerifier, user: TestUser
 ) -> None:
-    client, secret = _trusted_client(live_context)
+    client, secret = trusted_client(live_context)
     session = oauth(client_id=client.client_id, client_secret=secret, scope="read write")
     session.fetch_token(username=user.email, password=user.password)
 
@@ -271,7 +245,7 @@ def test_expired_access_token_is_refreshed_automatically(
     def update_token(token: dict[str, Any], **_: Any) -> None:
         updates.append(dict(token))
 
-    client, secret = _trusted_client(live_context)
+    client, secret = trusted_client(live_context)
     session = oauth(
         client_id=client.client_id,
         client_secret=secret,
@@ -336,13 +310,8 @@ def test_authorization_code_with_pkce(
         authorization_response=callback, state=state, code_verifier=code_verifier
     )
 
-    assert token["token_type"].lower() == "bearer"
     assert sorted(token["scope"].split()) == ["read", "write"]
-    assert token["refresh_token"]
-    assert_user_info(token, user_id=user.id, email=user.email, name=user.name)
-    verifier.verify(
-        token["access_token"], subject=user.id, client_id=client.client_id, scope="read write"
-    )
+    assert_user_tokens(token, user=user, client_id=client.client_id, verifier=verifier)
 
     # A code is single use; replaying it also revokes what it issued (RFC 6749 §4.1.2).
     with pytest.raises(OAuthError) as caught:
@@ -375,7 +344,7 @@ def test_authorization_code_without_redirect_uri(
     callback = authorize_in_browser(
         url, email=user.email, password=user.password, redirect_uri=REDIRECT_URI
     )
-    responses = _request_record(session)
+    responses = keep_token_responses(session)
 
     token = session.fetch_token(
         authorization_response=callback, state=state, code_verifier=code_verifier
@@ -502,7 +471,7 @@ def test_revoked_access_token_introspects_inactive(
     hint: str | None,
 ) -> None:
     """A missing or wrong `token_type_hint` only changes the lookup order (RFC 7009 §2.1)."""
-    client, secret = _trusted_client(live_context)
+    client, secret = trusted_client(live_context)
     session = oauth(client_id=client.client_id, client_secret=secret, scope="read")
     token = session.fetch_token(username=user.email, password=user.password)
     access = token["access_token"]
@@ -527,7 +496,7 @@ def test_revoked_refresh_token_ends_the_grant(
     metadata: dict[str, Any],
     user: TestUser,
 ) -> None:
-    client, secret = _trusted_client(live_context)
+    client, secret = trusted_client(live_context)
     session = oauth(client_id=client.client_id, client_secret=secret, scope="read")
     token = dict(session.fetch_token(username=user.email, password=user.password))
     assert _introspect(session, metadata, token["refresh_token"], "refresh_token")["active"]
@@ -571,7 +540,7 @@ def test_revoked_client_credentials_token_introspects_inactive(
 def test_revoking_an_unknown_token_succeeds(
     oauth: Factory, live_context: ServerContext, metadata: dict[str, Any]
 ) -> None:
-    client, secret = _trusted_client(live_context)
+    client, secret = trusted_client(live_context)
     session = oauth(client_id=client.client_id, client_secret=secret)
     response = session.revoke_token(metadata["revocation_endpoint"], token=generate_token(40))
     assert response.status_code == 200  # RFC 7009 §2.2

@@ -23,16 +23,19 @@ from requests.auth import HTTPBasicAuth
 from requests_oauthlib import OAuth2Session
 
 from services.authorization_server.context import ServerContext
-from services.authorization_server.models import Client
 from services.authorization_server.settings import Settings
 from tests.factories import make_client
-from tests.interop.conftest import REDIRECT_URI, TestUser
+from tests.interop.conftest import REDIRECT_URI
 from tests.interop.helpers import (
+    TestUser,
     TokenVerifier,
     assert_user_info,
+    assert_user_tokens,
     authorize_in_browser,
     fragment_of,
+    keep_token_responses,
     query_of,
+    trusted_client,
 )
 
 
@@ -50,33 +53,9 @@ def _session(made: list[OAuth2Session], **kwargs: Any) -> OAuth2Session:
     return session
 
 
-def _record(session: OAuth2Session) -> list[requests.Response]:
-    responses: list[requests.Response] = []
-
-    def keep(response: requests.Response) -> requests.Response:
-        responses.append(response)
-        return response
-
-    session.register_compliance_hook("access_token_response", keep)
-    session.register_compliance_hook("refresh_token_response", keep)
-    return responses
-
-
 def _sent_form(response: requests.Response) -> str:
     body = response.request.body
     return body.decode() if isinstance(body, bytes) else str(body or "")
-
-
-def _trusted_client(context: ServerContext) -> tuple[Client, str]:
-    client, secret = make_client(
-        context,
-        name="Dropletbook CLI",
-        grant_types=("password", "refresh_token"),
-        redirect_uris=(),
-        trusted=True,
-    )
-    assert secret is not None
-    return client, secret
 
 
 def _introspect(metadata: dict[str, Any], token: str, auth: HTTPBasicAuth) -> dict[str, Any]:
@@ -105,7 +84,7 @@ def test_client_credentials(
     # The oauthlib client carries the scope: requests-oauthlib's own `scope` is not sent here.
     backend = BackendApplicationClient(client_id=client.client_id, scope=["read"])
     oauth = _session(sessions, client=backend)
-    responses = _record(oauth)
+    responses = keep_token_responses(oauth)
 
     # Without `include_client_id` the library authenticates with HTTP Basic; with it, in the body.
     token = oauth.fetch_token(
@@ -145,7 +124,7 @@ def test_password_grant_for_trusted_client(
     verifier: TokenVerifier,
     user: TestUser,
 ) -> None:
-    client, secret = _trusted_client(live_context)
+    client, secret = trusted_client(live_context)
     oauth = _session(
         sessions,
         client=LegacyApplicationClient(client_id=client.client_id, scope=["read", "write"]),
@@ -158,13 +137,8 @@ def test_password_grant_for_trusted_client(
         client_secret=secret,
     )
 
-    assert token["token_type"].lower() == "bearer"
     assert sorted(token["scope"]) == ["read", "write"]
-    assert token["refresh_token"]
-    assert_user_info(token, user_id=user.id, email=user.email, name=user.name)
-    verifier.verify(
-        token["access_token"], subject=user.id, client_id=client.client_id, scope="read write"
-    )
+    assert_user_tokens(token, user=user, client_id=client.client_id, verifier=verifier)
 
 
 def test_password_grant_refused_to_untrusted_client(
@@ -192,7 +166,7 @@ def test_password_grant_wrong_password_is_invalid_grant(
     metadata: dict[str, Any],
     user: TestUser,
 ) -> None:
-    client, secret = _trusted_client(live_context)
+    client, secret = trusted_client(live_context)
     oauth = _session(sessions, client=LegacyApplicationClient(client_id=client.client_id))
     with pytest.raises(InvalidGrantError):
         oauth.fetch_token(
@@ -213,7 +187,7 @@ def test_refresh_token_rotates_and_old_one_is_refused(
     verifier: TokenVerifier,
     user: TestUser,
 ) -> None:
-    client, secret = _trusted_client(live_context)
+    client, secret = trusted_client(live_context)
     auth = HTTPBasicAuth(client.client_id, secret)
     oauth = _session(
         sessions, client=LegacyApplicationClient(client_id=client.client_id, scope=["read"])
@@ -253,7 +227,7 @@ def test_expired_access_token_is_refreshed_automatically(
     verifier: TokenVerifier,
     user: TestUser,
 ) -> None:
-    client, secret = _trusted_client(live_context)
+    client, secret = trusted_client(live_context)
     updates: list[dict[str, Any]] = []
     oauth = _session(
         sessions,
@@ -323,13 +297,8 @@ def test_authorization_code_with_pkce(
         include_client_id=method == "client_secret_post",
     )
 
-    assert token["token_type"].lower() == "bearer"
     assert sorted(token["scope"]) == ["read", "write"]
-    assert token["refresh_token"]
-    assert_user_info(token, user_id=user.id, email=user.email, name=user.name)
-    verifier.verify(
-        token["access_token"], subject=user.id, client_id=client.client_id, scope="read write"
-    )
+    assert_user_tokens(token, user=user, client_id=client.client_id, verifier=verifier)
 
 
 def test_public_client_authorization_code_with_pkce_and_refresh(
@@ -351,7 +320,7 @@ def test_public_client_authorization_code_with_pkce_and_refresh(
         scope=["read"],
         pkce="S256",
     )
-    responses = _record(oauth)
+    responses = keep_token_responses(oauth)
     url, state = oauth.authorization_url(metadata["authorization_endpoint"])
     callback = authorize_in_browser(
         url, email=user.email, password=user.password, redirect_uri=REDIRECT_URI
