@@ -82,6 +82,23 @@ def take_notice(browser: BrowserSession) -> str:
     return notice
 
 
+def render_flow_page(
+    request: Request, browser: BrowserSession, *, flow: str, template: str, **shown: Any
+) -> Response:
+    """A grant's page: what it shows (`shown`), the pending notice, the grant and the flow's
+    recorded steps. Saves the browser session, whose notice has now been shown."""
+    ctx: ClientContext = request.app.state.context
+    notice = take_notice(browser)
+    ctx.store.save(browser)
+    context = {
+        "notice": notice,
+        "grant": browser.grants.get(flow),
+        "flow": browser.flows.get(flow),
+        **shown,
+    }
+    return render(request, template, context, browser=browser)
+
+
 BAD_FORM = FlowError(
     "This form has expired",
     "The form was not sent from this Dropletbook session (its CSRF token did not match). "

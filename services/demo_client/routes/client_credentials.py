@@ -11,10 +11,9 @@ from services.demo_client.flows import SERVICE, FlowError
 from services.demo_client.pages import (
     BAD_FORM,
     csrf_ok,
-    render,
     render_error,
+    render_flow_page,
     see_other,
-    take_notice,
 )
 
 router = APIRouter(prefix="/client-credentials")
@@ -25,15 +24,13 @@ def client_credentials_page(ctx: ContextDep, browser: BrowserDep, request: Reque
     registration = None
     if browser.grants.get(SERVICE):
         registration = flows.read_registration(ctx, browser)
-    notice = take_notice(browser)
-    ctx.store.save(browser)
-    context = {
-        "notice": notice,
-        "registration": registration,
-        "grant": browser.grants.get(SERVICE),
-        "flow": browser.flows.get(SERVICE),
-    }
-    return render(request, "client_credentials.html", context, browser=browser)
+    return render_flow_page(
+        request,
+        browser,
+        flow=SERVICE,
+        template="client_credentials.html",
+        registration=registration,
+    )
 
 
 @router.post("/token")

@@ -14,8 +14,8 @@ from services.demo_client.pages import (
     csrf_ok,
     render,
     render_error,
+    render_flow_page,
     see_other,
-    take_notice,
 )
 
 router = APIRouter(prefix="/implicit")
@@ -26,15 +26,9 @@ def implicit_page(ctx: ContextDep, browser: BrowserDep, request: Request) -> Res
     account = None
     if browser.grants.get(IMPLICIT):
         account = flows.call_api(ctx, browser, "GET", "/v2/account", key=IMPLICIT)
-    notice = take_notice(browser)
-    ctx.store.save(browser)
-    context = {
-        "notice": notice,
-        "account": account,
-        "grant": browser.grants.get(IMPLICIT),
-        "flow": browser.flows.get(IMPLICIT),
-    }
-    return render(request, "implicit.html", context, browser=browser)
+    return render_flow_page(
+        request, browser, flow=IMPLICIT, template="implicit.html", account=account
+    )
 
 
 @router.get("/start")

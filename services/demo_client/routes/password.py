@@ -11,10 +11,9 @@ from services.demo_client.flows import PASSWORD, FlowError
 from services.demo_client.pages import (
     BAD_FORM,
     csrf_ok,
-    render,
     render_error,
+    render_flow_page,
     see_other,
-    take_notice,
 )
 
 router = APIRouter(prefix="/password")
@@ -25,15 +24,9 @@ def password_page(ctx: ContextDep, browser: BrowserDep, request: Request) -> Res
     account = None
     if browser.grants.get(PASSWORD):
         account = flows.call_api(ctx, browser, "GET", "/v2/account", key=PASSWORD)
-    notice = take_notice(browser)
-    ctx.store.save(browser)
-    context = {
-        "notice": notice,
-        "account": account,
-        "grant": browser.grants.get(PASSWORD),
-        "flow": browser.flows.get(PASSWORD),
-    }
-    return render(request, "password.html", context, browser=browser)
+    return render_flow_page(
+        request, browser, flow=PASSWORD, template="password.html", account=account
+    )
 
 
 @router.post("")
