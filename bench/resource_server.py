@@ -23,7 +23,6 @@ the per-round ratios is reported. The script exits non-zero if any request faile
 ratio: the ratio depends on the machine.
 """
 
-import argparse
 import json
 import shutil
 import statistics
@@ -39,11 +38,11 @@ from wrk_driver import (
     BenchError,
     Credentials,
     Run,
-    Server,
+    exit_status,
     free_port,
     interrupt_on_signals,
+    measure_rounds,
     parse_args,
-    run_wrk,
     uvicorn_server,
 )
 
@@ -95,7 +94,9 @@ def main() -> int:
                 token = _token(issuer, app)
                 _check(rs.url, token)
                 scripts = _write_scripts(workdir, token)
-                return _measure(args, wrk, rs, scripts)
+                runs = measure_rounds(args, wrk, rs, scripts, ACCOUNT_PATH, "account")
+                _print_summary(runs)
+                return exit_status(runs)
         except KeyboardInterrupt:
             print("\ninterrupted; servers stopped", file=sys.stderr)
             return 130
@@ -104,33 +105,6 @@ def main() -> int:
             if logs.exists():
                 print(logs.read_text(errors="replace")[-3000:], file=sys.stderr)
             return 1
-
-
-def _measure(args: argparse.Namespace, wrk: str, rs: Server, scripts: dict[str, Path]) -> int:
-    print(
-        f"wrk: {args.threads} thread(s), {args.connections} connections, "
-        f"{args.duration}s per run, {args.rounds} round(s); resource server: 1 uvicorn worker",
-        flush=True,
-    )
-    for endpoint in (HEALTHZ_PATH, ACCOUNT_PATH):
-        run_wrk(wrk, rs, endpoint, scripts[endpoint], args, seconds=args.warmup)
-    runs: list[tuple[Run, Run]] = []
-    for number in range(1, args.rounds + 1):
-        health = run_wrk(wrk, rs, HEALTHZ_PATH, scripts[HEALTHZ_PATH], args)
-        account = run_wrk(wrk, rs, ACCOUNT_PATH, scripts[ACCOUNT_PATH], args)
-        runs.append((health, account))
-        print(
-            f"  round {number}: healthz {health.per_second:8.0f}/s, "
-            f"account {account.per_second:8.0f}/s, "
-            f"ratio {account.per_second / health.per_second:.3f}",
-            flush=True,
-        )
-    _print_summary(runs)
-    failed = sum(health.failed + account.failed for health, account in runs)
-    if failed:
-        print(f"FAILED: {failed} request(s) got a non-2xx status or a socket error")
-        return 1
-    return 0
 
 
 def _print_summary(runs: list[tuple[Run, Run]]) -> None:

@@ -39,7 +39,6 @@ Why these choices:
   the ratio depends on the machine, failures never do.
 """
 
-import argparse
 import json
 import shutil
 import statistics
@@ -55,11 +54,11 @@ from wrk_driver import (
     BenchError,
     Credentials,
     Run,
-    Server,
+    exit_status,
     free_port,
     interrupt_on_signals,
+    measure_rounds,
     parse_args,
-    run_wrk,
     uvicorn_server,
 )
 
@@ -100,7 +99,9 @@ def main() -> int:
             app = "services.authorization_server.main:app"
             with uvicorn_server(app, port, environment, log) as server:
                 _check_token(server.url, client)
-                return _measure(args, wrk, server, scripts)
+                runs = measure_rounds(args, wrk, server, scripts, TOKEN_PATH, "token")
+                _print_table(runs)
+                return exit_status(runs)
         except KeyboardInterrupt:
             print("\ninterrupted; server stopped", file=sys.stderr)
             return 130
@@ -109,32 +110,6 @@ def main() -> int:
             if log.exists():
                 print(log.read_text(errors="replace")[-3000:], file=sys.stderr)
             return 1
-
-
-def _measure(args: argparse.Namespace, wrk: str, server: Server, scripts: dict[str, Path]) -> int:
-    print(
-        f"wrk: {args.threads} thread(s), {args.connections} connections, "
-        f"{args.duration}s per run, {args.rounds} round(s); server: 1 uvicorn worker",
-        flush=True,
-    )
-    for endpoint in (HEALTHZ_PATH, TOKEN_PATH):  # JIT-free Python still warms caches, pools
-        run_wrk(wrk, server, endpoint, scripts[endpoint], args, seconds=args.warmup)
-    runs: list[tuple[Run, Run]] = []
-    for round_number in range(1, args.rounds + 1):
-        health = run_wrk(wrk, server, HEALTHZ_PATH, scripts[HEALTHZ_PATH], args)
-        token = run_wrk(wrk, server, TOKEN_PATH, scripts[TOKEN_PATH], args)
-        runs.append((health, token))
-        print(
-            f"  round {round_number}: healthz {health.per_second:8.0f}/s, "
-            f"token {token.per_second:8.0f}/s, ratio {token.per_second / health.per_second:.3f}",
-            flush=True,
-        )
-    _print_table(runs)
-    failed = sum(health.failed + token.failed for health, token in runs)
-    if failed:
-        print(f"FAILED: {failed} request(s) got a non-2xx status or a socket error")
-        return 1
-    return 0
 
 
 def _print_table(runs: list[tuple[Run, Run]]) -> None:

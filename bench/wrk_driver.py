@@ -134,6 +134,46 @@ def run_wrk(
     )
 
 
+def measure_rounds(
+    args: argparse.Namespace,
+    wrk: str,
+    server: Server,
+    scripts: dict[str, Path],
+    endpoint: str,
+    label: str,
+) -> list[tuple[Run, Run]]:
+    """Warm both endpoints up, then `args.rounds` rounds of healthz followed by `endpoint`
+    (alternating, so a slow spell of the machine hits both); prints each round's ratio."""
+    print(
+        f"wrk: {args.threads} thread(s), {args.connections} connections, "
+        f"{args.duration}s per run, {args.rounds} round(s); server: 1 uvicorn worker",
+        flush=True,
+    )
+    for path in (HEALTHZ_PATH, endpoint):  # JIT-free Python still warms caches and pools
+        run_wrk(wrk, server, path, scripts[path], args, seconds=args.warmup)
+    runs: list[tuple[Run, Run]] = []
+    for number in range(1, args.rounds + 1):
+        health = run_wrk(wrk, server, HEALTHZ_PATH, scripts[HEALTHZ_PATH], args)
+        measured = run_wrk(wrk, server, endpoint, scripts[endpoint], args)
+        runs.append((health, measured))
+        print(
+            f"  round {number}: healthz {health.per_second:8.0f}/s, "
+            f"{label} {measured.per_second:8.0f}/s, "
+            f"ratio {measured.per_second / health.per_second:.3f}",
+            flush=True,
+        )
+    return runs
+
+
+def exit_status(runs: list[tuple[Run, Run]]) -> int:
+    """1 if any request failed (a status of 400 or more, or a socket error), else 0."""
+    failed = sum(health.failed + measured.failed for health, measured in runs)
+    if failed:
+        print(f"FAILED: {failed} request(s) got a non-2xx status or a socket error")
+        return 1
+    return 0
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
