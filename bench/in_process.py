@@ -104,7 +104,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> None:
     client, feed = seed_clients(database, ISSUER, AUDIENCE)
     authorization_server = create_authorization_server(
         AuthorizationSettings(
-            environment="test",
+            environment="development",
             database_url=database,
             issuer=ISSUER,
             resource_audience=AUDIENCE,
@@ -114,7 +114,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> None:
     )
     resource_server = create_resource_server(
         ResourceSettings(
-            environment="test",
+            environment="development",
             database_url=f"sqlite:///{workdir / 'rs.db'}",
             issuer=ISSUER,
             audience=AUDIENCE,

@@ -72,7 +72,7 @@ def main() -> int:
             "AS_DATABASE_URL": as_db,
             "AS_ISSUER": issuer,
             "AS_RESOURCE_AUDIENCE": audience,
-            "AS_ENVIRONMENT": "test",
+            "AS_ENVIRONMENT": "development",
             "AS_LOG_LEVEL": "WARNING",
             "AS_REVOCATION_FEED_CLIENTS": json.dumps([feed.client_id]),
         }
@@ -80,7 +80,7 @@ def main() -> int:
             "RS_DATABASE_URL": f"sqlite:///{workdir / 'rs.db'}",
             "RS_ISSUER": issuer,
             "RS_AUDIENCE": audience,
-            "RS_ENVIRONMENT": "test",
+            "RS_ENVIRONMENT": "development",
             "RS_LOG_LEVEL": "WARNING",
             "RS_FEED_CLIENT_ID": feed.client_id,
             "RS_FEED_CLIENT_SECRET": feed.client_secret,
@@ -149,7 +149,10 @@ def _write_scripts(workdir: Path, token: str) -> dict[str, Path]:
 def seed_clients(database_url: str, issuer: str, audience: str) -> tuple[Credentials, Credentials]:
     """The app whose token is measured, and the resource server's feed client."""
     settings = AuthorizationSettings(
-        environment="test", database_url=database_url, issuer=issuer, resource_audience=audience
+        environment="development",
+        database_url=database_url,
+        issuer=issuer,
+        resource_audience=audience,
     )
     context = ServerContext.build(settings, make_engine(database_url))
     credentials: list[Credentials] = []

@@ -5,8 +5,8 @@ Run with `make bench` (or `.venv/bin/python bench/token_endpoint.py --help`). Th
 1. creates a temporary SQLite database and seeds one confidential client that may use the
    `client_credentials` grant (through the server's own registration code);
 2. starts `uvicorn services.authorization_server.main:app` as a separate process: one worker,
-   a free loopback port, production settings except `AS_ENVIRONMENT=test` (default client cache
-   TTL, default key and token settings). No access log: it would add the same cost to both
+   a free loopback port, production settings except `AS_ENVIRONMENT=development` (default client
+   cache TTL, default key and token settings). No access log: it would add the same cost to both
    endpoints and flatter the ratio. `--loop=uvloop --http=httptools` are what uvicorn's
    `auto` picks when `uvicorn[standard]` is installed; they are named here so a missing
    extra fails loudly instead of quietly measuring the slower pure-Python stack;
@@ -93,7 +93,7 @@ def main() -> int:
             environment = {
                 "AS_DATABASE_URL": database_url,
                 "AS_ISSUER": issuer,
-                "AS_ENVIRONMENT": "test",
+                "AS_ENVIRONMENT": "development",
                 "AS_LOG_LEVEL": "WARNING",
             }
             app = "services.authorization_server.main:app"
@@ -157,7 +157,7 @@ def _write_scripts(workdir: Path, client: Credentials) -> dict[str, Path]:
 
 
 def _seed_client(database_url: str, issuer: str) -> Credentials:
-    settings = Settings(environment="test", database_url=database_url, issuer=issuer)
+    settings = Settings(environment="development", database_url=database_url, issuer=issuer)
     context = ServerContext.build(settings, make_engine(database_url))
     try:
         create_tables(context.engine)
@@ -194,7 +194,7 @@ def _check_token(base_url: str, client: Credentials) -> None:
     if body.get("token_type") != "bearer" or body.get("scope") != "read":
         raise BenchError(f"unexpected token response: {body}")
     jwks = httpx.get(base_url + "/.well-known/jwks.json").json()
-    settings = Settings(environment="test")  # defaults: the audience and algorithm
+    settings = Settings(environment="development")  # defaults: the audience and algorithm
     keys = {
         document["kid"]: verification_key(document, algorithms=(settings.signing_algorithm,))
         for document in jwks["keys"]

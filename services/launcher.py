@@ -29,6 +29,7 @@ from services.authorization_server.demo import (
     TRUSTED_CLIENT_ID,
     DemoSettings,
 )
+from shared.settings import DEVELOPMENT
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_PORTS = "8000,8001,8080"
@@ -67,6 +68,7 @@ def build_services(host: str, ports: tuple[int, int, int], data_dir: Path) -> li
     demo = DemoSettings()  # AS_DEMO_* from the environment, else the documented defaults
     data = data_dir.resolve()
     auth_env = {
+        "AS_ENVIRONMENT": DEVELOPMENT,
         "AS_ISSUER": as_url,
         "AS_RESOURCE_AUDIENCE": rs_url,
         "AS_DATABASE_URL": f"sqlite:///{data / 'authorization_server.db'}",
@@ -74,6 +76,7 @@ def build_services(host: str, ports: tuple[int, int, int], data_dir: Path) -> li
         "AS_DEMO_CLIENT_URL": client_url,
     }
     api_env = {
+        "RS_ENVIRONMENT": DEVELOPMENT,
         "RS_ISSUER": as_url,
         "RS_AUDIENCE": rs_url,
         "RS_DATABASE_URL": f"sqlite:///{data / 'resource_server.db'}",
@@ -81,6 +84,7 @@ def build_services(host: str, ports: tuple[int, int, int], data_dir: Path) -> li
         "RS_FEED_CLIENT_SECRET": demo.feed_client_secret.get_secret_value(),
     }
     client_env = {
+        "CLIENT_ENVIRONMENT": DEVELOPMENT,
         "CLIENT_PUBLIC_URL": client_url,
         "CLIENT_ISSUER": as_url,
         "CLIENT_RS_URL": rs_url,

@@ -21,7 +21,7 @@ PASSWORD = "correct horse battery"
 def test_settings(database_url: str, **overrides: Any) -> Settings:
     """Fast, deterministic settings: cheap argon2 parameters, no client cache surprises."""
     values: dict[str, Any] = {
-        "environment": "test",
+        "environment": "development",
         "database_url": database_url,
         "issuer": "http://127.0.0.1:8000",
         "secret_key": SecretStr("test-secret-key"),

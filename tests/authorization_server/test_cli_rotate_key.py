@@ -57,6 +57,7 @@ def credentials(server: LiveServer) -> tuple[str, str]:
 def _rotate(server: LiveServer, delay: int) -> tuple[str, datetime]:
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("AS_")},
+        "AS_ENVIRONMENT": "development",
         "AS_DATABASE_URL": server.settings.database_url,  # type: ignore[attr-defined]
         "AS_KEY_ACTIVATION_DELAY": str(delay),
     }

@@ -69,6 +69,7 @@ def test_seeding_twice_adds_nothing_and_keeps_what_apps_changed(context: ServerC
 def test_demo_command_seed_only_twice(
     database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    monkeypatch.setenv("AS_ENVIRONMENT", "development")
     monkeypatch.setenv("AS_DATABASE_URL", database_url)
     monkeypatch.setenv("AS_PASSWORD_HASH_TIME_COST", "1")
     monkeypatch.setenv("AS_PASSWORD_HASH_MEMORY_KIB", "64")

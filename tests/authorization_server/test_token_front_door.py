@@ -14,7 +14,7 @@ from tests.factories import make_client
 
 @pytest.fixture(scope="module")
 def openapi() -> dict[str, Any]:
-    app = create_app(Settings(environment="test", database_url="sqlite://"))
+    app = create_app(Settings(environment="development", database_url="sqlite://"))
     schema: dict[str, Any] = app.openapi()
     return schema
 

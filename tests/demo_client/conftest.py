@@ -49,7 +49,7 @@ class Browser:
 @pytest.fixture
 def client_settings(database_url: str) -> Settings:
     return Settings(
-        environment="test",
+        environment="development",
         database_url=database_url,
         public_url=PUBLIC_URL,
         issuer=ISSUER,

@@ -6,7 +6,9 @@ from services.demo_client.settings import Settings
 
 
 def test_internal_urls_default_to_the_public_ones() -> None:
-    settings = Settings(issuer="http://127.0.0.1:8000/", rs_url="http://127.0.0.1:8001")
+    settings = Settings(
+        environment="development", issuer="http://127.0.0.1:8000/", rs_url="http://127.0.0.1:8001"
+    )
     assert settings.as_internal_url == "http://127.0.0.1:8000"
     assert settings.rs_internal_url == "http://127.0.0.1:8001"
 
@@ -15,6 +17,7 @@ def test_environment_sets_public_and_internal_urls_apart(monkeypatch: pytest.Mon
     monkeypatch.setenv("CLIENT_PUBLIC_URL", "http://localhost:8080")
     monkeypatch.setenv("CLIENT_ISSUER", "http://localhost:8000")
     monkeypatch.setenv("CLIENT_AS_INTERNAL_URL", "http://authorization-server:8000")
+    monkeypatch.setenv("CLIENT_ENVIRONMENT", "development")
     settings = Settings()
     assert settings.redirect_uri == "http://localhost:8080/callback"
     assert settings.implicit_redirect_uri == "http://localhost:8080/implicit/callback"

@@ -35,7 +35,7 @@ def start_stack(databases: TestDatabases, logs: Path, name: str) -> tuple[Stack,
     seed_demo(context, demo)
     context.engine.dispose()
     rs_env = {
-        "RS_ENVIRONMENT": "test",
+        "RS_ENVIRONMENT": "development",
         "RS_ISSUER": as_url,
         "RS_AUDIENCE": rs_url,
         "RS_DATABASE_URL": databases.new_url("rs"),
@@ -46,7 +46,7 @@ def start_stack(databases: TestDatabases, logs: Path, name: str) -> tuple[Stack,
     }
     client_database = databases.new_url("client")
     client_env = {
-        "CLIENT_ENVIRONMENT": "test",
+        "CLIENT_ENVIRONMENT": "development",
         "CLIENT_PUBLIC_URL": client_url,
         "CLIENT_ISSUER": as_url,
         "CLIENT_RS_URL": rs_url,

@@ -140,7 +140,7 @@ def fake_as(signing_key: SigningKey, rsa_key: SigningKey) -> FakeAuthorizationSe
 
 def rs_settings(database_url: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
-        "environment": "test",
+        "environment": "development",
         "issuer": ISSUER,
         "audience": AUDIENCE,
         "database_url": database_url,

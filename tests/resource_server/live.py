@@ -101,7 +101,7 @@ def start_stack(
     if internal_url is not None:
         internal_url.target = as_url
     rs_env = {
-        "RS_ENVIRONMENT": "test",
+        "RS_ENVIRONMENT": "development",
         "RS_ISSUER": as_url,
         "RS_AUDIENCE": rs_url,
         "RS_DATABASE_URL": databases.new_url("rs"),

@@ -7,7 +7,7 @@ from services.resource_server.settings import Settings
 
 
 def test_defaults_match_the_local_setup() -> None:
-    settings = Settings()
+    settings = Settings(environment="development")
     assert settings.issuer == "http://127.0.0.1:8000"
     assert settings.audience == "http://127.0.0.1:8001"
     assert settings.revocation_poll_interval == 5.0
@@ -17,7 +17,7 @@ def test_defaults_match_the_local_setup() -> None:
 @pytest.mark.parametrize("algorithms", [("HS256",), ("none",), ("ES256", "HS512"), ()])
 def test_only_asymmetric_algorithms(algorithms: tuple[str, ...]) -> None:
     with pytest.raises(ValidationError, match="subset"):
-        Settings(algorithms=algorithms)
+        Settings(environment="development", algorithms=algorithms)
 
 
 def test_production_requires_the_revocation_feed() -> None:
@@ -31,6 +31,7 @@ def test_production_requires_the_revocation_feed() -> None:
 
 def test_trailing_slashes_are_dropped() -> None:
     settings = Settings(
+        environment="development",
         issuer="https://auth.example/",
         audience="https://api.example/",
         internal_issuer_url="http://as:8000/",
