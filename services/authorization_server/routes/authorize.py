@@ -113,7 +113,6 @@ async def decide(request: Request) -> Response:
     context: ServerContext = request.app.state.context
     try:
         form = await read_form(request, max_bytes=context.settings.max_body_bytes)
-        check_csrf(request, context.settings, form.pop("csrf_token", None))
     except OAuthError as error:
         return render_error(request, error)
     return await run_in_threadpool(_decide, request, context, form)
@@ -121,6 +120,7 @@ async def decide(request: Request) -> Response:
 
 def _decide(request: Request, context: ServerContext, form: dict[str, str]) -> Response:
     decision = form.pop("decision", None)
+    csrf = form.pop("csrf_token", None)
     with Session(context.engine, expire_on_commit=False) as session:
         try:
             auth_request = _validate(list(form.items()), context, session)
@@ -129,8 +129,12 @@ def _decide(request: Request, context: ServerContext, form: dict[str, str]) -> R
         except OAuthError as error:
             return render_error(request, error)
         user = current_user(request, context, session)
-        if user is None:
+        if user is None:  # logged out since the page: its token died with the session
             return _login_redirect(auth_request)
+        try:  # bound to the session, so checked once there is one (web_session)
+            check_csrf(request, context.settings, csrf)
+        except OAuthError as error:
+            return render_error(request, error)
         if decision == "approve":
             record_consent(session, user=user, request=auth_request)
             return _approve(session, context, user, auth_request)
