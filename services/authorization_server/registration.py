@@ -44,7 +44,8 @@ def _is_loopback(host: str) -> bool:
 
 
 def validate_redirect_uri(uri: str) -> str:
-    """Absolute, https (or http on loopback only), no fragment (RFC 6749 §3.1.2)."""
+    """Absolute, https (or http on loopback only), no fragment (RFC 6749 §3.1.2), no
+    userinfo (RFC 3986 §3.2.1; RFC 9700 §4.1 on lookalike redirect URIs)."""
     uri = uri.strip()
     if not uri or len(uri) > 2000 or any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in uri):
         raise RegistrationError(
@@ -62,6 +63,11 @@ def validate_redirect_uri(uri: str) -> str:
         raise RegistrationError(f"Not a valid URL: {uri[:100]}", field="redirect_uris") from None
     if parts.fragment or "#" in uri:
         raise RegistrationError("Redirect URIs must not contain a fragment.", field="redirect_uris")
+    if "@" in parts.netloc:  # `https://trusted.example@evil.example/` goes to evil.example
+        raise RegistrationError(
+            "Redirect URIs must not contain a user name or password (user@host).",
+            field="redirect_uris",
+        )
     if parts.scheme == "https" and host:
         return uri
     if parts.scheme == "http" and _is_loopback(host):
@@ -82,6 +88,10 @@ def validate_website(url: str) -> str:
         raise RegistrationError("The website must be an http(s) URL.", field="website") from None
     if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 2000:
         raise RegistrationError("The website must be an http(s) URL.", field="website")
+    if "@" in parts.netloc:
+        raise RegistrationError(
+            "The website must not contain a user name or password (user@host).", field="website"
+        )
     return url
 
 

@@ -27,7 +27,7 @@ from services.authorization_server.context import ServerContext
 from services.authorization_server.deps import ContextDep, SessionDep
 from services.authorization_server.endpoint_input import read_form
 from services.authorization_server.models import Client, User
-from services.authorization_server.pages import render, render_error
+from services.authorization_server.pages import render, render_error, url_host, website_link
 from services.authorization_server.web_session import OptionalUser, check_csrf, current_user
 from shared.errors import AccessDeniedError, OAuthError
 
@@ -93,7 +93,6 @@ def authorize(
     if has_consent(session, user=user, request=auth_request):
         return _approve(session, context, user, auth_request)
     labels = [context.settings.scopes[name] for name in auth_request.scope.split(" ")]
-    website = auth_request.client.website
     return render(
         request,
         "consent.html",
@@ -101,9 +100,10 @@ def authorize(
             "user": user,
             "client": auth_request.client,
             "permissions": labels,
-            "website": website if website.startswith(("https://", "http://")) else None,
+            # Hosts only: userinfo (`https://trusted.example@evil.example/`) must not mislead.
+            "website": website_link(auth_request.client.website),
             "params": auth_request.form_parameters(),
-            "redirect_host": auth_request.redirect_uri.split("/")[2],
+            "redirect_host": url_host(auth_request.redirect_uri),
         },
     )
 
