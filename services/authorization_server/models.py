@@ -60,12 +60,15 @@ class Client(SQLModel, table=True):
 
 
 class Consent(SQLModel, table=True):
-    """What a user has approved for a client: a repeat request within it skips the screen."""
+    """What a user has approved for a client, per response type: a repeat request within it
+    skips the screen. Approving `code` never approves `token` (implicit), which puts the
+    access token in the browser, so each is asked and remembered on its own."""
 
-    __table_args__ = (UniqueConstraint("user_id", "client_id"),)
+    __table_args__ = (UniqueConstraint("user_id", "client_id", "response_type"),)
     id: int | None = Field(default=None, primary_key=True)
     user_id: str = Field(foreign_key="user.id", ondelete="CASCADE")
     client_id: str = Field(foreign_key="client.client_id", ondelete="CASCADE", index=True)
+    response_type: str = Field(max_length=20)
     scope: str
     created_at: datetime = _created()
     updated_at: datetime = _created()

@@ -44,10 +44,24 @@ def delete_user_session(*, session: Session, token_hash: str) -> None:
     session.exec(delete(UserSession).where(col(UserSession.token_hash) == token_hash))
 
 
-def get_consent(*, session: Session, user_id: str, client_id: str) -> Consent | None:
+def get_consent(
+    *, session: Session, user_id: str, client_id: str, response_type: str
+) -> Consent | None:
+    """What the user approved for the client with this response type (`code`, `token`)."""
     return session.exec(
-        select(Consent).where(Consent.user_id == user_id, Consent.client_id == client_id)
+        select(Consent).where(
+            Consent.user_id == user_id,
+            Consent.client_id == client_id,
+            Consent.response_type == response_type,
+        )
     ).first()
+
+
+def delete_consents(*, session: Session, user_id: str, client_id: str) -> None:
+    """Forget every approval the user gave the client, whatever the response type."""
+    session.exec(
+        delete(Consent).where(col(Consent.user_id) == user_id, col(Consent.client_id) == client_id)
+    )
 
 
 def list_consents(*, session: Session, user_id: str) -> Sequence[tuple[Consent, Client]]:
@@ -55,7 +69,7 @@ def list_consents(*, session: Session, user_id: str) -> Sequence[tuple[Consent, 
         select(Consent, Client)
         .join(Client, col(Client.client_id) == col(Consent.client_id))
         .where(Consent.user_id == user_id)
-        .order_by(col(Client.name))
+        .order_by(col(Client.name), col(Client.client_id), col(Consent.response_type))
     )
     return session.exec(statement).all()
 
