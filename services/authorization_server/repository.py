@@ -191,9 +191,11 @@ def list_revoked_clients(*, session: Session, now: datetime) -> Sequence[Revoked
 
 
 def purge_expired(*, session: Session, now: datetime) -> None:
-    """Drop rows that can no longer matter: expired codes, tokens and sessions.
+    """Drop rows that can no longer matter: expired codes, tokens, sessions, and the token
+    families (grants) with no live token left, expired or revoked.
 
     Used codes are kept a day past expiry, so that a late replay still revokes its tokens.
+    Consents go with their client or user (foreign keys cascade); they do not expire.
     """
     session.exec(
         delete(AuthorizationCode).where(
@@ -208,4 +210,16 @@ def purge_expired(*, session: Session, now: datetime) -> None:
         (UserSession, UserSession.expires_at),
     ):
         session.exec(delete(table).where(col(column) <= now))
+    # Every family gets its first access-token record when it is created, in one transaction,
+    # so a family without refresh tokens or access-token records is over for good.
+    session.exec(
+        delete(TokenFamily).where(
+            ~select(RefreshToken.token_hash)
+            .where(col(RefreshToken.family_id) == col(TokenFamily.id))
+            .exists(),
+            ~select(IssuedAccessToken.jti)
+            .where(col(IssuedAccessToken.family_id) == col(TokenFamily.id))
+            .exists(),
+        )
+    )
     session.commit()
