@@ -190,6 +190,7 @@ def _create(
             supported_scopes=context.settings.scopes,
             trusted=False,  # only the operator (seed, CLI) marks a client trusted
             owner_id=user.id,
+            max_apps=context.settings.max_apps_per_user,
         )
     except RegistrationError as exc:
         return _form_page(request, user, values, error=str(exc))
