@@ -86,6 +86,7 @@ def test_portal_refuses_apps_over_the_cap(
     assert f"limit of {CAP} applications" in over.text
     assert 'class="error"' in over.text and "One too many" in over.text  # the form is kept
     assert _count(server_context, user) == CAP
+    assert f"{CAP} of at most {CAP} applications" in browser.get("/developer/apps").text
 
     # Deleting one makes room again.
     first = created[0].headers["location"]
