@@ -42,19 +42,31 @@ def response_parameters(
     return params
 
 
-def has_consent(session: Session, *, user: User, request: AuthorizationRequest) -> bool:
-    consent = repository.get_consent(
-        session=session, user_id=user.id, client_id=request.client.client_id
+def _consent(session: Session, user: User, request: AuthorizationRequest) -> Consent | None:
+    return repository.get_consent(
+        session=session,
+        user_id=user.id,
+        client_id=request.client.client_id,
+        response_type=request.response_type,
     )
+
+
+def has_consent(session: Session, *, user: User, request: AuthorizationRequest) -> bool:
+    """Whether the user approved this response type for the client, with these scopes."""
+    consent = _consent(session, user, request)
     return consent is not None and parse_scope(request.scope) <= parse_scope(consent.scope)
 
 
 def record_consent(session: Session, *, user: User, request: AuthorizationRequest) -> None:
-    """Remember the approval, adding to what the user approved before."""
-    client_id = request.client.client_id
-    consent = repository.get_consent(session=session, user_id=user.id, client_id=client_id)
+    """Remember the approval, adding to what the user approved before for this response type."""
+    consent = _consent(session, user, request)
     if consent is None:
-        consent = Consent(user_id=user.id, client_id=client_id, scope=request.scope)
+        consent = Consent(
+            user_id=user.id,
+            client_id=request.client.client_id,
+            response_type=request.response_type,
+            scope=request.scope,
+        )
     else:
         consent.scope = format_scope(parse_scope(consent.scope) | parse_scope(request.scope))
         consent.updated_at = utcnow()

@@ -14,6 +14,11 @@ def _when(**kwargs: Any) -> Any:
     return Field(sa_column=Column(UTCDateTime(), **kwargs))
 
 
+def _expiry() -> Any:
+    """Indexed: the maintenance loop deletes by it (`repository.purge_expired`)."""
+    return _when(nullable=False, index=True)
+
+
 def _created() -> Any:
     return Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False))
 
@@ -36,7 +41,7 @@ class UserSession(SQLModel, table=True):
     token_hash: str = Field(primary_key=True)
     user_id: str = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
     created_at: datetime = _created()
-    expires_at: datetime = _when(nullable=False)
+    expires_at: datetime = _expiry()
 
 
 class Client(SQLModel, table=True):
@@ -60,12 +65,15 @@ class Client(SQLModel, table=True):
 
 
 class Consent(SQLModel, table=True):
-    """What a user has approved for a client: a repeat request within it skips the screen."""
+    """What a user has approved for a client, per response type: a repeat request within it
+    skips the screen. Approving `code` never approves `token` (implicit), which puts the
+    access token in the browser, so each is asked and remembered on its own."""
 
-    __table_args__ = (UniqueConstraint("user_id", "client_id"),)
+    __table_args__ = (UniqueConstraint("user_id", "client_id", "response_type"),)
     id: int | None = Field(default=None, primary_key=True)
     user_id: str = Field(foreign_key="user.id", ondelete="CASCADE")
     client_id: str = Field(foreign_key="client.client_id", ondelete="CASCADE", index=True)
+    response_type: str = Field(max_length=20)
     scope: str
     created_at: datetime = _created()
     updated_at: datetime = _created()
@@ -78,7 +86,7 @@ class AuthorizationCode(SQLModel, table=True):
     redirect_uri: str
     scope: str
     code_challenge: str | None = None
-    expires_at: datetime = _when(nullable=False)
+    expires_at: datetime = _expiry()
     consumed_at: datetime | None = _when(nullable=True)
     token_family_id: str | None = None
 
@@ -101,7 +109,7 @@ class RefreshToken(SQLModel, table=True):
     client_id: str
     scope: str
     created_at: datetime = _created()
-    expires_at: datetime = _when(nullable=False)
+    expires_at: datetime = _expiry()
     rotated_at: datetime | None = _when(nullable=True)
 
 
@@ -110,7 +118,7 @@ class IssuedAccessToken(SQLModel, table=True):
 
     jti: str = Field(primary_key=True)
     family_id: str = Field(foreign_key="tokenfamily.id", index=True, ondelete="CASCADE")
-    expires_at: datetime = _when(nullable=False)
+    expires_at: datetime = _expiry()
 
 
 class RevokedAccessToken(SQLModel, table=True):
@@ -118,7 +126,7 @@ class RevokedAccessToken(SQLModel, table=True):
 
     __table_args__ = (Index("ix_revokedaccesstoken_revoked_at", "revoked_at"),)
     jti: str = Field(primary_key=True)
-    expires_at: datetime = _when(nullable=False)
+    expires_at: datetime = _expiry()
     revoked_at: datetime = _created()
 
 
@@ -132,7 +140,7 @@ class RevokedClient(SQLModel, table=True):
 
     client_id: str = Field(primary_key=True)
     revoked_at: datetime = _when(nullable=False)
-    expires_at: datetime = _when(nullable=False)
+    expires_at: datetime = _expiry()
 
 
 class SigningKeyRecord(SQLModel, table=True):

@@ -1,8 +1,8 @@
 """Rendering the HTML pages with the headers every page carries."""
 
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
+from typing import Any, NamedTuple
+from urllib.parse import urlsplit, urlunsplit
 
 from fastapi import Request, Response
 from fastapi.templating import Jinja2Templates
@@ -60,3 +60,30 @@ def safe_next(value: str | None, default: str = "/account/applications") -> str:
     if parts.scheme or parts.netloc or any(ord(ch) < 0x21 for ch in value):
         return default
     return value
+
+
+class Link(NamedTuple):
+    href: str
+    host: str
+
+
+def url_host(url: str) -> str:
+    """The host (and port) of a URL: what a page shows of a client's URL, so that userinfo
+    (`https://trusted.example@evil.example/`) can never pose as the destination."""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname or "", parts.port
+    except ValueError:
+        return ""
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{host}:{port}" if port is not None and host else host
+
+
+def website_link(url: str) -> Link | None:
+    """An http(s) website as a link to, and labelled with, its host; userinfo dropped."""
+    host = url_host(url)
+    parts = urlsplit(url) if host else None
+    if parts is None or parts.scheme not in ("http", "https"):
+        return None
+    return Link(urlunsplit(parts._replace(netloc=host)), host)

@@ -6,10 +6,10 @@ from collections.abc import Iterable
 from datetime import timedelta
 from urllib.parse import urlsplit
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from services.authorization_server import repository
-from services.authorization_server.models import Client, TokenFamily
+from services.authorization_server.models import Client, TokenFamily, User
 from shared.crypto import hash_token, new_token
 from shared.db import utcnow
 from shared.scopes import ScopeSyntaxError, format_scope, parse_scope
@@ -44,7 +44,8 @@ def _is_loopback(host: str) -> bool:
 
 
 def validate_redirect_uri(uri: str) -> str:
-    """Absolute, https (or http on loopback only), no fragment (RFC 6749 §3.1.2)."""
+    """Absolute, https (or http on loopback only), no fragment (RFC 6749 §3.1.2), no
+    userinfo (RFC 3986 §3.2.1; RFC 9700 §4.1 on lookalike redirect URIs)."""
     uri = uri.strip()
     if not uri or len(uri) > 2000 or any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in uri):
         raise RegistrationError(
@@ -62,6 +63,11 @@ def validate_redirect_uri(uri: str) -> str:
         raise RegistrationError(f"Not a valid URL: {uri[:100]}", field="redirect_uris") from None
     if parts.fragment or "#" in uri:
         raise RegistrationError("Redirect URIs must not contain a fragment.", field="redirect_uris")
+    if "@" in parts.netloc:  # `https://trusted.example@evil.example/` goes to evil.example
+        raise RegistrationError(
+            "Redirect URIs must not contain a user name or password (user@host).",
+            field="redirect_uris",
+        )
     if parts.scheme == "https" and host:
         return uri
     if parts.scheme == "http" and _is_loopback(host):
@@ -82,6 +88,10 @@ def validate_website(url: str) -> str:
         raise RegistrationError("The website must be an http(s) URL.", field="website") from None
     if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 2000:
         raise RegistrationError("The website must be an http(s) URL.", field="website")
+    if "@" in parts.netloc:
+        raise RegistrationError(
+            "The website must not contain a user name or password (user@host).", field="website"
+        )
     return url
 
 
@@ -152,6 +162,21 @@ def check_scope(scope: str, *, supported: Iterable[str]) -> str:
     return format_scope(scopes)
 
 
+def check_app_quota(session: Session, *, owner_id: str, max_apps: int) -> None:
+    """An owner registers at most `max_apps` clients (`AS_MAX_APPS_PER_USER`)."""
+    # Lock the owner's row (PostgreSQL) so that concurrent registrations count one by one.
+    session.exec(select(User).where(User.id == owner_id).with_for_update()).first()
+    count = session.exec(
+        select(func.count()).select_from(Client).where(col(Client.owner_id) == owner_id)
+    ).one()
+    if count >= max_apps:
+        raise RegistrationError(
+            f"You have reached the limit of {max_apps} applications; "
+            "delete one before registering another.",
+            field="owner",
+        )
+
+
 def register_client(
     session: Session,
     *,
@@ -166,10 +191,12 @@ def register_client(
     trusted: bool = False,
     owner_id: str | None = None,
     client_id: str | None = None,
+    max_apps: int | None = None,
 ) -> tuple[Client, str | None]:
     """Validate and store a client; returns it with its secret (None for public clients).
 
-    The secret is returned once and only its SHA-256 digest is kept.
+    The secret is returned once and only its SHA-256 digest is kept. With an owner and
+    `max_apps`, an owner who has that many clients already is refused.
     """
     name = check_name(name)
     if client_type not in CLIENT_TYPES:
@@ -177,16 +204,20 @@ def register_client(
     description = check_description(description)
     chosen = check_grant_types(grant_types, client_type=client_type, trusted=trusted)
     uris = normalize_redirect_uris(redirect_uris, required=bool(REDIRECTING_GRANTS & set(chosen)))
+    website = validate_website(website)
+    scope = check_scope(scope, supported=supported_scopes)
+    if owner_id is not None and max_apps is not None:
+        check_app_quota(session, owner_id=owner_id, max_apps=max_apps)
     secret = new_token() if client_type == "confidential" else None
     client = Client(
         client_id=client_id or new_token(16),
         client_secret_hash=hash_token(secret) if secret else None,
         name=name,
-        website=validate_website(website),
+        website=website,
         description=description,
         redirect_uris=uris,
         grant_types=chosen,
-        scope=check_scope(scope, supported=supported_scopes),
+        scope=scope,
         client_type=client_type,
         trusted=trusted,
         owner_id=owner_id,

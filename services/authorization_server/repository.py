@@ -44,10 +44,24 @@ def delete_user_session(*, session: Session, token_hash: str) -> None:
     session.exec(delete(UserSession).where(col(UserSession.token_hash) == token_hash))
 
 
-def get_consent(*, session: Session, user_id: str, client_id: str) -> Consent | None:
+def get_consent(
+    *, session: Session, user_id: str, client_id: str, response_type: str
+) -> Consent | None:
+    """What the user approved for the client with this response type (`code`, `token`)."""
     return session.exec(
-        select(Consent).where(Consent.user_id == user_id, Consent.client_id == client_id)
+        select(Consent).where(
+            Consent.user_id == user_id,
+            Consent.client_id == client_id,
+            Consent.response_type == response_type,
+        )
     ).first()
+
+
+def delete_consents(*, session: Session, user_id: str, client_id: str) -> None:
+    """Forget every approval the user gave the client, whatever the response type."""
+    session.exec(
+        delete(Consent).where(col(Consent.user_id) == user_id, col(Consent.client_id) == client_id)
+    )
 
 
 def list_consents(*, session: Session, user_id: str) -> Sequence[tuple[Consent, Client]]:
@@ -55,7 +69,7 @@ def list_consents(*, session: Session, user_id: str) -> Sequence[tuple[Consent, 
         select(Consent, Client)
         .join(Client, col(Client.client_id) == col(Consent.client_id))
         .where(Consent.user_id == user_id)
-        .order_by(col(Client.name))
+        .order_by(col(Client.name), col(Client.client_id), col(Consent.response_type))
     )
     return session.exec(statement).all()
 
@@ -177,9 +191,11 @@ def list_revoked_clients(*, session: Session, now: datetime) -> Sequence[Revoked
 
 
 def purge_expired(*, session: Session, now: datetime) -> None:
-    """Drop rows that can no longer matter: expired codes, tokens and sessions.
+    """Drop rows that can no longer matter: expired codes, tokens, sessions, and the token
+    families (grants) with no live token left, expired or revoked.
 
     Used codes are kept a day past expiry, so that a late replay still revokes its tokens.
+    Consents go with their client or user (foreign keys cascade); they do not expire.
     """
     session.exec(
         delete(AuthorizationCode).where(
@@ -194,4 +210,16 @@ def purge_expired(*, session: Session, now: datetime) -> None:
         (UserSession, UserSession.expires_at),
     ):
         session.exec(delete(table).where(col(column) <= now))
+    # Every family gets its first access-token record when it is created, in one transaction,
+    # so a family without refresh tokens or access-token records is over for good.
+    session.exec(
+        delete(TokenFamily).where(
+            ~select(RefreshToken.token_hash)
+            .where(col(RefreshToken.family_id) == col(TokenFamily.id))
+            .exists(),
+            ~select(IssuedAccessToken.jti)
+            .where(col(IssuedAccessToken.family_id) == col(TokenFamily.id))
+            .exists(),
+        )
+    )
     session.commit()

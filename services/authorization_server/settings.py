@@ -36,6 +36,8 @@ class Settings(BaseServiceSettings):
     registration_access_token: SecretStr | None = None
     """Initial access token for RFC 7591 registration; unset and not open means no registration."""
     open_registration: bool = False
+    max_apps_per_user: int = Field(default=25, ge=1)
+    """Applications one user may register in the developer portal."""
     revocation_feed_clients: list[str] = Field(default_factory=list)
     """Client ids allowed to read the revoked-token feed (resource servers)."""
 

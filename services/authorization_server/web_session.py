@@ -2,8 +2,10 @@
 
 The session cookie holds a random token plus its HMAC (signed, HttpOnly, SameSite=Lax);
 the database holds only the token's digest, so logout and expiry work server-side.
-CSRF uses a signed double-submit: a random `as_csrf` cookie, and a form field that is
-its HMAC under the server secret.
+CSRF tokens are HMACs under the server secret of what identifies the browser's session:
+the session token once logged in, otherwise a random pre-login seed in the `as_csrf`
+cookie. A planted seed cookie therefore never yields a token for someone's session, and
+both rotate at login and logout, so a token from before either is refused after it.
 """
 
 from datetime import timedelta
@@ -62,6 +64,7 @@ def start_session(response: Response, *, session: Session, settings: Settings, u
     session.commit()
     signed = f"{token}.{sign_value(_secret(settings), token)}"
     _set_cookie(response, settings, SESSION_COOKIE, signed, settings.session_ttl)
+    _new_csrf_seed(response, settings)
 
 
 def end_session(
@@ -72,6 +75,7 @@ def end_session(
         repository.delete_user_session(session=session, token_hash=hash_token(token))
         session.commit()
     response.delete_cookie(SESSION_COOKIE, path="/")
+    _new_csrf_seed(response, settings)
 
 
 def current_user(request: Request, context: ContextDep, session: SessionDep) -> User | None:
@@ -84,21 +88,37 @@ def current_user(request: Request, context: ContextDep, session: SessionDep) -> 
 OptionalUser = Annotated[User | None, Depends(current_user)]
 
 
-def csrf_token(request: Request, response: Response, settings: Settings) -> str:
-    """The form token for this browser; sets the CSRF cookie on first use."""
+def _new_csrf_seed(response: Response, settings: Settings) -> str:
+    """A fresh pre-login seed: set at first use, and at login and logout (rotation)."""
+    seed = new_token(16)
+    _set_cookie(response, settings, CSRF_COOKIE, seed, 7 * 86400)
+    return seed
+
+
+def _csrf_binding(request: Request, settings: Settings) -> str | None:
+    """What this browser's CSRF token is bound to: its session, else its pre-login seed."""
+    token = _session_token(request, settings)
+    if token is not None:
+        return "csrf:session:" + token
     seed = request.cookies.get(CSRF_COOKIE)
-    if not seed or len(seed) > 100:
-        seed = new_token(16)
-        _set_cookie(response, settings, CSRF_COOKIE, seed, 7 * 86400)
+    return "csrf:seed:" + seed if seed and len(seed) <= 100 else None
+
+
+def csrf_token(request: Request, response: Response, settings: Settings) -> str:
+    """The form token for this browser; sets the seed cookie when there is nothing to bind to."""
+    binding = _csrf_binding(request, settings)
+    if binding is None:
+        seed = _new_csrf_seed(response, settings)
         request.cookies[CSRF_COOKIE] = seed  # later calls in this request agree
-    return sign_value(_secret(settings), "csrf:" + seed)
+        binding = "csrf:seed:" + seed
+    return sign_value(_secret(settings), binding)
 
 
 def check_csrf(request: Request, settings: Settings, submitted: str | None) -> None:
-    seed = request.cookies.get(CSRF_COOKIE)
+    binding = _csrf_binding(request, settings)
     if (
-        not seed
+        binding is None
         or not submitted
-        or not signature_matches(_secret(settings), "csrf:" + seed, submitted)
+        or not signature_matches(_secret(settings), binding, submitted)
     ):
         raise CsrfError("CSRF token missing or invalid; reload the page and try again")

@@ -133,7 +133,7 @@ def test_revoke_access_kills_the_refresh_token(
     assert app[0].name not in browser.get("/account/applications").text
     with Session(live_context.engine) as session:
         consent = repository.get_consent(
-            session=session, user_id=user.id, client_id=app[0].client_id
+            session=session, user_id=user.id, client_id=app[0].client_id, response_type="code"
         )
     assert consent is None
 

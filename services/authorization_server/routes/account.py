@@ -1,5 +1,6 @@
 """The user's authorized applications, with "Revoke access" (RFC 7009 from the user's side)."""
 
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
@@ -10,8 +11,8 @@ from starlette.responses import Response
 from services.authorization_server import repository
 from services.authorization_server.context import ServerContext
 from services.authorization_server.deps import ContextDep, SessionDep
-from services.authorization_server.models import AuthorizationCode
-from services.authorization_server.pages import render, render_error, see_other
+from services.authorization_server.models import AuthorizationCode, User
+from services.authorization_server.pages import render, render_error, see_other, website_link
 from services.authorization_server.web_forms import read_page_form
 from services.authorization_server.web_session import OptionalUser, current_user
 from shared.errors import OAuthError
@@ -24,9 +25,7 @@ APPLICATIONS_PATH = "/account/applications"
 
 def revoke_application(session: Session, *, user_id: str, client_id: str) -> None:
     """Forget the consent and revoke every grant the user gave the client, pending codes too."""
-    consent = repository.get_consent(session=session, user_id=user_id, client_id=client_id)
-    if consent is not None:
-        session.delete(consent)
+    repository.delete_consents(session=session, user_id=user_id, client_id=client_id)
     repository.revoke_client_families(session=session, user_id=user_id, client_id=client_id)
     session.exec(
         delete(AuthorizationCode).where(
@@ -44,20 +43,32 @@ def applications(
 ) -> Response:
     if user is None:
         return see_other(f"/login?next={quote(APPLICATIONS_PATH, safe='')}")
-    labels = context.settings.scopes
-    rows = [
-        {
-            "client": client,
-            "permissions": [labels.get(name, name) for name in sorted(parse_scope(consent.scope))],
-            "since": consent.updated_at,
-            "website": client.website
-            if client.website.startswith(("https://", "http://"))
-            else None,
-            "revoke": f"{APPLICATIONS_PATH}/{quote(client.client_id, safe='')}/revoke",
-        }
-        for consent, client in repository.list_consents(session=session, user_id=user.id)
-    ]
-    return render(request, "account_applications.html", {"user": user, "rows": rows})
+    return render(
+        request,
+        "account_applications.html",
+        {"user": user, "rows": _application_rows(session, user, context.settings.scopes)},
+    )
+
+
+def _application_rows(session: Session, user: User, labels: dict[str, str]) -> list[dict[str, Any]]:
+    """One row per client: the scopes approved with any response type, since the latest."""
+    rows: dict[str, dict[str, Any]] = {}
+    for consent, client in repository.list_consents(session=session, user_id=user.id):
+        row = rows.setdefault(
+            client.client_id,
+            {
+                "client": client,
+                "scopes": set(),
+                "since": consent.updated_at,
+                "website": website_link(client.website),
+                "revoke": f"{APPLICATIONS_PATH}/{quote(client.client_id, safe='')}/revoke",
+            },
+        )
+        row["scopes"] |= parse_scope(consent.scope)
+        row["since"] = max(row["since"], consent.updated_at)
+    for row in rows.values():
+        row["permissions"] = [labels.get(name, name) for name in sorted(row.pop("scopes"))]
+    return list(rows.values())
 
 
 @router.post(f"{APPLICATIONS_PATH}/{{client_id}}/revoke")

@@ -27,7 +27,7 @@ from services.authorization_server.context import ServerContext
 from services.authorization_server.deps import ContextDep, SessionDep
 from services.authorization_server.endpoint_input import read_form
 from services.authorization_server.models import Client, User
-from services.authorization_server.pages import render, render_error
+from services.authorization_server.pages import render, render_error, url_host, website_link
 from services.authorization_server.web_session import OptionalUser, check_csrf, current_user
 from shared.errors import AccessDeniedError, OAuthError
 
@@ -93,7 +93,6 @@ def authorize(
     if has_consent(session, user=user, request=auth_request):
         return _approve(session, context, user, auth_request)
     labels = [context.settings.scopes[name] for name in auth_request.scope.split(" ")]
-    website = auth_request.client.website
     return render(
         request,
         "consent.html",
@@ -101,9 +100,10 @@ def authorize(
             "user": user,
             "client": auth_request.client,
             "permissions": labels,
-            "website": website if website.startswith(("https://", "http://")) else None,
+            # Hosts only: userinfo (`https://trusted.example@evil.example/`) must not mislead.
+            "website": website_link(auth_request.client.website),
             "params": auth_request.form_parameters(),
-            "redirect_host": auth_request.redirect_uri.split("/")[2],
+            "redirect_host": url_host(auth_request.redirect_uri),
         },
     )
 
@@ -113,7 +113,6 @@ async def decide(request: Request) -> Response:
     context: ServerContext = request.app.state.context
     try:
         form = await read_form(request, max_bytes=context.settings.max_body_bytes)
-        check_csrf(request, context.settings, form.pop("csrf_token", None))
     except OAuthError as error:
         return render_error(request, error)
     return await run_in_threadpool(_decide, request, context, form)
@@ -121,6 +120,7 @@ async def decide(request: Request) -> Response:
 
 def _decide(request: Request, context: ServerContext, form: dict[str, str]) -> Response:
     decision = form.pop("decision", None)
+    csrf = form.pop("csrf_token", None)
     with Session(context.engine, expire_on_commit=False) as session:
         try:
             auth_request = _validate(list(form.items()), context, session)
@@ -129,8 +129,12 @@ def _decide(request: Request, context: ServerContext, form: dict[str, str]) -> R
         except OAuthError as error:
             return render_error(request, error)
         user = current_user(request, context, session)
-        if user is None:
+        if user is None:  # logged out since the page: its token died with the session
             return _login_redirect(auth_request)
+        try:  # bound to the session, so checked once there is one (web_session)
+            check_csrf(request, context.settings, csrf)
+        except OAuthError as error:
+            return render_error(request, error)
         if decision == "approve":
             record_consent(session, user=user, request=auth_request)
             return _approve(session, context, user, auth_request)

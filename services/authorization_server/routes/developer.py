@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from services.authorization_server import repository
 from services.authorization_server.context import ServerContext
-from services.authorization_server.deps import SessionDep
+from services.authorization_server.deps import ContextDep, SessionDep
 from services.authorization_server.models import Client, User
 from services.authorization_server.pages import render, render_error, see_other
 from services.authorization_server.registration import (
@@ -152,12 +152,15 @@ def _run(request: Request, context: ServerContext, form: PageForm, action: _Acti
 
 
 @router.get(APPS_PATH)
-def list_apps(request: Request, session: SessionDep, user: OptionalUser) -> Response:
+def list_apps(
+    request: Request, context: ContextDep, session: SessionDep, user: OptionalUser
+) -> Response:
     if user is None:
         return _login_redirect(request)
     clients = repository.list_clients(session=session, owner_id=user.id)
     rows = [(client, app_path(client.client_id)) for client in clients]
-    return render(request, "developer_apps.html", {"user": user, "clients": rows})
+    page = {"user": user, "clients": rows, "max_apps": context.settings.max_apps_per_user}
+    return render(request, "developer_apps.html", page)
 
 
 @router.get(f"{APPS_PATH}/new")
@@ -190,6 +193,7 @@ def _create(
             supported_scopes=context.settings.scopes,
             trusted=False,  # only the operator (seed, CLI) marks a client trusted
             owner_id=user.id,
+            max_apps=context.settings.max_apps_per_user,
         )
     except RegistrationError as exc:
         return _form_page(request, user, values, error=str(exc))
