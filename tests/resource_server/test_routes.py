@@ -68,6 +68,15 @@ def test_droplet_lifecycle(api: InProcessApi, signing_key: SigningKey) -> None:
     assert api.delete(url, headers=headers).status_code == 404
 
 
+def test_droplet_ids_are_never_reused(api: InProcessApi, signing_key: SigningKey) -> None:
+    headers = _user(signing_key, "reuser")
+    first = api.post("/v2/droplets", json=DROPLET, headers=headers).json()["droplet"]["id"]
+    newest = api.post("/v2/droplets", json=DROPLET, headers=headers).json()["droplet"]["id"]
+    assert api.delete(f"/v2/droplets/{newest}", headers=headers).status_code == 204
+    again = api.post("/v2/droplets", json=DROPLET, headers=headers).json()["droplet"]["id"]
+    assert first < newest < again
+
+
 def test_another_accounts_droplet_is_not_found(api: InProcessApi, signing_key: SigningKey) -> None:
     owner, other = _user(signing_key, "owner"), _user(signing_key, "intruder")
     droplet_id = api.post("/v2/droplets", json=DROPLET, headers=owner).json()["droplet"]["id"]
