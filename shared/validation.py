@@ -26,7 +26,7 @@ def describe(errors: Sequence[Mapping[str, Any]]) -> str:
 
 def _describe_one(error: Mapping[str, Any]) -> str:
     kind = str(error.get("type", ""))
-    where, *path = (str(part) for part in error.get("loc", ()))
+    where, *path = [str(part) for part in error.get("loc", ())] or [""]
     if where == "body" and kind == "json_invalid":
         return "request body is not valid JSON"
     if where == "body" and not path:
@@ -37,7 +37,7 @@ def _describe_one(error: Mapping[str, Any]) -> str:
         return f"request body {_problem(kind, error)}"
     name = ".".join(path)[:_MAX_NAME]
     label = f"field {name}" if where == "body" else f"{_WHERE.get(where, where)} {name}"
-    return f"{label} {_problem(kind, error)}"
+    return f"{label.strip()} {_problem(kind, error)}".strip()
 
 
 def _problem(kind: str, error: Mapping[str, Any]) -> str:
