@@ -9,6 +9,7 @@ from starlette.responses import JSONResponse, Response
 
 from shared.errors import InvalidRequestError, OAuthError
 from shared.http import NO_STORE_HEADERS
+from shared.validation import describe
 
 logger = logging.getLogger(__name__)
 
@@ -26,10 +27,7 @@ async def _oauth_error(_: Request, exc: Exception) -> Response:
 
 async def _validation_error(_: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
-    first = exc.errors()[0] if exc.errors() else {}
-    where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
-    message = str(first.get("msg", "invalid input")).encode("ascii", "replace").decode()
-    return error_response(InvalidRequestError(f"{where}: {message}" if where else message))
+    return error_response(InvalidRequestError(describe(exc.errors())))
 
 
 async def _http_error(_: Request, exc: Exception) -> Response:

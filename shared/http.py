@@ -2,7 +2,7 @@
 
 import base64
 import binascii
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from urllib.parse import unquote_plus
 
 from shared.errors import InvalidClientError, InvalidRequestError, PayloadTooLargeError
@@ -30,11 +30,15 @@ def parse_basic_credentials(authorization: str) -> tuple[str, str]:
     return client_id, secret
 
 
-def parse_form(body: bytes, *, max_bytes: int) -> dict[str, str]:
-    """Parse a urlencoded body once, refusing repeated or empty-named parameters (RFC 6749 §3.1).
+def parse_form(
+    body: bytes, *, max_bytes: int, known: Container[str] | None = None
+) -> dict[str, str]:
+    """Parse a urlencoded body once, per RFC 6749 §3.1.
 
-    Parameters sent with an empty value are treated as omitted, as §3.1 requires. NUL is
-    refused: no parameter needs it, and PostgreSQL cannot store or even compare it. The
+    Only the `known` parameters are kept (all named ones when `known` is None): the others
+    are ignored, even repeated, as §3.1 requires, and so is an empty name; a repeated known
+    parameter is refused. Parameters sent with an empty value are treated as omitted. NUL
+    is refused: no parameter needs it, and PostgreSQL cannot store or even compare it. The
     split is done here rather than by `parse_qsl` (same rules for `&`, `=`, `+` and `%XX`,
     invalid UTF-8 refused) because the token endpoint parses a body per request and
     `parse_qsl` costs several times more.
@@ -49,8 +53,8 @@ def parse_form(body: bytes, *, max_bytes: int) -> dict[str, str]:
                 continue
             name, _, value = pair.partition("=")
             name, value = _form_unquote(name), _form_unquote(value)
-            if not name:
-                raise InvalidRequestError("empty parameter name")
+            if not name or (known is not None and name not in known):
+                continue
             if "\x00" in name or "\x00" in value:
                 raise InvalidRequestError("parameters must not contain NUL characters")
             if name in form:

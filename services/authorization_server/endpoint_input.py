@@ -4,6 +4,9 @@ The body is read and parsed once, here; handlers never use FastAPI `Form()` (whi
 again per parameter and costs the token endpoint about a fifth of its throughput).
 """
 
+from collections.abc import Container, Mapping
+from typing import Any
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 from starlette.types import Receive
@@ -15,7 +18,7 @@ from services.authorization_server.client_auth import (
 )
 from services.authorization_server.context import ServerContext
 from shared.errors import InvalidRequestError, PayloadTooLargeError
-from shared.http import is_form_content_type, parse_form
+from shared.http import FORM_CONTENT_TYPE, is_form_content_type, parse_form
 
 
 def check_form_request(
@@ -55,8 +58,18 @@ async def read_limited(receive: Receive, *, max_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
-async def read_form(request: Request, *, max_bytes: int) -> dict[str, str]:
-    """The checked and parsed form body of a Starlette request.
+def form_parameters(openapi_form: Mapping[str, Any]) -> frozenset[str]:
+    """The parameter names an endpoint recognizes: those its OpenAPI request body documents.
+
+    Any other parameter is ignored, even repeated (RFC 6749 §3.1)."""
+    content = openapi_form["requestBody"]["content"][FORM_CONTENT_TYPE]
+    return frozenset(content["schema"]["properties"])
+
+
+async def read_form(
+    request: Request, *, max_bytes: int, known: Container[str] | None = None
+) -> dict[str, str]:
+    """The checked and parsed form body of a Starlette request (`known`: see `parse_form`).
 
     It reads `request.receive` itself: call it once, from a route that declares no body
     parameters (FastAPI would have consumed the body already)."""
@@ -67,7 +80,7 @@ async def read_form(request: Request, *, max_bytes: int) -> dict[str, str]:
         max_bytes=max_bytes,
     )
     body = await read_limited(request.receive, max_bytes=max_bytes)
-    return parse_form(body, max_bytes=max_bytes)
+    return parse_form(body, max_bytes=max_bytes, known=known)
 
 
 async def authenticate_client(

@@ -24,6 +24,7 @@ from services.authorization_server.cors import simple_cors_headers
 from services.authorization_server.endpoint_input import (
     authenticate_client,
     check_form_request,
+    form_parameters,
     read_limited,
 )
 from services.authorization_server.grants import get_grant
@@ -77,7 +78,7 @@ class TokenEndpoint:
                 max_bytes=max_bytes,
             )
             body = await read_limited(receive, max_bytes=max_bytes)
-            form = parse_form(body, max_bytes=max_bytes)
+            form = parse_form(body, max_bytes=max_bytes, known=PARAMETERS)
             status, payload = 200, await exchange(self._context, form, authorization)
         except OAuthError as error:
             status, payload, extra = error.status_code, error.body(), error.headers()
@@ -134,6 +135,7 @@ _FORM = form_body(
     },
     ["grant_type"],
 )
+PARAMETERS = form_parameters(_FORM)
 
 
 def _json(ref: str, description: str) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from services.demo_client.routes import client_credentials, code_flow, implicit,
 from services.demo_client.sessions import COOKIE, new_cookie
 from services.demo_client.settings import Settings
 from shared import health
+from shared.docs import install_docs
 from shared.lazy_app import lazy_app
 from shared.log_redaction import install_access_log_redaction
 
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, *, http: httpx.Client | None = 
     app.state.context = ClientContext.build(settings, make_engine(settings.database_url), http)
     for module in (code_flow, implicit, password, client_credentials, inspector):
         app.include_router(module.router)
+    install_docs(app)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
     @app.middleware("http")

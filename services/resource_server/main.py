@@ -14,6 +14,7 @@ from services.resource_server.db import create_tables, make_engine
 from services.resource_server.routes import account, droplets
 from services.resource_server.settings import Settings
 from shared import health
+from shared.docs import install_docs
 from shared.error_handlers import install_error_handlers
 from shared.jwks import JwksFetchError
 from shared.lazy_app import lazy_app
@@ -79,11 +80,14 @@ def create_app(
         # a layer that matches every request twice: a fifth of /v2/account's server time.
         # (Routes passed this way ignore `app.dependency_overrides`; nothing here uses them.)
         routes=[*health.router.routes, *account.router.routes, *droplets.router.routes],
+        docs_url=None,  # served by `install_docs`, without a CDN
+        redoc_url=None,
     )
     app.state.context = ResourceContext.build(
         settings, make_engine(settings.database_url), transport=transport
     )
     install_error_handlers(app)
+    install_docs(app)
     return app
 
 

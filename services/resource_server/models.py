@@ -28,6 +28,10 @@ class Account(SQLModel, table=True):
 
 
 class Droplet(SQLModel, table=True):
+    # Ids are never reused after a delete: SQLite's AUTOINCREMENT, a sequence (BIGSERIAL) on
+    # PostgreSQL. A reused id would let a stale link or client cache reach a new droplet.
+    __table_args__ = {"sqlite_autoincrement": True}
+
     id: int | None = Field(
         default=None,
         sa_column=Column(

@@ -1,5 +1,7 @@
 """The API in-process: accounts, droplets, input validation and isolation between accounts."""
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -7,6 +9,7 @@ import pytest
 from shared.jwt import SigningKey
 from tests.resource_server.conftest import InProcessApi, bearer, make_token
 
+README = Path(__file__).parents[2] / "services" / "resource_server" / "README.md"
 DROPLET = {"name": "web-1", "region": "nyc1", "size": "s-1vcpu-1gb", "image": "debian-12-x64"}
 
 
@@ -68,6 +71,15 @@ def test_droplet_lifecycle(api: InProcessApi, signing_key: SigningKey) -> None:
     assert api.delete(url, headers=headers).status_code == 404
 
 
+def test_droplet_ids_are_never_reused(api: InProcessApi, signing_key: SigningKey) -> None:
+    headers = _user(signing_key, "reuser")
+    first = api.post("/v2/droplets", json=DROPLET, headers=headers).json()["droplet"]["id"]
+    newest = api.post("/v2/droplets", json=DROPLET, headers=headers).json()["droplet"]["id"]
+    assert api.delete(f"/v2/droplets/{newest}", headers=headers).status_code == 204
+    again = api.post("/v2/droplets", json=DROPLET, headers=headers).json()["droplet"]["id"]
+    assert first < newest < again
+
+
 def test_another_accounts_droplet_is_not_found(api: InProcessApi, signing_key: SigningKey) -> None:
     owner, other = _user(signing_key, "owner"), _user(signing_key, "intruder")
     droplet_id = api.post("/v2/droplets", json=DROPLET, headers=owner).json()["droplet"]["id"]
@@ -111,36 +123,81 @@ def test_droplet_limit(api: InProcessApi, signing_key: SigningKey) -> None:
     assert refused.json()["error"] == "droplet_limit_exceeded"
 
 
+NAME_RULE = (
+    "field name must be 1 to 63 letters, digits, hyphens or dots, "
+    "starting and ending with a letter or digit"
+)
+
+
 @pytest.mark.parametrize(
-    "body",
+    ("body", "description"),
     [
-        pytest.param({**DROPLET, "name": ""}, id="empty-name"),
-        pytest.param({**DROPLET, "name": "-web"}, id="name-leading-hyphen"),
-        pytest.param({**DROPLET, "name": "web_1"}, id="name-underscore"),
-        pytest.param({**DROPLET, "name": "a" * 64}, id="name-too-long"),
-        pytest.param({**DROPLET, "name": "wéb"}, id="name-non-ascii"),
-        pytest.param({**DROPLET, "region": "mars1"}, id="unknown-region"),
-        pytest.param({**DROPLET, "size": "huge"}, id="unknown-size"),
-        pytest.param({**DROPLET, "image": "windows"}, id="unknown-image"),
-        pytest.param({**DROPLET, "extra": 1}, id="extra-field"),
-        pytest.param({k: v for k, v in DROPLET.items() if k != "image"}, id="missing-image"),
-        pytest.param({**DROPLET, "name": 5}, id="name-not-string"),
-        pytest.param([DROPLET], id="not-object"),
+        pytest.param({**DROPLET, "name": ""}, NAME_RULE, id="empty-name"),
+        pytest.param({**DROPLET, "name": "-web"}, NAME_RULE, id="name-leading-hyphen"),
+        pytest.param({**DROPLET, "name": "web_1"}, NAME_RULE, id="name-underscore"),
+        pytest.param({**DROPLET, "name": "a" * 64}, NAME_RULE, id="name-too-long"),
+        pytest.param({**DROPLET, "name": "wéb"}, NAME_RULE, id="name-non-ascii"),
+        pytest.param({**DROPLET, "name": "web\n"}, NAME_RULE, id="name-trailing-newline"),
+        pytest.param(
+            {**DROPLET, "region": "mars1"},
+            "field region must be one of: nyc1, nyc3, sfo3, ams3, fra1, lon1, sgp1, blr1",
+            id="unknown-region",
+        ),
+        pytest.param(
+            {**DROPLET, "size": "huge"},
+            "field size must be one of: s-1vcpu-512mb, s-1vcpu-1gb, s-1vcpu-2gb, s-2vcpu-2gb, "
+            "s-2vcpu-4gb, s-4vcpu-8gb",
+            id="unknown-size",
+        ),
+        pytest.param(
+            {**DROPLET, "image": "windows"},
+            "field image must be one of: ubuntu-24-04-x64, ubuntu-22-04-x64, debian-12-x64, "
+            "fedora-40-x64, rockylinux-9-x64",
+            id="unknown-image",
+        ),
+        pytest.param({**DROPLET, "extra": 1}, "field extra is not allowed", id="extra-field"),
+        pytest.param(
+            {**DROPLET, 'ex"tr\\a\u00e9': 1},
+            "field ex?tr?a? is not allowed",
+            id="extra-field-unsafe-name",
+        ),
+        pytest.param(
+            {k: v for k, v in DROPLET.items() if k != "image"},
+            "field image is required",
+            id="missing-image",
+        ),
+        pytest.param(
+            {"name": "web-1"},
+            "field region is required (and 2 more problems)",
+            id="three-missing",
+        ),
+        pytest.param({**DROPLET, "name": 5}, "field name must be a valid string", id="not-string"),
+        pytest.param([DROPLET], "request body must be a JSON object", id="not-object"),
+        pytest.param(None, "request body is required", id="null"),
     ],
 )
 def test_invalid_droplets_are_refused(
-    api: InProcessApi, signing_key: SigningKey, body: object
+    api: InProcessApi, signing_key: SigningKey, body: object, description: str
 ) -> None:
     response = api.post("/v2/droplets", json=body, headers=_user(signing_key, "validator"))
     assert response.status_code == 400
-    assert response.json()["error"] == "invalid_request"
+    assert response.json() == {"error": "invalid_request", "error_description": description}
 
 
-def test_non_json_body_is_invalid_request(api: InProcessApi, signing_key: SigningKey) -> None:
+@pytest.mark.parametrize(
+    ("content", "description"),
+    [
+        pytest.param(b"{not json", "request body is not valid JSON", id="not-json"),
+        pytest.param(b"", "request body is required", id="empty"),
+    ],
+)
+def test_non_json_body_is_invalid_request(
+    api: InProcessApi, signing_key: SigningKey, content: bytes, description: str
+) -> None:
     headers = {**_user(signing_key, "raw"), "Content-Type": "application/json"}
-    response = api.post("/v2/droplets", content=b"{not json", headers=headers)
+    response = api.post("/v2/droplets", content=content, headers=headers)
     assert response.status_code == 400
-    assert response.json()["error"] == "invalid_request"
+    assert response.json() == {"error": "invalid_request", "error_description": description}
 
 
 def test_longest_valid_name_is_accepted(api: InProcessApi, signing_key: SigningKey) -> None:
@@ -151,20 +208,47 @@ def test_longest_valid_name_is_accepted(api: InProcessApi, signing_key: SigningK
 
 
 @pytest.mark.parametrize(
-    "query",
-    ["page=0", "page=-1", "page=abc", "per_page=0", "per_page=201", "page=1000001"],
+    ("query", "description"),
+    [
+        ("page=0", "query parameter page must be greater than or equal to 1"),
+        ("page=-1", "query parameter page must be greater than or equal to 1"),
+        ("page=abc", "query parameter page must be a valid integer"),
+        ("per_page=0", "query parameter per_page must be greater than or equal to 1"),
+        ("per_page=201", "query parameter per_page must be less than or equal to 200"),
+        ("page=1000001", "query parameter page must be less than or equal to 1000000"),
+    ],
 )
-def test_page_bounds(api: InProcessApi, signing_key: SigningKey, query: str) -> None:
+def test_page_bounds(
+    api: InProcessApi, signing_key: SigningKey, query: str, description: str
+) -> None:
     response = api.get(f"/v2/droplets?{query}", headers=_user(signing_key, "bounds"))
     assert response.status_code == 400
-    assert response.json()["error"] == "invalid_request"
+    assert response.json() == {"error": "invalid_request", "error_description": description}
 
 
-@pytest.mark.parametrize("droplet_id", ["0", "-1", "abc", str(2**63), "1e3"])
-def test_bad_droplet_ids(api: InProcessApi, signing_key: SigningKey, droplet_id: str) -> None:
+@pytest.mark.parametrize(
+    ("droplet_id", "description"),
+    [
+        ("0", "path parameter droplet_id must be greater than or equal to 1"),
+        ("-1", "path parameter droplet_id must be greater than or equal to 1"),
+        ("abc", "path parameter droplet_id must be a valid integer"),
+        (str(2**63), f"path parameter droplet_id must be less than or equal to {2**63 - 1}"),
+        ("1e3", "path parameter droplet_id must be a valid integer"),
+    ],
+)
+def test_bad_droplet_ids(
+    api: InProcessApi, signing_key: SigningKey, droplet_id: str, description: str
+) -> None:
     response = api.get(f"/v2/droplets/{droplet_id}", headers=_user(signing_key, "ids"))
     assert response.status_code == 400
-    assert response.json()["error"] == "invalid_request"
+    assert response.json() == {"error": "invalid_request", "error_description": description}
+
+
+def test_readme_shows_the_real_not_found_body(api: InProcessApi, signing_key: SigningKey) -> None:
+    response = api.get("/v2/droplets/99", headers=_user(signing_key, "readme"))
+    assert response.status_code == 404
+    body = json.dumps(response.json())
+    assert f"body `{body}`" in README.read_text(encoding="utf-8")
 
 
 def test_largest_droplet_id_is_just_not_found(api: InProcessApi, signing_key: SigningKey) -> None:

@@ -24,6 +24,8 @@ MAX = 1024
         pytest.param(b"a&b=2", {"b": "2"}, id="no-equals-is-omitted"),
         pytest.param(b"a=1&&b=2", {"a": "1", "b": "2"}, id="empty-pair"),
         pytest.param(b"a==1", {"a": "=1"}, id="equals-in-value"),
+        pytest.param(b"=1&a=2", {"a": "2"}, id="empty-name-is-ignored"),
+        pytest.param(b"=1&=2", {}, id="repeated-empty-name-is-ignored"),
     ],
 )
 def test_parse_form(body: bytes, expected: dict[str, str]) -> None:
@@ -39,7 +41,6 @@ def test_parse_form(body: bytes, expected: dict[str, str]) -> None:
         pytest.param(b"a=%FF", "request body is not valid UTF-8 form data", id="bad-percent-utf8"),
         pytest.param(b"a=\xff\xfe", "request body is not valid UTF-8 form data", id="raw-latin1"),
         pytest.param(b"%FF=1", "request body is not valid UTF-8 form data", id="bad-name"),
-        pytest.param(b"=1", "empty parameter name", id="empty-name"),
         pytest.param(b"a=x%00y", "parameters must not contain NUL characters", id="nul-value"),
         pytest.param(b"a%00=1", "parameters must not contain NUL characters", id="nul-name"),
     ],
@@ -49,6 +50,26 @@ def test_parse_form_refuses(body: bytes, description: str) -> None:
         parse_form(body, max_bytes=MAX)
     assert (caught.value.error, caught.value.status_code) == ("invalid_request", 400)
     assert caught.value.description == description
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        pytest.param(b"a=1&x=2", {"a": "1"}, id="unknown"),
+        pytest.param(b"x=1&a=1&x=2", {"a": "1"}, id="repeated-unknown"),
+        pytest.param(b"=1&a=1&=2", {"a": "1"}, id="repeated-empty-name"),
+        pytest.param(b"x=%00&a=1", {"a": "1"}, id="unknown-with-nul"),
+    ],
+)
+def test_parse_form_ignores_unrecognized_parameters(body: bytes, expected: dict[str, str]) -> None:
+    """RFC 6749 §3.1: the server MUST ignore unrecognized request parameters."""
+    assert parse_form(body, max_bytes=MAX, known={"a", "b"}) == expected
+
+
+def test_parse_form_refuses_a_repeated_known_parameter() -> None:
+    with pytest.raises(InvalidRequestError) as caught:
+        parse_form(b"x=1&a=1&a=2", max_bytes=MAX, known={"a"})
+    assert caught.value.description == "parameter 'a' repeated"
 
 
 def test_parse_form_refuses_oversized_body() -> None:
@@ -64,8 +85,9 @@ def _parse_qsl_reference(body: bytes) -> dict[str, str] | None:
         pairs = parse_qsl(body.decode(), keep_blank_values=True, errors="strict")
     except UnicodeDecodeError:
         return None
+    pairs = [(name, value) for name, value in pairs if name]  # an empty name is ignored
     names = [name for name, _ in pairs]
-    if len(set(names)) != len(names) or "" in names or any("\x00" in n + v for n, v in pairs):
+    if len(set(names)) != len(names) or any("\x00" in n + v for n, v in pairs):
         return None
     return {name: value for name, value in pairs if value}
 

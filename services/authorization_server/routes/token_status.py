@@ -11,7 +11,11 @@ from starlette.responses import JSONResponse, Response
 from services.authorization_server import repository, token_status
 from services.authorization_server.client_auth import RegisteredClient
 from services.authorization_server.context import ServerContext
-from services.authorization_server.endpoint_input import authenticate_client, read_form
+from services.authorization_server.endpoint_input import (
+    authenticate_client,
+    form_parameters,
+    read_form,
+)
 from services.authorization_server.schemas import (
     ERROR_RESPONSES,
     IntrospectionResponse,
@@ -33,12 +37,13 @@ _TOKEN_FORM = form_body(
     },
     ["token"],
 )
+_PARAMETERS = form_parameters(_TOKEN_FORM)
 _SECURITY: dict[str, Any] = {"security": [{"clientBasic": []}]}
 
 
 async def _token_and_client(request: Request) -> tuple[ServerContext, str, RegisteredClient]:
     context: ServerContext = request.app.state.context
-    form = await read_form(request, max_bytes=context.settings.max_body_bytes)
+    form = await read_form(request, max_bytes=context.settings.max_body_bytes, known=_PARAMETERS)
     client = await authenticate_client(context, form, request.headers.get("authorization"))
     if "token" not in form:
         raise InvalidRequestError("missing parameter: token")
