@@ -27,7 +27,8 @@ from services.authorization_server.context import ServerContext
 from services.authorization_server.deps import ContextDep, SessionDep
 from services.authorization_server.endpoint_input import read_form
 from services.authorization_server.models import Client, User
-from services.authorization_server.pages import render, render_error
+from services.authorization_server.pages import render, render_error, render_too_many
+from services.authorization_server.throttle import TooManyAttemptsError, client_ip, ip_key
 from services.authorization_server.web_session import OptionalUser, check_csrf, current_user
 from shared.errors import AccessDeniedError, OAuthError
 
@@ -111,9 +112,17 @@ def authorize(
 @router.post(AUTHORIZE_PATH, summary="Consent decision", include_in_schema=False)
 async def decide(request: Request) -> Response:
     context: ServerContext = request.app.state.context
+    throttle, failures = context.throttle, ip_key("consent", client_ip(request))
     try:
+        await throttle.check(failures)
         form = await read_form(request, max_bytes=context.settings.max_body_bytes)
-        check_csrf(request, context.settings, form.pop("csrf_token", None))
+        try:
+            check_csrf(request, context.settings, form.pop("csrf_token", None))
+        except OAuthError:
+            await throttle.failed((throttle.policy.ip, failures))
+            raise
+    except TooManyAttemptsError as error:
+        return render_too_many(request, error)
     except OAuthError as error:
         return render_error(request, error)
     return await run_in_threadpool(_decide, request, context, form)
