@@ -14,9 +14,11 @@ Over a limit, `TooManyAttemptsError`: HTTP 429 with `Retry-After` (RFC 6585 §4)
 6749 §5.2 code `invalid_request`, which every client library already understands.
 """
 
+import asyncio
 import math
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
@@ -110,17 +112,24 @@ class Throttle:
             storage = MemoryStorage()
         return cls(storage, policy=Policy.of(settings), prefix=settings.throttle_key_prefix)
 
+    async def aclose(self) -> None:
+        """Close the Redis connections (at shutdown, on the loop that opened them)."""
+        if isinstance(self._storage, RedisStorage):
+            client: Any = getattr(self._storage.bridge, "storage", None)  # coredis.Redis
+            if client is not None:
+                client.connection_pool.disconnect()
+                await asyncio.sleep(0)  # let the transports finish closing
+
     def _key(self, kind: str, key: str) -> str:
         return f"{self._prefix}:{kind}:{key}"
 
     async def check(self, *keys: str) -> None:
         """Raise `TooManyAttemptsError` while any key is locked out (one read per key)."""
-        now = time.time()
         for key in keys:
             if await self._storage.get(self._key("lock", key)):
                 until = await self._storage.get_expiry(self._key("lock", key))
                 self._remember(key, until)
-                raise TooManyAttemptsError(math.ceil(until - now))
+                raise TooManyAttemptsError(math.ceil(until - time.time()))
 
     def check_local(self, *keys: str) -> None:
         """Like `check`, from the lockouts this process has seen: no I/O at all."""
