@@ -15,20 +15,45 @@ Over a limit, `TooManyAttemptsError`: HTTP 429 with `Retry-After` (RFC 6585 §4)
 """
 
 import asyncio
+import contextlib
+import logging
 import math
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
+from limits.errors import StorageError
 from starlette.requests import Request
 
 from services.authorization_server.settings import Settings
-from shared.errors import InvalidRequestError
+from shared.errors import InvalidRequestError, OAuthError
 
+logger = logging.getLogger(__name__)
 _MAX_LOCAL_BLOCKS = 100_000
+
+
+@contextlib.contextmanager
+def _storage_errors() -> Iterator[None]:
+    try:
+        yield
+    except StorageError as exc:
+        logger.error("throttling storage unreachable: %r", exc.storage_error)
+        raise ThrottleUnavailableError("try again shortly") from None
+
+
+class ThrottleUnavailableError(OAuthError):
+    """The shared counters cannot be reached: credential checks stop (fail closed) rather
+    than run unthrottled. Successful client authentication does not need them."""
+
+    error = "temporarily_unavailable"
+    status_code = 503
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "5"}
 
 
 class TooManyAttemptsError(InvalidRequestError):
@@ -107,7 +132,7 @@ class Throttle:
     def of(cls, settings: Settings) -> "Throttle":
         storage: Storage
         if settings.redis_url:
-            storage = RedisStorage("async+" + settings.redis_url)
+            storage = RedisStorage("async+" + settings.redis_url, wrap_exceptions=True)
         else:
             storage = MemoryStorage()
         return cls(storage, policy=Policy.of(settings), prefix=settings.throttle_key_prefix)
@@ -126,13 +151,17 @@ class Throttle:
     async def check(self, *keys: str) -> None:
         """Raise `TooManyAttemptsError` while any key is locked out (one read per key)."""
         for key in keys:
-            if await self._storage.get(self._key("lock", key)):
-                until = await self._storage.get_expiry(self._key("lock", key))
+            with _storage_errors():
+                locked = await self._storage.get(self._key("lock", key))
+                until = await self._storage.get_expiry(self._key("lock", key)) if locked else 0
+            if locked:
                 self._remember(key, until)
                 raise TooManyAttemptsError(math.ceil(until - time.time()))
 
     def check_local(self, *keys: str) -> None:
         """Like `check`, from the lockouts this process has seen: no I/O at all."""
+        if not self._blocked_until:
+            return
         now = time.time()
         for key in keys:
             until = self._blocked_until.get(key)
@@ -145,12 +174,14 @@ class Throttle:
         """Count one failure for each `(backoff, key)`; raise if one of them is now locked."""
         longest = 0
         for backoff, key in subjects:
-            failures = await self._storage.incr(self._key("fail", key), backoff.window)
-            lockout = backoff.lockout(failures)
+            with _storage_errors():
+                failures = await self._storage.incr(self._key("fail", key), backoff.window)
+                lockout = backoff.lockout(failures)
+                if lockout:
+                    lock = self._key("lock", key)
+                    await self._storage.clear(lock)  # a fresh expiry: incr keeps an old one
+                    await self._storage.incr(lock, lockout)
             if lockout:
-                lock = self._key("lock", key)
-                await self._storage.clear(lock)  # a fresh expiry: incr keeps an existing one
-                await self._storage.incr(lock, lockout)
                 self._remember(key, time.time() + lockout)
                 longest = max(longest, lockout)
         if longest:
@@ -158,13 +189,20 @@ class Throttle:
 
     async def succeeded(self, key: str) -> None:
         """Forget an account's failures after a correct password (never an IP's)."""
-        await self._storage.clear(self._key("fail", key))
+        with _storage_errors():
+            await self._storage.clear(self._key("fail", key))
 
     async def hit(self, item: RateLimitItem, key: str) -> None:
         """Count an attempt against a rate limit; raise when over it."""
-        if not await self._limiter.hit(item, self._prefix, key):
-            stats = await self._limiter.get_window_stats(item, self._prefix, key)
-            raise TooManyAttemptsError(math.ceil(stats.reset_time - time.time()))
+        with _storage_errors():
+            allowed = await self._limiter.hit(item, self._prefix, key)
+            reset = (
+                0.0
+                if allowed
+                else (await self._limiter.get_window_stats(item, self._prefix, key)).reset_time
+            )
+        if not allowed:
+            raise TooManyAttemptsError(math.ceil(reset - time.time()))
 
     def _remember(self, key: str, until: float) -> None:
         if len(self._blocked_until) >= _MAX_LOCAL_BLOCKS:

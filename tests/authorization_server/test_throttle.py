@@ -16,6 +16,7 @@ from services.authorization_server.settings import Settings
 from tests.authorization_server.in_process import InProcessServer, Visitor
 from tests.authorization_server.throttle_stores import STORES, unique_prefix
 from tests.factories import PASSWORD, make_client, make_user, test_settings
+from tests.live_server import free_port
 
 INITIAL_TOKEN = "initial-access-token-for-tests"
 LIMITS: dict[str, Any] = {
@@ -269,3 +270,25 @@ def test_consent_posts_with_bad_csrf_lock_the_ip(server: InProcessServer) -> Non
     for _ in range(5):
         assert visitor.post("/v1/oauth/authorize", data=form).status_code == 403
     assert_too_many_page(visitor.post("/v1/oauth/authorize", data=form))
+
+
+def test_without_its_redis_the_server_fails_closed_but_keeps_issuing_client_tokens(
+    database_url: str,
+) -> None:
+    unreachable = f"redis://127.0.0.1:{free_port()}/0"
+    server = InProcessServer(throttled_settings(database_url, unreachable))
+    try:
+        user = make_user(server.context)
+        client, secret = make_client(
+            server.context, grant_types=("client_credentials",), redirect_uris=()
+        )
+        assert secret
+        visitor = server.visitor()
+        assert _client_call(visitor, "token", client.client_id, secret).status_code == 200
+        refused = _client_call(visitor, "token", client.client_id, "wrong secret")
+        assert (refused.status_code, refused.json()["error"]) == (503, "temporarily_unavailable")
+        assert refused.headers["retry-after"] == "5"
+        page = visitor.submit("/login", "/login", {"email": user.email, "password": PASSWORD})
+        assert page.status_code == 503  # no unthrottled password checks
+    finally:
+        server.close()
