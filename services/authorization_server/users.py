@@ -84,7 +84,9 @@ def start_signup(
     ttl: int,
     now: datetime,
 ) -> Mail:
-    """Hold a sign-up until its email is confirmed; the mail to send either way."""
+    """Hold a sign-up until its email is confirmed; the mail to send either way.
+
+    The mail carries no text the person signing up chose: it may go to someone else."""
     email, name = _checked(email, password, name)
     password_hash = passwords.hash(password)  # for known emails too: the same time taken
     if repository.get_user_by_email(session=session, email=email) is not None:
@@ -111,7 +113,7 @@ def start_signup(
     return Mail(
         email,
         "Confirm your Droplet Cloud account",
-        f"Welcome to Droplet Cloud, {name}.\n\nConfirm your email address to finish:\n{link}\n\n"
+        f"Welcome to Droplet Cloud.\n\nConfirm your email address to finish:\n{link}\n\n"
         f"The link works for {ttl // 3600 or 1} hour(s). If you did not sign up, ignore "
         "this mail: no account is made.\n",
     )
