@@ -3,7 +3,7 @@
 import re
 from collections.abc import Iterable
 
-_SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5B\x5D-\x7E]+$")
+_SCOPE_TOKEN = re.compile(r"[\x21\x23-\x5B\x5D-\x7E]+")
 
 
 class ScopeSyntaxError(ValueError):
@@ -15,7 +15,7 @@ def parse_scope(value: str | None) -> frozenset[str]:
     if not value:
         return frozenset()
     tokens = value.split(" ")
-    if any(not _SCOPE_TOKEN.match(token) for token in tokens):
+    if any(not _SCOPE_TOKEN.fullmatch(token) for token in tokens):
         raise ScopeSyntaxError("scope must be space-separated printable ASCII tokens")
     return frozenset(tokens)
 

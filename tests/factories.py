@@ -18,6 +18,16 @@ from services.authorization_server.users import create_user
 PASSWORD = "correct horse battery"
 
 
+LOOSE_THROTTLE: dict[str, Any] = {
+    "throttle_account_failures": 10_000,
+    "throttle_client_failures": 10_000,
+    "throttle_ip_failures": 10_000,
+    "throttle_signup_ip_rate": "10000/hour",
+    "throttle_signup_email_rate": "10000/hour",
+    "throttle_registration_ip_rate": "10000/hour",
+}
+
+
 def test_settings(database_url: str, **overrides: Any) -> Settings:
     """Fast, deterministic settings: cheap argon2 parameters, no client cache surprises."""
     values: dict[str, Any] = {
@@ -29,6 +39,9 @@ def test_settings(database_url: str, **overrides: Any) -> Settings:
         "password_hash_memory_kib": 64,
         "client_cache_ttl": 0.0,
         "key_activation_delay": 0,
+        # Tests share one IP (loopback) and repeat failures on purpose: throttling tests
+        # (tests/authorization_server/test_throttle*.py) set real limits themselves.
+        **LOOSE_THROTTLE,
         **overrides,
     }
     return Settings(**values)

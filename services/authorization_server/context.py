@@ -9,9 +9,11 @@ from services.authorization_server import repository
 from services.authorization_server.client_auth import ClientCache
 from services.authorization_server.grants import Grant, GrantContext, build_grants
 from services.authorization_server.keys import KeyStore
+from services.authorization_server.mail import Mailer
 from services.authorization_server.models import Client
 from services.authorization_server.passwords import PasswordHasher
 from services.authorization_server.settings import Settings
+from services.authorization_server.throttle import Throttle
 from services.authorization_server.tokens import AccessTokenIssuer
 
 
@@ -24,6 +26,8 @@ class ServerContext:
     passwords: PasswordHasher
     clients: ClientCache
     grants: dict[str, Grant]
+    throttle: Throttle
+    mailer: Mailer
 
     @classmethod
     def build(cls, settings: Settings, engine: Engine) -> "ServerContext":
@@ -50,4 +54,14 @@ class ServerContext:
 
         clients = ClientCache(load_client, ttl=settings.client_cache_ttl)
         grants = build_grants(GrantContext(engine, tokens, passwords, settings))
-        return cls(settings, engine, keys, tokens, passwords, clients, grants)
+        return cls(
+            settings,
+            engine,
+            keys,
+            tokens,
+            passwords,
+            clients,
+            grants,
+            Throttle.of(settings),
+            Mailer(settings),
+        )

@@ -17,7 +17,8 @@ from services.authorization_server.client_auth import (
     read_credentials,
 )
 from services.authorization_server.context import ServerContext
-from shared.errors import InvalidRequestError, PayloadTooLargeError
+from services.authorization_server.throttle import account_key, ip_key
+from shared.errors import InvalidClientError, InvalidRequestError, PayloadTooLargeError
 from shared.http import FORM_CONTENT_TYPE, is_form_content_type, parse_form
 
 
@@ -84,11 +85,25 @@ async def read_form(
 
 
 async def authenticate_client(
-    context: ServerContext, form: dict[str, str], authorization: str | None
+    context: ServerContext, form: dict[str, str], authorization: str | None, *, client_ip: str
 ) -> RegisteredClient:
-    """The calling client, from the in-memory cache when it can (the token hot path)."""
+    """The calling client, from the in-memory cache when it can (the token hot path).
+
+    Throttled per client_id and per client IP. A success touches no shared storage: the
+    lockout check before the secret is verified reads this process's mirror of lockouts,
+    and only a failure goes to the counters (Redis when set), which also refreshes the
+    mirror. So another replica's lockout is honoured from this replica's first failure on.
+    """
     credentials = read_credentials(form, authorization)
+    throttle = context.throttle
+    account = account_key("client", credentials.client_id[:200])
+    ip = ip_key("client", client_ip)
+    throttle.check_local(account, ip)
     client = context.clients.cached(credentials.client_id)
     if client is None:
         client = await run_in_threadpool(context.clients.load, credentials.client_id)
-    return authenticate(credentials, client)
+    try:
+        return authenticate(credentials, client)
+    except InvalidClientError:
+        await throttle.failed((throttle.policy.client, account), (throttle.policy.ip, ip))
+        raise

@@ -35,6 +35,19 @@ class User(SQLModel, table=True):
     created_at: datetime = _created()
 
 
+class PendingSignup(SQLModel, table=True):
+    """A sign-up waiting for its email to be confirmed: the account exists only once the
+    link is followed, so an unconfirmed sign-up can neither log in nor block the address
+    for its real owner. The link carries the token, the table only its digest."""
+
+    token_hash: str = Field(primary_key=True)
+    email: str = Field(index=True, max_length=254)
+    name: str = Field(default="", max_length=100)
+    password_hash: str
+    created_at: datetime = _created()
+    expires_at: datetime = _expiry()
+
+
 class UserSession(SQLModel, table=True):
     """A login session; the cookie carries the token, the table only its digest."""
 
@@ -155,6 +168,7 @@ class SigningKeyRecord(SQLModel, table=True):
 
 TABLES = (
     User,
+    PendingSignup,
     UserSession,
     Client,
     Consent,

@@ -8,6 +8,7 @@ from fastapi import Request, Response
 from fastapi.templating import Jinja2Templates
 from starlette.responses import RedirectResponse
 
+from services.authorization_server.throttle import TooManyAttemptsError
 from services.authorization_server.web_session import csrf_token
 from shared.errors import OAuthError
 
@@ -45,6 +46,14 @@ def render_error(request: Request, error: OAuthError) -> Response:
         {"error": error.error, "description": error.description},
         status=error.status_code,
     )
+
+
+def render_too_many(request: Request, error: TooManyAttemptsError) -> Response:
+    """429 with `Retry-After`, as a page a person can read."""
+    minutes = -(-error.retry_after // 60)
+    response = render(request, "throttled.html", {"minutes": minutes, "user": None}, status=429)
+    response.headers.update(error.headers())
+    return response
 
 
 def see_other(url: str) -> Response:

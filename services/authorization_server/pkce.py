@@ -8,9 +8,9 @@ import re
 from shared.errors import InvalidGrantError, InvalidRequestError
 
 # RFC 7636 §4.1 and §4.2: 43 to 128 unreserved characters.
-_VERIFIER = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")
+_VERIFIER = re.compile(r"[A-Za-z0-9\-._~]{43,128}")
 # An S256 challenge is base64url(SHA-256) without padding: exactly 43 characters.
-_CHALLENGE = re.compile(r"^[A-Za-z0-9\-_]{43}$")
+_CHALLENGE = re.compile(r"[A-Za-z0-9\-_]{43}")
 
 
 def s256_challenge(verifier: str) -> str:
@@ -26,7 +26,7 @@ def check_challenge(challenge: str | None, method: str | None) -> None:
         return
     if method != "S256":
         raise InvalidRequestError("code_challenge_method must be S256")
-    if not _CHALLENGE.match(challenge):
+    if not _CHALLENGE.fullmatch(challenge):
         raise InvalidRequestError("code_challenge is not a valid S256 challenge")
 
 
@@ -42,7 +42,7 @@ def verify(*, challenge: str | None, verifier: str | None) -> None:
         return
     if verifier is None:
         raise InvalidGrantError("code_verifier required")
-    if not _VERIFIER.match(verifier):
+    if not _VERIFIER.fullmatch(verifier):
         raise InvalidGrantError("code_verifier malformed")
     if not hmac.compare_digest(s256_challenge(verifier), challenge):
         raise InvalidGrantError("code_verifier does not match code_challenge")

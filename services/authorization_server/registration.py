@@ -18,7 +18,7 @@ CLIENT_TYPES = ("confidential", "public")
 GRANT_TYPES = ("authorization_code", "implicit", "refresh_token", "client_credentials", "password")
 MAX_REDIRECT_URIS = 10
 # RFC 3986 §2: the characters a URI may contain (anything else must be percent-encoded).
-_URI_CHARACTERS = re.compile(r"^[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+$")
+_URI_CHARACTERS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
 # Grants that send the user agent back to the client, so they need a redirect URI.
 REDIRECTING_GRANTS = frozenset({"authorization_code", "implicit"})
 # A deleted client stays in the revoked-client feed this long past its last token's `exp`:
@@ -51,7 +51,7 @@ def validate_redirect_uri(uri: str) -> str:
         raise RegistrationError(
             "Redirect URIs must be non-empty URLs without spaces.", field="redirect_uris"
         )
-    if not _URI_CHARACTERS.match(uri):
+    if not _URI_CHARACTERS.fullmatch(uri):
         raise RegistrationError(
             "Redirect URIs must be ASCII URLs; percent-encode other characters.",
             field="redirect_uris",

@@ -11,6 +11,7 @@ from services.authorization_server.models import (
     Client,
     Consent,
     IssuedAccessToken,
+    PendingSignup,
     RefreshToken,
     RevokedAccessToken,
     RevokedClient,
@@ -208,6 +209,7 @@ def purge_expired(*, session: Session, now: datetime) -> None:
         (RevokedAccessToken, RevokedAccessToken.expires_at),
         (RevokedClient, RevokedClient.expires_at),
         (UserSession, UserSession.expires_at),
+        (PendingSignup, PendingSignup.expires_at),
     ):
         session.exec(delete(table).where(col(column) <= now))
     # Every family gets its first access-token record when it is created, in one transaction,

@@ -1,5 +1,6 @@
 """Authorization server settings (environment prefix `AS_`)."""
 
+from limits import parse
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
@@ -47,8 +48,51 @@ class Settings(BaseServiceSettings):
     secure_cookies: bool = False
     """Set in production behind HTTPS: adds `Secure` to cookies."""
 
+    redis_url: str | None = None
+    """`redis://host:port/db`: throttling counters shared by every replica. Unset: in memory,
+    per process (a single replica only)."""
+    throttle_key_prefix: str = "dropletbook-as"
+    """Namespace of the throttling keys in Redis (deployments sharing one Redis differ)."""
+    throttle_account_failures: int = Field(default=5, ge=1)
+    """Wrong passwords per account (email) before lockouts start."""
+    throttle_client_failures: int = Field(default=10, ge=1)
+    """Failed client authentications per client_id before lockouts start."""
+    throttle_ip_failures: int = Field(default=50, ge=1)
+    """Failures per client IP address (per kind of check) before lockouts start."""
+    throttle_failure_window: int = Field(default=86400, ge=1)
+    """Seconds failures are remembered (from the first one)."""
+    throttle_lockout_base: int = Field(default=60, ge=1)
+    """The first lockout, in seconds; each further failure doubles it."""
+    throttle_lockout_max: int = Field(default=3600, ge=1)
+    """The longest lockout, in seconds."""
+    throttle_signup_ip_rate: str = "10/hour"
+    """Sign-up attempts per client IP (every attempt counts), in `limits` notation."""
+    throttle_signup_email_rate: str = "3/hour"
+    """Sign-ups (so mails) per email address."""
+    throttle_registration_ip_rate: str = "20/hour"
+    """RFC 7591 registration attempts per client IP."""
+
+    signup_link_ttl: int = Field(default=86400, ge=60)
+    """How long a sign-up's email verification link works, in seconds."""
+    smtp_host: str | None = None
+    """SMTP server for verification mail. Unset: the mail is written to the log in
+    development, and not sent (an error is logged) in production."""
+    smtp_port: int = 587
+    smtp_starttls: bool = True
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "Droplet Cloud <no-reply@localhost>"
+
     demo_user_email: str = "demo@example.com"
     demo_user_password: SecretStr = SecretStr("demo-password")
+
+    @field_validator(
+        "throttle_signup_ip_rate", "throttle_signup_email_rate", "throttle_registration_ip_rate"
+    )
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        parse(value)  # ValueError on anything `limits` cannot read, such as "10 per fortnight"
+        return value
 
     @field_validator("issuer", "resource_audience")
     @classmethod

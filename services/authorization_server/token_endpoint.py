@@ -28,6 +28,10 @@ from services.authorization_server.endpoint_input import (
     read_limited,
 )
 from services.authorization_server.grants import get_grant
+from services.authorization_server.grants.password import (
+    PasswordGrant,
+    throttled_password_exchange,
+)
 from services.authorization_server.schemas import form_body
 from shared.errors import OAuthError
 from shared.http import NO_STORE_HEADERS, parse_form
@@ -42,11 +46,13 @@ _RESPONSE_HEADERS = [
 
 
 async def exchange(
-    context: ServerContext, form: dict[str, str], authorization: str | None
+    context: ServerContext, form: dict[str, str], authorization: str | None, *, client_ip: str
 ) -> dict[str, Any]:
     """Authenticate the client, then let the grant named by `grant_type` issue the tokens."""
-    client = await authenticate_client(context, form, authorization)
+    client = await authenticate_client(context, form, authorization, client_ip=client_ip)
     grant = get_grant(context.grants, form.get("grant_type"))
+    if isinstance(grant, PasswordGrant):
+        return await throttled_password_exchange(context, grant, form, client, client_ip)
     if grant.blocking:
         return await run_in_threadpool(grant.exchange, form, client)
     return grant.exchange(form, client)
@@ -79,7 +85,10 @@ class TokenEndpoint:
             )
             body = await read_limited(receive, max_bytes=max_bytes)
             form = parse_form(body, max_bytes=max_bytes, known=PARAMETERS)
-            status, payload = 200, await exchange(self._context, form, authorization)
+            client = scope.get("client")
+            client_ip = client[0] if client else "unknown"
+            payload = await exchange(self._context, form, authorization, client_ip=client_ip)
+            status = 200
         except OAuthError as error:
             status, payload, extra = error.status_code, error.body(), error.headers()
         except ClientDisconnect:
@@ -159,6 +168,7 @@ OPENAPI_PATH_ITEM: dict[str, Any] = {
             "400": _json("ErrorResponse", "RFC 6749 §5.2 error"),
             "401": _json("ErrorResponse", "Client authentication failed (`invalid_client`)"),
             "413": _json("ErrorResponse", "Body too large (`invalid_request`)"),
+            "429": _json("ErrorResponse", "Too many failed attempts (`invalid_request`)"),
         },
         "security": [{"clientBasic": []}, {}],
     }

@@ -8,12 +8,17 @@ from typing import Any
 
 import httpx
 
-_CHALLENGE_PARAM = re.compile(r'([a-zA-Z_]+)\s*=\s*"((?:[^"\\]|\\.)*)"')
+# The lookbehind makes a name start only where no name character precedes it: without it, a
+# long run of letters is rescanned from every position (quadratic time).
+_CHALLENGE_PARAM = re.compile(r'(?<![a-zA-Z_])([a-zA-Z_]+)\s*=\s*"((?:[^"\\]|\\.)*)"')
+_MAX_CHALLENGE = 4096
 
 
 def parse_bearer_challenge(header: str | None) -> dict[str, str]:
     """The auth-params of a `Bearer` challenge: realm, error, error_description, scope."""
-    if not header or not header.strip().lower().startswith("bearer"):
+    if not header or len(header) > _MAX_CHALLENGE:
+        return {}
+    if not header.strip().lower().startswith("bearer"):
         return {}
     return {name.lower(): value for name, value in _CHALLENGE_PARAM.findall(header)}
 

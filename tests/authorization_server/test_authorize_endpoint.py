@@ -577,7 +577,7 @@ def test_implicit_deny_goes_in_the_fragment(world: World, signed_in: Browser) ->
 # --- every credential POST answers 303 ----------------------------------------------------
 
 
-def test_signup_and_logout_answer_303(world: World, browser: Browser) -> None:
+def test_signup_and_logout_answer_303(world: World, browser: Browser, user: User) -> None:
     page = browser.http.get("/signup")
     assert page.status_code == 200
     _assert_page_headers(page)
@@ -585,6 +585,8 @@ def test_signup_and_logout_answer_303(world: World, browser: Browser) -> None:
     form = hidden_fields(page.text) | {"email": email, "password": PASSWORD, "name": "New"}
     signed_up = browser.http.post("/signup", data=form)
     assert signed_up.status_code == 303
+    assert signed_up.headers["location"] == "/signup/sent"  # the account waits for its email
+    assert browser.login(user.email, PASSWORD).status_code == 303
     logout_page = browser.http.get("/logout")
     assert logout_page.status_code == 200
     logged_out = browser.http.post("/logout", data=hidden_fields(logout_page.text))

@@ -20,6 +20,7 @@ from services.authorization_server.db import make_engine
 from services.authorization_server.models import (
     AuthorizationCode,
     IssuedAccessToken,
+    PendingSignup,
     RefreshToken,
     RevokedAccessToken,
     TokenFamily,
@@ -134,8 +135,18 @@ def _seed(context: ServerContext, now: datetime) -> Rows:
         for expires_at, bucket in ((now - timedelta(seconds=1), gone), (now + HOUR, kept)):
             login = UserSession(token_hash=uuid.uuid4().hex, user_id=user.id, expires_at=expires_at)
             revoked = RevokedAccessToken(jti=uuid.uuid4().hex, expires_at=expires_at)
-            session.add_all([login, revoked])
-            bucket += [(UserSession, login.token_hash), (RevokedAccessToken, revoked.jti)]
+            signup = PendingSignup(
+                token_hash=uuid.uuid4().hex,
+                email="pending@example.com",
+                password_hash="-",
+                expires_at=expires_at,
+            )
+            session.add_all([login, revoked, signup])
+            bucket += [
+                (UserSession, login.token_hash),
+                (RevokedAccessToken, revoked.jti),
+                (PendingSignup, signup.token_hash),
+            ]
         session.commit()
     return Rows(gone, kept)
 

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -77,7 +78,7 @@ def test_compose_file_is_valid() -> None:
         assert result.returncode == 0, result.stderr
     spec = compose()
     services = spec["services"]
-    assert set(services) == {"postgres", *APPS}
+    assert set(services) == {"postgres", "redis", "mailpit", *APPS}
     for name in APPS:
         assert services[name]["build"] == "."
         assert services[name]["image"] == services["demo-client"]["image"]
@@ -86,7 +87,11 @@ def test_compose_file_is_valid() -> None:
         for dependency, condition in service.get("depends_on", {}).items():
             assert dependency in services
             assert condition == {"condition": "service_healthy"}, (name, dependency)
-    assert set(services["authorization-server"]["depends_on"]) == {"postgres"}
+    assert set(services["authorization-server"]["depends_on"]) == {"postgres", "redis", "mailpit"}
+    auth = environment("authorization-server")
+    assert auth["AS_REDIS_URL"] == "redis://redis:6379/0"
+    assert (auth["AS_SMTP_HOST"], auth["AS_SMTP_PORT"]) == ("mailpit", "1025")
+    assert services["mailpit"]["ports"] == ["127.0.0.1:8025:8025"]
     assert set(services["resource-server"]["depends_on"]) == {"postgres", "authorization-server"}
     assert set(services["demo-client"]["depends_on"]) == {"authorization-server", "resource-server"}
     for name, port in APPS.items():
@@ -187,6 +192,7 @@ def compose_stack(tmp_path: Path) -> Iterator[Stack]:
     for name, port in APPS.items():
         hosts[f"{name}:{port}"] = f"127.0.0.1:{ports[name]}"
         hosts[f"localhost:{port}"] = f"127.0.0.1:{ports[name]}"
+    hosts["redis:6379"] = "127.0.0.1:6379"  # the machine's Redis, under a prefix of our own
     databases = TestDatabases(POSTGRES, tmp_path)
     spec = compose()
     processes: list[ComposeProcess] = []
@@ -200,6 +206,8 @@ def compose_stack(tmp_path: Path) -> Iterator[Stack]:
                 for host, loopback in hosts.items():
                     value = value.replace(host, loopback)
                 env[variable] = value
+            if name == "authorization-server":
+                env["AS_THROTTLE_KEY_PREFIX"] = f"compose-test-{uuid.uuid4().hex}"
             command = [
                 "127.0.0.1" if part == "0.0.0.0" else part  # noqa: S104 (compose binds all)
                 for part in spec["services"][name]["command"]

@@ -1,17 +1,26 @@
 """Resource owner password credentials grant, RFC 6749 §4.3: trusted clients only."""
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from services.authorization_server import repository
 from services.authorization_server.client_auth import RegisteredClient
 from services.authorization_server.grants.base import Grant
 from services.authorization_server.models import TokenFamily
 from services.authorization_server.scopes import resolve_scope
+from services.authorization_server.throttle import account_key, ip_key
 from shared.db import utcnow
 from shared.errors import InvalidGrantError, UnauthorizedClientError
+
+if TYPE_CHECKING:  # the context holds the grants: imported for typing only
+    from services.authorization_server.context import ServerContext
+
+
+class WrongPasswordError(InvalidGrantError):
+    """The one failure that counts toward the account's and the IP's lockout."""
 
 
 class PasswordGrant(Grant):
@@ -32,7 +41,7 @@ class PasswordGrant(Grant):
             user = repository.get_user_by_email(session=session, email=form["username"])
             password_hash = user.password_hash if user else None
             if not self.context.passwords.verify(form["password"], password_hash) or user is None:
-                raise InvalidGrantError("invalid username or password")
+                raise WrongPasswordError("invalid username or password")
             now = utcnow()
             family = TokenFamily(
                 client_id=client.client_id, user_id=user.id, scope=scope, origin=self.grant_type
@@ -44,3 +53,24 @@ class PasswordGrant(Grant):
             )
             session.commit()
         return body
+
+
+async def throttled_password_exchange(
+    context: "ServerContext",
+    grant: PasswordGrant,
+    form: dict[str, str],
+    client: RegisteredClient,
+    client_ip: str,
+) -> dict[str, Any]:
+    """The grant under the login form's lockouts: the same account and IP budgets."""
+    throttle, policy = context.throttle, context.throttle.policy
+    email = form.get("username", "").strip().lower()[:254]
+    account, ip = account_key("password", email), ip_key("password", client_ip)
+    await throttle.check(account, ip)
+    try:
+        body = await run_in_threadpool(grant.exchange, form, client)
+    except WrongPasswordError:
+        await throttle.failed((policy.account, account), (policy.ip, ip))
+        raise
+    await throttle.succeeded(account)
+    return body

@@ -27,8 +27,20 @@ from services.authorization_server.context import ServerContext
 from services.authorization_server.deps import ContextDep, SessionDep
 from services.authorization_server.endpoint_input import read_form
 from services.authorization_server.models import Client, User
-from services.authorization_server.pages import render, render_error, url_host, website_link
-from services.authorization_server.web_session import OptionalUser, check_csrf, current_user
+from services.authorization_server.pages import (
+    render,
+    render_error,
+    render_too_many,
+    url_host,
+    website_link,
+)
+from services.authorization_server.throttle import TooManyAttemptsError, client_ip, ip_key
+from services.authorization_server.web_session import (
+    CsrfError,
+    OptionalUser,
+    check_csrf,
+    current_user,
+)
 from shared.errors import AccessDeniedError, OAuthError
 
 router = APIRouter(tags=["pages"])
@@ -111,11 +123,22 @@ def authorize(
 @router.post(AUTHORIZE_PATH, summary="Consent decision", include_in_schema=False)
 async def decide(request: Request) -> Response:
     context: ServerContext = request.app.state.context
+    throttle, failures = context.throttle, ip_key("consent", client_ip(request))
     try:
+        await throttle.check(failures)
         form = await read_form(request, max_bytes=context.settings.max_body_bytes)
+    except TooManyAttemptsError as error:
+        return render_too_many(request, error)
     except OAuthError as error:
         return render_error(request, error)
-    return await run_in_threadpool(_decide, request, context, form)
+    try:
+        return await run_in_threadpool(_decide, request, context, form)
+    except CsrfError as error:  # a forged or stale form: counts against the IP
+        try:
+            await throttle.failed((throttle.policy.ip, failures))
+        except TooManyAttemptsError as too_many:
+            return render_too_many(request, too_many)
+        return render_error(request, error)
 
 
 def _decide(request: Request, context: ServerContext, form: dict[str, str]) -> Response:
@@ -131,10 +154,8 @@ def _decide(request: Request, context: ServerContext, form: dict[str, str]) -> R
         user = current_user(request, context, session)
         if user is None:  # logged out since the page: its token died with the session
             return _login_redirect(auth_request)
-        try:  # bound to the session, so checked once there is one (web_session)
-            check_csrf(request, context.settings, csrf)
-        except OAuthError as error:
-            return render_error(request, error)
+        # Bound to the session, so checked once there is one (web_session).
+        check_csrf(request, context.settings, csrf)
         if decision == "approve":
             record_consent(session, user=user, request=auth_request)
             return _approve(session, context, user, auth_request)

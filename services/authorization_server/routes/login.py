@@ -2,6 +2,7 @@
 
 from fastapi import APIRouter, Request
 from sqlmodel import Session
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -9,15 +10,36 @@ from services.authorization_server import repository
 from services.authorization_server.context import ServerContext
 from services.authorization_server.deps import ContextDep, SessionDep
 from services.authorization_server.endpoint_input import read_form
-from services.authorization_server.models import User
-from services.authorization_server.pages import render, render_error, safe_next, see_other
-from services.authorization_server.users import UserInputError, create_user
+from services.authorization_server.pages import (
+    render,
+    render_error,
+    render_too_many,
+    safe_next,
+    see_other,
+)
+from services.authorization_server.throttle import (
+    TooManyAttemptsError,
+    account_key,
+    client_ip,
+    ip_key,
+)
+from services.authorization_server.users import (
+    MAX_EMAIL_LENGTH,
+    VERIFY_PATH,
+    UserInputError,
+    finish_signup,
+    normalize_email,
+    pending_signup,
+    start_signup,
+    unconfirmed_password_hash,
+)
 from services.authorization_server.web_session import (
     OptionalUser,
     check_csrf,
     end_session,
     start_session,
 )
+from shared.db import utcnow
 from shared.errors import OAuthError
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -49,23 +71,47 @@ async def login(request: Request) -> Response:
         form = await _checked_form(request, context)
     except OAuthError as error:
         return render_error(request, error)
-    return await run_in_threadpool(_login, request, context, form)
+    email = form.get("email", "").strip().lower()[:MAX_EMAIL_LENGTH]
+    throttle, policy = context.throttle, context.throttle.policy
+    account, ip = account_key("password", email), ip_key("password", client_ip(request))
+    try:
+        await throttle.check(account, ip)  # locked: not even a right password is tried
+        response, outcome = await run_in_threadpool(_login, request, context, form, email)
+        if outcome is False:
+            await throttle.failed((policy.account, account), (policy.ip, ip))
+        elif outcome:
+            await throttle.succeeded(account)
+    except TooManyAttemptsError as error:
+        return render_too_many(request, error)
+    return response
 
 
-def _login(request: Request, context: ServerContext, form: dict[str, str]) -> Response:
+def _login(
+    request: Request, context: ServerContext, form: dict[str, str], email: str
+) -> tuple[Response, bool | None]:
+    """The answer, and whether the password was right (None: right, but for a sign-up
+    whose email is not confirmed yet)."""
     target = safe_next(form.get("next"))
-    email = form.get("email", "")[:254]
+    now = utcnow()
     with Session(context.engine, expire_on_commit=False) as session:
         user = repository.get_user_by_email(session=session, email=email) if email else None
-        password_ok = context.passwords.verify(
-            form.get("password", "")[:1024], user.password_hash if user else None
-        )
+        if user is not None:
+            password_hash: str | None = user.password_hash
+        elif email:
+            password_hash = unconfirmed_password_hash(session, email=email, now=now)
+        else:
+            password_hash = None
+        password_ok = context.passwords.verify(form.get("password", "")[:1024], password_hash)
         if user is None or not password_ok:
-            page = {"next": target, "email": email, "error": "Wrong email or password."}
-            return render(request, "login.html", {**page, "user": None}, status=400)
+            error = "Wrong email or password."
+            if password_ok:
+                error = "Confirm your email address first: follow the link we sent to it."
+            page = {"next": target, "email": email, "error": error, "user": None}
+            outcome = None if password_ok else False
+            return render(request, "login.html", page, status=400), outcome
         response = see_other(target)
         start_session(response, session=session, settings=context.settings, user=user)
-        return response
+        return response, True
 
 
 @router.get("/signup")
@@ -75,36 +121,89 @@ def signup_page(request: Request, user: OptionalUser, next: str | None = None) -
 
 @router.post("/signup")
 async def signup(request: Request) -> Response:
+    """Answers alike for known and unknown emails: "check your email to finish"."""
     context: ServerContext = request.app.state.context
     try:
         form = await _checked_form(request, context)
     except OAuthError as error:
         return render_error(request, error)
+    throttle, policy = context.throttle, context.throttle.policy
+    try:
+        await throttle.hit(policy.signup_ip, ip_key("signup", client_ip(request)))
+        email = normalize_email(form.get("email", ""))
+        await throttle.hit(policy.signup_email, account_key("signup", email))
+    except TooManyAttemptsError as error:
+        return render_too_many(request, error)
+    except UserInputError as exc:
+        return _signup_form(request, form, str(exc))
     return await run_in_threadpool(_signup, request, context, form)
 
 
+def _signup_form(request: Request, form: dict[str, str], error: str) -> Response:
+    page = {k: form.get(k) for k in ("name", "email")}
+    context = {**page, "next": safe_next(form.get("next")), "error": error, "user": None}
+    return render(request, "signup.html", context, status=400)
+
+
 def _signup(request: Request, context: ServerContext, form: dict[str, str]) -> Response:
-    target = safe_next(form.get("next"))
+    settings = context.settings
     with Session(context.engine, expire_on_commit=False) as session:
         try:
-            user: User = create_user(
+            mail = start_signup(
                 session,
                 passwords=context.passwords,
                 email=form.get("email", ""),
                 password=form.get("password", ""),
                 name=form.get("name", ""),
+                issuer=settings.issuer,
+                ttl=settings.signup_link_ttl,
+                now=utcnow(),
             )
         except UserInputError as exc:
-            page = {k: form.get(k) for k in ("name", "email")}
-            return render(
-                request,
-                "signup.html",
-                {**page, "next": target, "error": str(exc), "user": None},
-                status=400,
-            )
-        response = see_other(target)
-        start_session(response, session=session, settings=context.settings, user=user)
-        return response
+            return _signup_form(request, form, str(exc))
+    response = see_other("/signup/sent")
+    response.background = BackgroundTask(context.mailer.send, mail)  # after the answer
+    return response
+
+
+@router.get("/signup/sent")
+def signup_sent(request: Request) -> Response:
+    return render(request, "signup_sent.html", {"user": None})
+
+
+@router.get(VERIFY_PATH)
+def verify_page(
+    request: Request, context: ContextDep, session: SessionDep, token: str = ""
+) -> Response:
+    pending = pending_signup(session, token=token, now=utcnow()) if token else None
+    if pending is None:
+        return _verify_page(request, error=_LINK_INVALID, status=400)
+    return _verify_page(request, email=pending.email, token=token)
+
+
+@router.post(VERIFY_PATH)
+async def verify(request: Request) -> Response:
+    context: ServerContext = request.app.state.context
+    try:
+        form = await _checked_form(request, context)
+    except OAuthError as error:
+        return render_error(request, error)
+    return await run_in_threadpool(_verify, request, context, form.get("token", ""))
+
+
+def _verify(request: Request, context: ServerContext, token: str) -> Response:
+    with Session(context.engine, expire_on_commit=False) as session:
+        user = finish_signup(session, token=token, now=utcnow())
+    if user is None:
+        return _verify_page(request, error=_LINK_INVALID, status=400)
+    return _verify_page(request, email=user.email, done=True)
+
+
+_LINK_INVALID = "This link is invalid or has expired, or the account is already confirmed."
+
+
+def _verify_page(request: Request, *, status: int = 200, **values: object) -> Response:
+    return render(request, "signup_verify.html", {**values, "user": None}, status=status)
 
 
 @router.get("/logout")

@@ -14,6 +14,8 @@ from services.authorization_server.schemas import (
     ClientRegistrationResponse,
     ErrorResponse,
 )
+from services.authorization_server.throttle import client_ip, ip_key
+from shared.errors import InvalidTokenError
 from shared.http import NO_STORE_HEADERS
 
 router = APIRouter(tags=["oauth"])
@@ -30,6 +32,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorResponse, "description": "invalid_redirect_uri, invalid_client_metadata"},
     401: {"model": ErrorResponse, "description": "Initial access token missing or invalid"},
     403: {"model": ErrorResponse, "description": "Registration is disabled"},
+    429: {"model": ErrorResponse, "description": "Too many attempts from this address"},
 }
 
 
@@ -46,9 +49,7 @@ async def register(request: Request) -> Response:
     """Register a client from its JSON metadata. Needs `Authorization: Bearer <initial access
     token>` unless registration is open. The secret is returned once; never a trusted client."""
     context: ServerContext = request.app.state.context
-    client_metadata.check_initial_access_token(
-        request.headers.get("authorization"), context.settings
-    )
+    await _check_access(request, context)
     body = await client_metadata.read_json_object(
         request, max_bytes=context.settings.max_body_bytes
     )
@@ -59,3 +60,19 @@ async def register(request: Request) -> Response:
 def _register(context: ServerContext, body: dict[str, Any]) -> dict[str, Any]:
     with Session(context.engine, expire_on_commit=False) as session:
         return client_metadata.register(session, body, settings=context.settings)
+
+
+async def _check_access(request: Request, context: ServerContext) -> None:
+    """Every attempt counts per client IP; wrong initial access tokens also lock it out."""
+    throttle = context.throttle
+    ip = client_ip(request)
+    await throttle.hit(throttle.policy.registration_ip, ip_key("register", ip))
+    failures = ip_key("register-token", ip)
+    await throttle.check(failures)
+    try:
+        client_metadata.check_initial_access_token(
+            request.headers.get("authorization"), context.settings
+        )
+    except InvalidTokenError:
+        await throttle.failed((throttle.policy.ip, failures))
+        raise

@@ -22,6 +22,7 @@ from services.authorization_server.schemas import (
     RevokedTokenFeed,
     form_body,
 )
+from services.authorization_server.throttle import client_ip
 from shared.db import utcnow
 from shared.errors import InvalidClientError, InvalidRequestError
 from shared.http import NO_STORE_HEADERS
@@ -44,7 +45,9 @@ _SECURITY: dict[str, Any] = {"security": [{"clientBasic": []}]}
 async def _token_and_client(request: Request) -> tuple[ServerContext, str, RegisteredClient]:
     context: ServerContext = request.app.state.context
     form = await read_form(request, max_bytes=context.settings.max_body_bytes, known=_PARAMETERS)
-    client = await authenticate_client(context, form, request.headers.get("authorization"))
+    client = await authenticate_client(
+        context, form, request.headers.get("authorization"), client_ip=client_ip(request)
+    )
     if "token" not in form:
         raise InvalidRequestError("missing parameter: token")
     return context, form["token"], client
@@ -94,7 +97,9 @@ async def revoked_tokens(request: Request) -> Response:
     clients whose tokens have not all expired. Only clients listed in
     `AS_REVOCATION_FEED_CLIENTS` may read it, with `client_secret_basic`."""
     context: ServerContext = request.app.state.context
-    client = await authenticate_client(context, {}, request.headers.get("authorization"))
+    client = await authenticate_client(
+        context, {}, request.headers.get("authorization"), client_ip=client_ip(request)
+    )
     if client.is_public or client.client_id not in context.settings.revocation_feed_clients:
         raise InvalidClientError("this client may not read the revocation feed")
     body = await run_in_threadpool(_revoked, context)

@@ -1,0 +1,307 @@
+"""Every credential check is throttled (issue 8, item 3): per account and per client IP,
+429 with `Retry-After` over the limit, lockouts that grow and refuse even the right secret.
+
+Each test runs on both stores (memory, and the real Redis under a unique key prefix).
+"""
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from services.authorization_server.settings import Settings
+from tests.authorization_server.in_process import InProcessServer, Visitor
+from tests.authorization_server.throttle_stores import STORES, unique_prefix
+from tests.factories import PASSWORD, make_client, make_user, test_settings
+from tests.live_server import free_port
+
+INITIAL_TOKEN = "initial-access-token-for-tests"
+LIMITS: dict[str, Any] = {
+    "throttle_account_failures": 3,
+    "throttle_client_failures": 3,
+    "throttle_ip_failures": 5,
+    "throttle_lockout_base": 60,
+    "throttle_lockout_max": 600,
+    "throttle_signup_ip_rate": "3/hour",
+    "throttle_signup_email_rate": "2/hour",
+    "throttle_registration_ip_rate": "3/hour",
+    "registration_access_token": SecretStr(INITIAL_TOKEN),
+}
+
+
+def throttled_settings(database_url: str, redis_url: str | None, **overrides: Any) -> Settings:
+    values = {**LIMITS, "redis_url": redis_url, "throttle_key_prefix": unique_prefix()}
+    return test_settings(database_url, **{**values, **overrides})
+
+
+@pytest.fixture(params=STORES)
+def redis_url(request: pytest.FixtureRequest) -> str | None:
+    url: str | None = request.param
+    return url
+
+
+@pytest.fixture
+def server(database_url: str, redis_url: str | None) -> Iterator[InProcessServer]:
+    server = InProcessServer(throttled_settings(database_url, redis_url))
+    yield server
+    server.close()
+
+
+def assert_too_many_page(response: httpx.Response, retry_after: int | None = None) -> None:
+    assert response.status_code == 429, response.text
+    assert "Too many attempts" in response.text
+    assert response.headers["content-type"].startswith("text/html")
+    assert int(response.headers["retry-after"]) == (retry_after or 60)
+
+
+def assert_too_many_json(response: httpx.Response, retry_after: int = 60) -> None:
+    assert response.status_code == 429, response.text
+    assert response.json()["error"] == "invalid_request"
+    assert "too many attempts" in response.json()["error_description"]
+    assert int(response.headers["retry-after"]) == retry_after
+
+
+# --- the login form ----------------------------------------------------------------------
+
+
+def test_login_locks_the_account_and_then_refuses_the_right_password(
+    server: InProcessServer,
+) -> None:
+    user = make_user(server.context)
+    attacker = server.visitor("203.0.113.1")
+    for _ in range(3):
+        assert attacker.login(user.email, "wrong password").status_code == 400
+    assert_too_many_page(attacker.login(user.email, "wrong password"))
+    assert_too_many_page(attacker.login(user.email, PASSWORD))
+    # The account is locked, from any address, for its owner too: no guess gets through.
+    assert_too_many_page(server.visitor("192.0.2.9").login(user.email.upper(), PASSWORD))
+
+
+def test_a_lockout_is_waited_out_no_faster_than_the_policy(database_url: str) -> None:
+    settings = throttled_settings(database_url, None, throttle_lockout_base=1)
+    server = InProcessServer(settings)
+    try:
+        user = make_user(server.context)
+        visitor = server.visitor()
+        for _ in range(3):
+            visitor.login(user.email, "wrong password")
+        assert_too_many_page(visitor.login(user.email, "wrong password"), retry_after=1)
+        assert_too_many_page(visitor.login(user.email, PASSWORD), retry_after=1)
+        time.sleep(1.1)
+        # The next failure doubles the lockout; the right password waits it out in full.
+        assert_too_many_page(visitor.login(user.email, "wrong password"), retry_after=2)
+        time.sleep(1.1)
+        assert visitor.login(user.email, PASSWORD).status_code == 429
+        time.sleep(1.1)
+        assert visitor.login(user.email, PASSWORD).status_code == 303
+    finally:
+        server.close()
+
+
+def test_the_ip_budget_spans_accounts_and_survives_a_successful_login(
+    server: InProcessServer,
+) -> None:
+    user = make_user(server.context)
+    sprayer = server.visitor("203.0.113.2")
+    for n in range(5):  # one wrong password each for five accounts: no account lockout
+        assert sprayer.login(f"victim{n}@example.com", "Winter2026!").status_code == 400
+    assert sprayer.login(user.email, PASSWORD).status_code == 303  # resets nothing
+    same_ip = server.visitor("203.0.113.2")
+    assert_too_many_page(same_ip.login("victim9@example.com", "Winter2026!"))
+    assert_too_many_page(same_ip.login(user.email, PASSWORD))
+    assert server.visitor("192.0.2.10").login(user.email, PASSWORD).status_code == 303
+
+
+def test_a_successful_login_forgets_the_account_failures(server: InProcessServer) -> None:
+    user = make_user(server.context)
+    visitor = server.visitor()
+    for _ in range(2):
+        visitor.login(user.email, "wrong password")
+    assert visitor.login(user.email, PASSWORD).status_code == 303
+    other = server.visitor("192.0.2.11")
+    for _ in range(3):
+        assert other.login(user.email, "wrong password").status_code == 400
+
+
+# --- the token endpoint ------------------------------------------------------------------
+
+
+def _password_grant(visitor: Visitor, client_id: str, secret: str, password: str) -> Any:
+    return visitor.post(
+        "/v1/oauth/token",
+        data={"grant_type": "password", "username": "alice@example.com", "password": password},
+        auth=(client_id, secret),
+    )
+
+
+def test_password_grant_shares_the_login_forms_lockout(server: InProcessServer) -> None:
+    make_user(server.context)
+    client, secret = make_client(server.context, grant_types=("password",), trusted=True)
+    assert secret
+    visitor = server.visitor()
+    assert visitor.login("alice@example.com", "wrong password").status_code == 400
+    for _ in range(2):
+        answer = _password_grant(visitor, client.client_id, secret, "wrong password")
+        assert answer.json()["error"] == "invalid_grant"
+    assert_too_many_json(_password_grant(visitor, client.client_id, secret, "wrong password"))
+    locked = _password_grant(visitor, client.client_id, secret, PASSWORD)
+    assert_too_many_json(locked)
+    assert locked.headers["cache-control"] == "no-store"
+
+
+def _client_call(visitor: Visitor, endpoint: str, client_id: str, secret: str) -> Any:
+    auth = (client_id, secret)
+    if endpoint == "feed":
+        return visitor.get("/v1/oauth/revoked-tokens", auth=auth)
+    if endpoint == "token":
+        return visitor.post("/v1/oauth/token", data={"grant_type": "client_credentials"}, auth=auth)
+    return visitor.post(f"/v1/oauth/{endpoint}", data={"token": "x"}, auth=auth)
+
+
+@pytest.mark.parametrize("endpoint", ["token", "revoke", "introspect", "feed"])
+def test_client_authentication_is_throttled_at_every_endpoint(
+    database_url: str, redis_url: str | None, endpoint: str
+) -> None:
+    server = InProcessServer(throttled_settings(database_url, redis_url))
+    try:
+        client, secret = make_client(
+            server.context, grant_types=("client_credentials",), redirect_uris=()
+        )
+        assert secret
+        server.context.settings.revocation_feed_clients.append(client.client_id)
+        visitor = server.visitor()
+        assert _client_call(visitor, endpoint, client.client_id, secret).status_code == 200
+        for _ in range(3):
+            answer = _client_call(visitor, endpoint, client.client_id, "wrong secret")
+            assert (answer.status_code, answer.json()["error"]) == (401, "invalid_client")
+        assert_too_many_json(_client_call(visitor, endpoint, client.client_id, "wrong secret"))
+        assert_too_many_json(_client_call(visitor, endpoint, client.client_id, secret))
+    finally:
+        server.close()
+
+
+def test_client_secret_spraying_locks_the_ip(server: InProcessServer) -> None:
+    visitor = server.visitor("203.0.113.3")
+    for n in range(5):
+        answer = _client_call(visitor, "token", f"client-{n}", "guess")
+        assert answer.status_code == 401
+    assert_too_many_json(_client_call(visitor, "token", "client-9", "guess"))
+
+
+def test_successful_client_credentials_never_touch_the_shared_store(
+    server: InProcessServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client, secret = make_client(
+        server.context, grant_types=("client_credentials",), redirect_uris=()
+    )
+    assert secret
+    storage = server.context.throttle._storage
+    calls: list[str] = []
+    for name in ("get", "incr", "clear", "get_expiry"):
+        original = getattr(storage, name)
+
+        async def counted(*args: Any, _name: str = name, _original: Any = original) -> Any:
+            calls.append(_name)
+            return await _original(*args)
+
+        monkeypatch.setattr(storage, name, counted)
+    visitor = server.visitor()
+    for _ in range(20):
+        assert _client_call(visitor, "token", client.client_id, secret).status_code == 200
+    assert calls == []
+    _client_call(visitor, "token", client.client_id, "wrong secret")
+    assert calls.count("incr") == 2  # a failure counts per client_id and per IP
+
+
+# --- sign-up, registration and consent ---------------------------------------------------
+
+
+def _signup(visitor: Visitor, email: str) -> httpx.Response:
+    fields = {"email": email, "password": PASSWORD, "name": "New"}
+    return visitor.submit("/signup", "/signup", fields)
+
+
+def test_signup_counts_every_attempt_per_ip_and_per_email(server: InProcessServer) -> None:
+    visitor = server.visitor("203.0.113.4")
+    for n in range(3):
+        assert _signup(visitor, f"new{n}@example.com").status_code == 303
+    assert_too_many_page(_signup(visitor, "new9@example.com"), retry_after=3600)
+    # One address gets at most two mails an hour, whoever asks.
+    for n in range(2):
+        assert _signup(server.visitor(f"192.0.2.{n}"), "target@example.com").status_code == 303
+    refused = _signup(server.visitor("192.0.2.99"), "TARGET@example.com")
+    assert_too_many_page(refused, retry_after=3600)
+
+
+def _register(visitor: Visitor, token: str) -> httpx.Response:
+    metadata = {"client_name": "Bot", "redirect_uris": ["https://bot.example/cb"]}
+    headers = {"authorization": f"Bearer {token}"}
+    return visitor.post("/v1/oauth/register", json=metadata, headers=headers)
+
+
+def test_registration_counts_every_attempt_per_ip(server: InProcessServer) -> None:
+    visitor = server.visitor("203.0.113.5")
+    assert _register(visitor, INITIAL_TOKEN).status_code == 201
+    assert _register(visitor, "wrong").status_code == 401
+    assert _register(visitor, INITIAL_TOKEN).status_code == 201
+    assert_too_many_json(_register(visitor, INITIAL_TOKEN), retry_after=3600)
+    assert _register(server.visitor("192.0.2.12"), INITIAL_TOKEN).status_code == 201
+
+
+def test_wrong_initial_access_tokens_lock_the_ip(database_url: str, redis_url: str | None) -> None:
+    settings = throttled_settings(database_url, redis_url, throttle_registration_ip_rate="100/hour")
+    server = InProcessServer(settings)
+    try:
+        visitor = server.visitor("203.0.113.6")
+        for _ in range(5):
+            assert _register(visitor, "guess").status_code == 401
+        assert_too_many_json(_register(visitor, "guess"))
+        assert_too_many_json(_register(visitor, INITIAL_TOKEN))
+    finally:
+        server.close()
+
+
+def test_consent_posts_with_bad_csrf_lock_the_ip(server: InProcessServer) -> None:
+    """A logged-in browser posting forged consent decisions (the token is session-bound)."""
+    user = make_user(server.context)
+    client, _ = make_client(server.context)
+    visitor = server.visitor("203.0.113.7")
+    assert visitor.login(user.email, PASSWORD).status_code == 303
+    form = {
+        "csrf_token": "forged",
+        "decision": "approve",
+        "response_type": "code",
+        "client_id": client.client_id,
+        "redirect_uri": client.redirect_uris[0],
+        "scope": "read",
+        "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        "code_challenge_method": "S256",
+    }
+    for _ in range(5):
+        assert visitor.post("/v1/oauth/authorize", data=form).status_code == 403
+    assert_too_many_page(visitor.post("/v1/oauth/authorize", data=form))
+
+
+def test_without_its_redis_the_server_fails_closed_but_keeps_issuing_client_tokens(
+    database_url: str,
+) -> None:
+    unreachable = f"redis://127.0.0.1:{free_port()}/0"
+    server = InProcessServer(throttled_settings(database_url, unreachable))
+    try:
+        user = make_user(server.context)
+        client, secret = make_client(
+            server.context, grant_types=("client_credentials",), redirect_uris=()
+        )
+        assert secret
+        visitor = server.visitor()
+        assert _client_call(visitor, "token", client.client_id, secret).status_code == 200
+        refused = _client_call(visitor, "token", client.client_id, "wrong secret")
+        assert (refused.status_code, refused.json()["error"]) == (503, "temporarily_unavailable")
+        assert refused.headers["retry-after"] == "5"
+        page = visitor.submit("/login", "/login", {"email": user.email, "password": PASSWORD})
+        assert page.status_code == 503  # no unthrottled password checks
+    finally:
+        server.close()
