@@ -16,12 +16,14 @@ from services.authorization_server import repository
 from services.authorization_server.deps import ContextDep, SessionDep
 from services.authorization_server.models import User, UserSession
 from services.authorization_server.settings import Settings
+from shared.cookies import host_cookie
 from shared.crypto import hash_token, new_token, sign_value, signature_matches
 from shared.db import utcnow
 from shared.errors import InvalidRequestError
 
 SESSION_COOKIE = "as_session"
 CSRF_COOKIE = "as_csrf"
+# Base names: `__Host-as_session` and `__Host-as_csrf` outside development (shared.cookies).
 
 
 class CsrfError(InvalidRequestError):
@@ -35,19 +37,11 @@ def _secret(settings: Settings) -> bytes:
 def _set_cookie(
     response: Response, settings: Settings, name: str, value: str, max_age: int
 ) -> None:
-    response.set_cookie(
-        name,
-        value,
-        max_age=max_age,
-        httponly=True,
-        samesite="lax",
-        secure=settings.secure_cookies,
-        path="/",
-    )
+    host_cookie(name, settings).set(response, value, max_age=max_age)
 
 
 def _session_token(request: Request, settings: Settings) -> str | None:
-    cookie = request.cookies.get(SESSION_COOKIE, "")
+    cookie = host_cookie(SESSION_COOKIE, settings).read(request) or ""
     token, _, signature = cookie.partition(".")
     if token and signature and signature_matches(_secret(settings), token, signature):
         return token
@@ -71,7 +65,7 @@ def end_session(
     if token is not None:
         repository.delete_user_session(session=session, token_hash=hash_token(token))
         session.commit()
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    host_cookie(SESSION_COOKIE, settings).delete(response)
 
 
 def current_user(request: Request, context: ContextDep, session: SessionDep) -> User | None:
@@ -86,16 +80,17 @@ OptionalUser = Annotated[User | None, Depends(current_user)]
 
 def csrf_token(request: Request, response: Response, settings: Settings) -> str:
     """The form token for this browser; sets the CSRF cookie on first use."""
-    seed = request.cookies.get(CSRF_COOKIE)
+    cookie = host_cookie(CSRF_COOKIE, settings)
+    seed = cookie.read(request)
     if not seed or len(seed) > 100:
         seed = new_token(16)
         _set_cookie(response, settings, CSRF_COOKIE, seed, 7 * 86400)
-        request.cookies[CSRF_COOKIE] = seed  # later calls in this request agree
+        request.cookies[cookie.name] = seed  # later calls in this request agree
     return sign_value(_secret(settings), "csrf:" + seed)
 
 
 def check_csrf(request: Request, settings: Settings, submitted: str | None) -> None:
-    seed = request.cookies.get(CSRF_COOKIE)
+    seed = host_cookie(CSRF_COOKIE, settings).read(request)
     if (
         not seed
         or not submitted
