@@ -7,7 +7,8 @@ exit status 2, never a traceback.
 import argparse
 import getpass
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import NoReturn
 
 from pydantic import ValidationError
@@ -42,26 +43,30 @@ def _settings() -> Settings:
         raise CliError(f"invalid settings: {settings_error_message(exc, Settings)}") from None
 
 
-def _context() -> ServerContext:
+@contextmanager
+def _context() -> Iterator[ServerContext]:
     settings = _settings()
     context = ServerContext.build(settings, make_engine(settings.database_url))
-    create_tables(context.engine)
-    context.keys.ensure_key()
-    return context
+    try:
+        create_tables(context.engine)
+        context.keys.ensure_key()
+        yield context
+    finally:
+        context.engine.dispose()
 
 
 def _rotate_key(_: argparse.Namespace) -> None:
-    context = _context()
-    record = context.keys.rotate()
+    with _context() as context:
+        record = context.keys.rotate()
     print(f"new key {record.kid} published now; it signs from {record.active_from.isoformat()}")
 
 
 def _rotate_kek(_: argparse.Namespace) -> None:
-    context = _context()
-    kek_id = context.settings.key_encryption_key_id
-    if kek_id is None:
-        raise CliError("set AS_KEY_ENCRYPTION_KEYS (and AS_KEY_ENCRYPTION_KEY_ID) first")
-    count = context.keys.reencrypt()
+    with _context() as context:
+        kek_id = context.settings.key_encryption_key_id
+        if kek_id is None:
+            raise CliError("set AS_KEY_ENCRYPTION_KEYS (and AS_KEY_ENCRYPTION_KEY_ID) first")
+        count = context.keys.reencrypt()
     print(f"{count} signing key(s) encrypted under key encryption key {kek_id}")
 
 
@@ -84,8 +89,7 @@ def _create_user(args: argparse.Namespace) -> None:
     from services.authorization_server.users import UserInputError, create_user
 
     password = _read_password(args)
-    context = _context()
-    with Session(context.engine) as session:
+    with _context() as context, Session(context.engine) as session:
         try:
             user = create_user(
                 session,
@@ -116,10 +120,9 @@ def _demo(args: argparse.Namespace) -> None:
         demo = DemoSettings()
     except ValidationError as exc:
         raise CliError(f"invalid settings: {settings_error_message(exc, DemoSettings)}") from None
-    context = _context()
-    clients = seed_demo(context, demo)
+    with _context() as context:
+        clients = seed_demo(context, demo)
     settings = context.settings
-    context.engine.dispose()
     if args.seed_only:
         print(f"demo data ready: {settings.demo_user_email} and {len(clients)} clients", flush=True)
         return
