@@ -21,4 +21,6 @@ ENV PATH="/app/.venv/bin:$PATH" PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
 WORKDIR /home/dropletbook
 USER dropletbook
 EXPOSE 8000 8001 8080
-CMD ["dropletbook-as", "demo", "--host", "0.0.0.0", "--port", "8000"]
+# The authorization server, in production posture: it refuses to start without real secrets
+# (AS_SECRET_KEY, AS_KEY_ENCRYPTION_KEYS, ...). compose.yaml runs the development demo instead.
+CMD ["uvicorn", "services.authorization_server.main:app", "--host", "0.0.0.0", "--port", "8000"]

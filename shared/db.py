@@ -1,9 +1,12 @@
 """Database plumbing every service shares: engines, aware UTC datetimes, table creation.
 
 SQLite by default; a PostgreSQL URL (psycopg 3) is all it takes to run replicas on one
-shared database.
+shared database. SQLite files (and their -wal/-shm) are readable by their owner only: they
+hold password hashes, token digests and signing keys.
 """
 
+import logging
+import os
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +16,9 @@ from sqlalchemy import DateTime, Table, event
 from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel, create_engine
+
+logger = logging.getLogger(__name__)
+OWNER_ONLY = 0o600
 
 
 def utcnow() -> datetime:
@@ -42,14 +48,40 @@ def make_engine(url: str) -> Engine:
         url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     if not parsed.drivername.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    path = _sqlite_file(parsed.database)
+    if path is not None:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_CREAT | os.O_RDWR, OWNER_ONLY))  # before SQLite makes it 0644
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-    event.listen(engine, "connect", _sqlite_pragmas)
+
+    def on_connect(connection: Any, _: Any) -> None:
+        _sqlite_pragmas(connection)
+        if path is not None:  # SQLite gives -wal/-shm the file's mode; older files may differ
+            for suffix in ("", "-wal", "-shm"):
+                _owner_only(path.with_name(path.name + suffix))
+
+    event.listen(engine, "connect", on_connect)
     return engine
 
 
-def _sqlite_pragmas(connection: Any, _: Any) -> None:
+def _sqlite_file(database: str | None) -> Path | None:
+    """The file behind a SQLite URL; None for in-memory and `file:` URI databases."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _owner_only(path: Path) -> None:
+    try:
+        if path.stat().st_mode & 0o777 != OWNER_ONLY:
+            path.chmod(OWNER_ONLY)
+    except FileNotFoundError:
+        pass
+    except PermissionError:  # someone else's file: say so, keep running
+        logger.warning("cannot make %s readable by its owner only", path)
+
+
+def _sqlite_pragmas(connection: Any) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")

@@ -59,7 +59,7 @@ def as_environment(settings: Settings) -> dict[str, str]:
         if isinstance(value, SecretStr):
             value = value.get_secret_value()
         if isinstance(value, dict | list):
-            value = json.dumps(value)
+            value = json.dumps(value, default=SecretStr.get_secret_value)
         env[f"AS_{name.upper()}"] = str(value)
     return env
 

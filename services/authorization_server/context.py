@@ -8,6 +8,7 @@ from sqlmodel import Session
 from services.authorization_server import repository
 from services.authorization_server.client_auth import ClientCache
 from services.authorization_server.grants import Grant, GrantContext, build_grants
+from services.authorization_server.key_encryption import KeyEncryption
 from services.authorization_server.keys import KeyStore
 from services.authorization_server.mail import Mailer
 from services.authorization_server.models import Client
@@ -36,6 +37,9 @@ class ServerContext:
             algorithm=settings.signing_algorithm,
             activation_delay=settings.key_activation_delay,
             token_ttl=settings.access_token_ttl,
+            encryption=KeyEncryption.from_settings(
+                settings.key_encryption_keys, settings.key_encryption_key_id
+            ),
         )
         tokens = AccessTokenIssuer(
             keys,

@@ -8,7 +8,8 @@ Five clients, each for one part of the tutorial's walk (default secrets in `Demo
 - `droplet-cloud-api`: the resource server, reading the revoked-token feed.
 
 Seeding again updates what the demo depends on (grants, redirect URIs, secrets) and keeps
-everything else, including what the apps changed about themselves.
+everything else, including what the apps changed about themselves. Only in development:
+the demo's user and secrets are public.
 """
 
 from dataclasses import dataclass
@@ -35,7 +36,9 @@ FEED_CLIENT_ID = "droplet-cloud-api"
 class DemoSettings(BaseSettings):
     """Where the demo client lives and the demo secrets (environment prefix `AS_DEMO_`)."""
 
-    model_config = SettingsConfigDict(env_prefix="AS_DEMO_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="AS_DEMO_", extra="ignore", hide_input_in_errors=True
+    )
 
     client_url: str = "http://127.0.0.1:8080"
     """Dropletbook's public URL; its redirect URIs are built from it."""
@@ -48,6 +51,10 @@ class DemoSettings(BaseSettings):
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+
+class DemoRefusedError(RuntimeError):
+    """Seeding the demo outside development."""
 
 
 @dataclass(frozen=True)
@@ -111,9 +118,14 @@ def demo_clients(demo: DemoSettings) -> list[DemoClient]:
 
 
 def seed_demo(context: ServerContext, demo: DemoSettings | None = None) -> list[DemoClient]:
-    """Create the demo user and clients if missing; reset what the demo relies on."""
-    demo = demo or DemoSettings()
+    """Create the demo user and clients if missing; reset what the demo relies on.
+
+    Development only: the demo's secrets are public, so production refuses to seed them.
+    """
     settings = context.settings
+    if not settings.is_development:
+        raise DemoRefusedError("demo data is seeded only with AS_ENVIRONMENT=development")
+    demo = demo or DemoSettings()
     wanted = demo_clients(demo)
     with Session(context.engine, expire_on_commit=False) as session:
         user = repository.get_user_by_email(session=session, email=settings.demo_user_email)

@@ -2,9 +2,11 @@
 
 A rotated-in key is published in the JWKS `key_activation_delay` seconds before it signs,
 so resource servers have it cached before any token needs it. A superseded key stays in
-the JWKS until every token it signed has expired.
+the JWKS until every token it signed has expired. Private keys are stored encrypted under
+the key encryption key of the settings (key_encryption.py).
 """
 
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,6 +15,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, select
 
+from services.authorization_server.key_encryption import KeyEncryption, SealedKey
 from services.authorization_server.models import SigningKeyRecord
 from shared.db import utcnow
 from shared.jwt import (
@@ -22,6 +25,8 @@ from shared.jwt import (
     load_signing_key,
     public_jwk,
 )
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,9 +39,16 @@ class KeyStore:
     """Keys read from the database into memory; the token hot path never touches the database."""
 
     def __init__(
-        self, engine: Engine, *, algorithm: str, activation_delay: int, token_ttl: int
+        self,
+        engine: Engine,
+        *,
+        algorithm: str,
+        activation_delay: int,
+        token_ttl: int,
+        encryption: KeyEncryption | None = None,
     ) -> None:
         self._engine = engine
+        self._encryption = encryption or KeyEncryption.disabled()
         self._algorithm = algorithm
         self._activation_delay = timedelta(seconds=activation_delay)
         self._retention = timedelta(seconds=token_ttl + 60)  # + leeway for clock skew
@@ -81,15 +93,31 @@ class KeyStore:
                 select(SigningKeyRecord).order_by(col(SigningKeyRecord.active_from))
             ).all()
         current = {key.signing.kid: key for key in self._keys}
-        loaded = [
-            current.get(r.kid)
-            or _LoadedKey(
-                r.active_from,
-                load_signing_key(kid=r.kid, algorithm=r.algorithm, private_pem=r.private_pem),
-            )
-            for r in records
-        ]
+        loaded = [current.get(r.kid) or self._load(r) for r in records]
         self._keys = loaded  # one atomic swap: readers see the old or the new list
+
+    def reencrypt(self) -> int:
+        """Seal every private key under the current KEK (`dropletbook-as rotate-kek`)."""
+        if self._encryption.current_id is None:
+            raise ValueError("no key encryption key configured (AS_KEY_ENCRYPTION_KEYS)")
+        with Session(self._engine) as session:
+            records = session.exec(select(SigningKeyRecord).with_for_update()).all()
+            for record in records:
+                pem = self._encryption.open(kid=record.kid, sealed=_sealed(record))
+                sealed = self._encryption.seal(kid=record.kid, private_pem=pem)
+                record.kek_id, record.private_key = sealed.kek_id, sealed.private_key
+                session.add(record)
+            session.commit()
+        return len(records)
+
+    def _load(self, record: SigningKeyRecord) -> _LoadedKey:
+        if record.kek_id is None and self._encryption.current_id is not None:
+            logger.warning(
+                "signing key %s is stored in clear: run `dropletbook-as rotate-kek`", record.kid
+            )
+        pem = self._encryption.open(kid=record.kid, sealed=_sealed(record))
+        signing = load_signing_key(kid=record.kid, algorithm=record.algorithm, private_pem=pem)
+        return _LoadedKey(record.active_from, signing)
 
     def signing_key(self, *, now: datetime | None = None) -> SigningKey:
         """The newest key whose activation time has come."""
@@ -122,9 +150,17 @@ class KeyStore:
         return index + 1 >= len(starts) or starts[index + 1] + self._retention > now
 
     def _new_record(self, *, active_from: datetime) -> SigningKeyRecord:
+        kid = secrets.token_urlsafe(12)
+        pem = generate_private_pem(self._algorithm)
+        sealed = self._encryption.seal(kid=kid, private_pem=pem)
         return SigningKeyRecord(
-            kid=secrets.token_urlsafe(12),
+            kid=kid,
             algorithm=self._algorithm,
-            private_pem=generate_private_pem(self._algorithm),
+            private_key=sealed.private_key,
+            kek_id=sealed.kek_id,
             active_from=active_from,
         )
+
+
+def _sealed(record: SigningKeyRecord) -> SealedKey:
+    return SealedKey(record.kek_id, record.private_key)

@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.authorization_server import repository
 from services.authorization_server.context import ServerContext
@@ -38,6 +38,7 @@ from shared.db import utcnow
 from shared.docs import install_docs
 from shared.error_handlers import error_response, install_error_handlers
 from shared.errors import OAuthError
+from shared.hsts import install_hsts, with_hsts
 from shared.lazy_app import lazy_app
 from shared.log_redaction import install_access_log_redaction
 
@@ -95,7 +96,7 @@ async def _oauth_error(request: Request, exc: Exception) -> Response:
 class AuthorizationServerApp(FastAPI):
     """FastAPI with a front door: token requests skip the framework (see token_endpoint)."""
 
-    token_endpoint: TokenEndpoint  # set by `create_app`, with the server context
+    token_endpoint: ASGIApp  # set by `create_app`: the TokenEndpoint, with HSTS on https
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"] == TOKEN_PATH and scope["method"] != "OPTIONS":
@@ -122,7 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.context = ServerContext.build(settings, make_engine(settings.database_url))
-    app.token_endpoint = TokenEndpoint(app.state.context)
+    app.token_endpoint = with_hsts(TokenEndpoint(app.state.context), settings.issuer)
     install_error_handlers(app)
     app.add_exception_handler(OAuthError, _oauth_error)
 
@@ -140,6 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     install_docs(app)
     app.add_middleware(EndpointCORSMiddleware)
+    install_hsts(app, settings.issuer)
     _customize_openapi(app)
     return app
 

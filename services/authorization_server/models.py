@@ -161,7 +161,10 @@ class SigningKeyRecord(SQLModel, table=True):
 
     kid: str = Field(primary_key=True)
     algorithm: str
-    private_pem: str
+    private_key: str
+    """Base64 of AES-GCM nonce + ciphertext of the PKCS#8 PEM; the PEM itself when no KEK."""
+    kek_id: str | None = None
+    """The key encryption key that sealed `private_key` (see key_encryption.py); None: clear."""
     created_at: datetime = _created()
     active_from: datetime = _when(nullable=False)
 

@@ -1,20 +1,32 @@
 """Authorization server settings (environment prefix `AS_`)."""
 
+from typing import ClassVar
+
 from limits import parse
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import BaseServiceSettings
+from services.authorization_server.key_encryption import decode_kek
+from shared.settings import SECRET_MIN_LENGTH, BaseServiceSettings
 
 
 class Settings(BaseServiceSettings):
     model_config = SettingsConfigDict(env_prefix="AS_", extra="ignore")
+    production_secrets: ClassVar[dict[str, int]] = {
+        "secret_key": SECRET_MIN_LENGTH,
+        "key_encryption_keys": 0,  # each one is checked to be 32 bytes below
+    }
 
     issuer: str = "http://127.0.0.1:8000"
     """Public base URL: what browsers see and the `iss` of every token (RFC 8414 §2)."""
     database_url: str = "sqlite:///./data/authorization_server.db"
     secret_key: SecretStr = SecretStr("change-me-dev-secret-key")
     """Signs session cookies and CSRF tokens."""
+    key_encryption_keys: dict[str, SecretStr] = Field(default_factory=dict)
+    """KEK id -> base64 of 32 random bytes (JSON): encrypt signing keys at rest (AES-GCM).
+    Required in production; keep old ids until `dropletbook-as rotate-kek` has run."""
+    key_encryption_key_id: str | None = None
+    """The KEK in `key_encryption_keys` that new and re-encrypted signing keys use."""
     resource_audience: str = "http://127.0.0.1:8001"
     """The `aud` of access tokens: the resource server's identifier."""
 
@@ -46,7 +58,7 @@ class Settings(BaseServiceSettings):
     password_hash_memory_kib: int = Field(default=19456, ge=8)
     max_body_bytes: int = Field(default=16 * 1024, ge=1024)
     secure_cookies: bool = False
-    """Set in production behind HTTPS: adds `Secure` to cookies."""
+    """`Secure` cookies with `__Host-` names in development (behind HTTPS); always outside it."""
 
     redis_url: str | None = None
     """`redis://host:port/db`: throttling counters shared by every replica. Unset: in memory,
@@ -75,8 +87,8 @@ class Settings(BaseServiceSettings):
     signup_link_ttl: int = Field(default=86400, ge=60)
     """How long a sign-up's email verification link works, in seconds."""
     smtp_host: str | None = None
-    """SMTP server for verification mail. Unset: the mail is written to the log in
-    development, and not sent (an error is logged) in production."""
+    """SMTP server for verification mail; required in production. Unset in development: the
+    mail is written to the log."""
     smtp_port: int = 587
     smtp_starttls: bool = True
     smtp_username: str | None = None
@@ -93,6 +105,35 @@ class Settings(BaseServiceSettings):
     def _rate(cls, value: str) -> str:
         parse(value)  # ValueError on anything `limits` cannot read, such as "10 per fortnight"
         return value
+
+    @field_validator("key_encryption_keys")
+    @classmethod
+    def _keys_are_32_bytes(cls, value: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        for kek_id, key in value.items():
+            if not kek_id.strip():
+                raise ValueError("key encryption key ids must not be empty")
+            try:
+                decode_kek(key.get_secret_value())
+            except ValueError as exc:
+                raise ValueError(f"key {kek_id!r} {exc}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _current_kek_is_configured(self) -> "Settings":
+        if self.key_encryption_keys and self.key_encryption_key_id is None:
+            if len(self.key_encryption_keys) > 1:
+                raise ValueError("AS_KEY_ENCRYPTION_KEY_ID must name the current key")
+            (self.key_encryption_key_id,) = self.key_encryption_keys
+        if self.key_encryption_key_id not in (None, *self.key_encryption_keys):
+            raise ValueError("AS_KEY_ENCRYPTION_KEY_ID is not in AS_KEY_ENCRYPTION_KEYS")
+        return self
+
+    @model_validator(mode="after")
+    def _mail_in_production(self) -> "Settings":
+        """Sign-up is finished by a mailed link: without a mail server nobody could sign up."""
+        if not self.is_development and not self.smtp_host:
+            raise ValueError("AS_SMTP_HOST must be set (sign-up mails a confirmation link)")
+        return self
 
     @field_validator("issuer", "resource_audience")
     @classmethod

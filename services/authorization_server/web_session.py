@@ -18,12 +18,14 @@ from services.authorization_server import repository
 from services.authorization_server.deps import ContextDep, SessionDep
 from services.authorization_server.models import User, UserSession
 from services.authorization_server.settings import Settings
+from shared.cookies import host_cookie
 from shared.crypto import hash_token, new_token, sign_value, signature_matches
 from shared.db import utcnow
 from shared.errors import InvalidRequestError
 
 SESSION_COOKIE = "as_session"
 CSRF_COOKIE = "as_csrf"
+# Base names: `__Host-as_session` and `__Host-as_csrf` outside development (shared.cookies).
 
 
 class CsrfError(InvalidRequestError):
@@ -37,19 +39,11 @@ def _secret(settings: Settings) -> bytes:
 def _set_cookie(
     response: Response, settings: Settings, name: str, value: str, max_age: int
 ) -> None:
-    response.set_cookie(
-        name,
-        value,
-        max_age=max_age,
-        httponly=True,
-        samesite="lax",
-        secure=settings.secure_cookies,
-        path="/",
-    )
+    host_cookie(name, settings).set(response, value, max_age=max_age)
 
 
 def _session_token(request: Request, settings: Settings) -> str | None:
-    cookie = request.cookies.get(SESSION_COOKIE, "")
+    cookie = host_cookie(SESSION_COOKIE, settings).read(request) or ""
     token, _, signature = cookie.partition(".")
     if token and signature and signature_matches(_secret(settings), token, signature):
         return token
@@ -74,7 +68,7 @@ def end_session(
     if token is not None:
         repository.delete_user_session(session=session, token_hash=hash_token(token))
         session.commit()
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    host_cookie(SESSION_COOKIE, settings).delete(response)
     _new_csrf_seed(response, settings)
 
 
@@ -100,7 +94,7 @@ def _csrf_binding(request: Request, settings: Settings) -> str | None:
     token = _session_token(request, settings)
     if token is not None:
         return "csrf:session:" + token
-    seed = request.cookies.get(CSRF_COOKIE)
+    seed = host_cookie(CSRF_COOKIE, settings).read(request)
     return "csrf:seed:" + seed if seed and len(seed) <= 100 else None
 
 
@@ -109,7 +103,7 @@ def csrf_token(request: Request, response: Response, settings: Settings) -> str:
     binding = _csrf_binding(request, settings)
     if binding is None:
         seed = _new_csrf_seed(response, settings)
-        request.cookies[CSRF_COOKIE] = seed  # later calls in this request agree
+        request.cookies[host_cookie(CSRF_COOKIE, settings).name] = seed  # later calls agree
         binding = "csrf:seed:" + seed
     return sign_value(_secret(settings), binding)
 

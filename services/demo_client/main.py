@@ -16,10 +16,11 @@ from services.demo_client.db import create_tables, make_engine
 from services.demo_client.flows import FlowError
 from services.demo_client.pages import render_error
 from services.demo_client.routes import client_credentials, code_flow, implicit, inspector, password
-from services.demo_client.sessions import COOKIE, new_cookie
+from services.demo_client.sessions import new_cookie, session_cookie_for
 from services.demo_client.settings import Settings
 from shared import health
 from shared.docs import install_docs
+from shared.hsts import install_hsts
 from shared.lazy_app import lazy_app
 from shared.log_redaction import install_access_log_redaction
 
@@ -64,22 +65,14 @@ def create_app(settings: Settings | None = None, *, http: httpx.Client | None = 
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         """Every browser gets a random session id; its tokens stay in our database."""
-        cookie = request.cookies.get(COOKIE, "")
+        cookie = session_cookie_for(settings).read(request) or ""
         fresh = not (20 <= len(cookie) <= 100)
         if fresh:
             cookie = new_cookie()
         request.state.session_cookie = cookie
         response = await call_next(request)
         if fresh and not request.url.path.startswith(("/static", "/healthz")):
-            response.set_cookie(
-                COOKIE,
-                cookie,
-                max_age=settings.session_ttl,
-                httponly=True,
-                samesite="lax",
-                secure=settings.secure_cookies,
-                path="/",
-            )
+            session_cookie_for(settings).set(response, cookie, max_age=settings.session_ttl)
         return response
 
     @app.exception_handler(FlowError)
@@ -87,6 +80,7 @@ def create_app(settings: Settings | None = None, *, http: httpx.Client | None = 
         assert isinstance(exc, FlowError)
         return render_error(request, exc, None)
 
+    install_hsts(app, settings.public_url)
     return app
 
 

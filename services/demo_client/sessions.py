@@ -10,9 +10,15 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete
 
 from services.demo_client.models import BrowserSession
+from shared.cookies import CookieSettings, HostCookie, host_cookie
 from shared.crypto import hash_token, new_token
 
 COOKIE = "dropletbook_session"
+"""The cookie's base name: `__Host-dropletbook_session` outside development."""
+
+
+def session_cookie_for(settings: CookieSettings) -> HostCookie:
+    return host_cookie(COOKIE, settings)
 
 
 class SessionStore:

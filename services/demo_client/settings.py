@@ -4,14 +4,19 @@ Public URLs are what the browser sees; internal URLs are what this process calls
 back channel (the same on localhost, service names on a compose network).
 """
 
+from typing import ClassVar
+
 from pydantic import SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from shared.settings import BaseServiceSettings
+from shared.settings import SECRET_MIN_LENGTH, BaseServiceSettings
 
 
 class Settings(BaseServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CLIENT_", extra="ignore")
+    production_secrets: ClassVar[dict[str, int]] = dict.fromkeys(
+        ("client_secret", "trusted_client_secret", "service_client_secret"), SECRET_MIN_LENGTH
+    )
 
     public_url: str = "http://127.0.0.1:8080"
     """Where the browser reaches Dropletbook; redirect URIs are built from it."""
@@ -42,6 +47,7 @@ class Settings(BaseServiceSettings):
     http_timeout: float = 10.0
     session_ttl: int = 12 * 3600
     secure_cookies: bool = False
+    """`Secure` cookies with `__Host-` names in development (behind HTTPS); always outside it."""
 
     @field_validator("public_url", "issuer", "as_internal_url", "rs_url", "rs_internal_url")
     @classmethod

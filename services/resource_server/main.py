@@ -16,6 +16,7 @@ from services.resource_server.settings import Settings
 from shared import health
 from shared.docs import install_docs
 from shared.error_handlers import install_error_handlers
+from shared.hsts import install_hsts
 from shared.jwks import JwksFetchError
 from shared.lazy_app import lazy_app
 from shared.log_redaction import install_access_log_redaction
@@ -88,6 +89,7 @@ def create_app(
     )
     install_error_handlers(app)
     install_docs(app)
+    install_hsts(app, settings.audience)  # the audience is this server's public URL
     return app
 
 

@@ -1,14 +1,17 @@
 """Resource server settings (environment prefix `RS_`)."""
 
+from typing import ClassVar
+
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.jwt import SUPPORTED_ALGORITHMS
-from shared.settings import BaseServiceSettings
+from shared.settings import SECRET_MIN_LENGTH, BaseServiceSettings
 
 
 class Settings(BaseServiceSettings):
     model_config = SettingsConfigDict(env_prefix="RS_", extra="ignore")
+    production_secrets: ClassVar[dict[str, int]] = {"feed_client_secret": SECRET_MIN_LENGTH}
 
     issuer: str = "http://127.0.0.1:8000"
     """The authorization server's issuer: the expected `iss`, and where discovery starts."""

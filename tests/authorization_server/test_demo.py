@@ -7,9 +7,11 @@ from sqlmodel import Session, func, select
 from services.authorization_server import repository
 from services.authorization_server.cli import main
 from services.authorization_server.context import ServerContext
-from services.authorization_server.demo import DemoSettings, seed_demo
+from services.authorization_server.db import create_tables, make_engine
+from services.authorization_server.demo import DemoRefusedError, DemoSettings, seed_demo
 from services.authorization_server.models import Client, User
 from shared.crypto import digest_matches
+from tests.factories import test_settings
 
 
 def load(context: ServerContext, client_id: str) -> Client:
@@ -77,3 +79,24 @@ def test_demo_command_seed_only_twice(
     main(["demo", "--seed-only"])
     out = capsys.readouterr().out
     assert out.count("demo data ready: demo@example.com and 5 clients") == 2
+
+
+def test_seeding_is_refused_outside_development(database_url: str) -> None:
+    """The demo's user and secrets are public: even a well-configured production refuses."""
+    settings = test_settings(
+        database_url,
+        environment="production",
+        secret_key=SecretStr("S" * 43),
+        key_encryption_keys={"k1": SecretStr("AQ" * 21 + "A=")},
+        smtp_host="mail.example",
+    )
+    context = ServerContext.build(settings, make_engine(database_url))
+    create_tables(context.engine)
+    try:
+        with pytest.raises(DemoRefusedError, match="AS_ENVIRONMENT=development"):
+            seed_demo(context, DemoSettings())
+        with Session(context.engine) as session:
+            assert session.exec(select(func.count()).select_from(User)).one() == 0
+            assert session.exec(select(func.count()).select_from(Client)).one() == 0
+    finally:
+        context.engine.dispose()

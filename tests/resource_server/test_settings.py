@@ -21,11 +21,11 @@ def test_only_asymmetric_algorithms(algorithms: tuple[str, ...]) -> None:
 
 
 def test_production_requires_the_revocation_feed() -> None:
-    with pytest.raises(ValidationError, match="RS_FEED_CLIENT_ID"):
+    with pytest.raises(ValidationError, match="RS_FEED_CLIENT_SECRET must be set"):
         Settings(environment="production")
-    settings = Settings(
-        environment="production", feed_client_id="rs", feed_client_secret="s3cret-value"
-    )
+    with pytest.raises(ValidationError, match="RS_FEED_CLIENT_ID"):
+        Settings(environment="production", feed_client_secret="s" * 43)
+    settings = Settings(environment="production", feed_client_id="rs", feed_client_secret="s" * 43)
     assert settings.feed_client_secret is not None
 
 

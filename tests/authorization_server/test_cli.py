@@ -1,0 +1,243 @@
+"""`dropletbook-as` as an operator runs it: passwords never on the command line, every error
+one line on stderr with exit status 2, the demo refused outside development, KEK rotation."""
+
+import base64
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect
+from sqlmodel import Session
+
+from services.authorization_server import cli, repository
+from services.authorization_server.context import ServerContext
+from services.authorization_server.db import make_engine
+from tests.factories import test_settings
+from tests.live_server import ROOT
+
+CLI = Path(sys.executable).parent / "dropletbook-as"  # the venv running the tests
+PASSWORD = "correct horse battery"
+STRONG = "S" * 43
+K1, K2 = (base64.b64encode(bytes([n]) * 32).decode() for n in (1, 2))
+
+
+def environment(database_url: str, **extra: str) -> dict[str, str]:
+    """A development environment on `database_url`; `extra` adds or overrides `AS_*`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AS_")}
+    env |= {
+        "AS_ENVIRONMENT": "development",
+        "AS_DATABASE_URL": database_url,
+        "AS_PASSWORD_HASH_TIME_COST": "1",
+        "AS_PASSWORD_HASH_MEMORY_KIB": "64",
+    }
+    return {**env, **{f"AS_{name.upper()}": value for name, value in extra.items()}}
+
+
+def production(database_url: str) -> dict[str, str]:
+    """A valid production environment: strong secret, a KEK, a mail server."""
+    env = environment(
+        database_url,
+        secret_key=STRONG,
+        key_encryption_keys=f'{{"k1": "{K1}"}}',
+        smtp_host="mail.example",
+    )
+    env.pop("AS_ENVIRONMENT")
+    return env
+
+
+def run(
+    env: dict[str, str], *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(CLI), *args],
+        env=env,
+        cwd=ROOT,
+        input=stdin,
+        stdin=subprocess.DEVNULL if stdin is None else None,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def assert_one_line_error(done: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("dropletbook-as: error: ")
+    for fragment in fragments:
+        assert fragment in lines[0]
+    assert "Traceback" not in done.stderr + done.stdout
+
+
+def user_exists(database_url: str, email: str, password: str | None = None) -> bool:
+    context = ServerContext.build(test_settings(database_url), make_engine(database_url))
+    try:
+        if not inspect(context.engine).has_table("user"):
+            return False
+        with Session(context.engine) as session:
+            user = repository.get_user_by_email(session=session, email=email)
+            if user is None:
+                return False
+            return password is None or context.passwords.verify(password, user.password_hash)
+    finally:
+        context.engine.dispose()
+
+
+# --- create-user -------------------------------------------------------------------------
+
+
+def test_password_on_the_command_line_is_refused(database_url: str) -> None:
+    """It would show in `ps` and the shell history."""
+    done = run(
+        environment(database_url), "create-user", "--email", "a@example.com", "--password", PASSWORD
+    )
+    assert_one_line_error(done, "unrecognized arguments: --password")
+    assert PASSWORD not in done.stderr
+    assert not user_exists(database_url, "a@example.com")
+
+
+def test_create_user_reads_the_password_from_stdin(database_url: str) -> None:
+    done = run(
+        environment(database_url),
+        *("create-user", "--email", "Bob@Example.com", "--name", "Bob", "--password-stdin"),
+        stdin=PASSWORD + "\n",
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("created user bob@example.com (")
+    assert PASSWORD not in done.stdout + done.stderr
+    assert user_exists(database_url, "bob@example.com", PASSWORD)
+
+
+@pytest.mark.parametrize(
+    ("email", "stdin", "message"),
+    [
+        pytest.param("not-an-email", PASSWORD, "Enter a valid email address.", id="email"),
+        pytest.param("c@example.com", "short", "at least 8 characters", id="short"),
+        pytest.param("c@example.com", "", "no password on standard input", id="empty"),
+    ],
+)
+def test_bad_input_is_one_line(database_url: str, email: str, stdin: str, message: str) -> None:
+    done = run(
+        environment(database_url),
+        *("create-user", "--email", email, "--password-stdin"),
+        stdin=stdin,
+    )
+    assert_one_line_error(done, message)
+
+
+def test_an_existing_account_is_one_line(database_url: str) -> None:
+    args = ("create-user", "--email", "d@example.com", "--password-stdin")
+    assert run(environment(database_url), *args, stdin=PASSWORD).returncode == 0
+    assert_one_line_error(run(environment(database_url), *args, stdin=PASSWORD), "already")
+
+
+def test_no_terminal_to_prompt_on(database_url: str) -> None:
+    done = run(environment(database_url), "create-user", "--email", "e@example.com")
+    assert_one_line_error(done, "use --password-stdin")
+
+
+def test_the_prompt_asks_twice(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name, value in environment(database_url).items():
+        if name.startswith("AS_"):
+            monkeypatch.setenv(name, value)
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    answers = iter([PASSWORD, PASSWORD + "x"])
+    monkeypatch.setattr(cli.getpass, "getpass", lambda prompt: next(answers))
+    with pytest.raises(SystemExit) as exit_status:
+        cli.main(["create-user", "--email", "f@example.com"])
+    assert exit_status.value.code == 2
+    assert capsys.readouterr().err == "dropletbook-as: error: the passwords do not match\n"
+    assert not user_exists(database_url, "f@example.com")
+
+    answers = iter([PASSWORD, PASSWORD])
+    cli.main(["create-user", "--email", "f@example.com"])
+    assert user_exists(database_url, "f@example.com", PASSWORD)
+
+
+# --- settings and the production posture -------------------------------------------------
+
+
+def test_production_with_default_secrets_is_one_line(database_url: str) -> None:
+    env = environment(database_url)
+    env.pop("AS_ENVIRONMENT")  # unset: production
+    done = run(env, "rotate-key")
+    assert_one_line_error(done, "AS_SECRET_KEY", "AS_KEY_ENCRYPTION_KEYS")
+    assert "change-me" not in done.stderr
+
+
+def test_a_bad_setting_is_one_line(database_url: str) -> None:
+    done = run(environment(database_url, access_token_ttl="soon"), "rotate-key")
+    assert_one_line_error(done, "AS_ACCESS_TOKEN_TTL")
+
+
+def test_an_unreachable_database_is_one_line() -> None:
+    done = run(environment("postgresql://nobody@127.0.0.1:1/none"), "rotate-key")
+    assert_one_line_error(done, "database error")
+
+
+@pytest.mark.parametrize(
+    ("posture", "command"),
+    [
+        pytest.param("unset", ["demo"], id="unset"),
+        pytest.param("production", ["demo", "--seed-only"], id="production-ready"),
+        pytest.param("staging", ["demo", "--seed-only"], id="staging"),
+    ],
+)
+def test_demo_refuses_to_seed_outside_development(
+    database_url: str, posture: str, command: list[str]
+) -> None:
+    env = production(database_url)  # even with every production secret set
+    if posture == "unset":
+        env = environment(database_url)
+        env.pop("AS_ENVIRONMENT")
+    elif posture == "staging":
+        env["AS_ENVIRONMENT"] = "staging"
+    done = run(env, *command)
+    assert_one_line_error(done, "refusing to seed demo data", "AS_ENVIRONMENT=development")
+    assert not user_exists(database_url, "demo@example.com")
+
+
+# --- rotate-kek --------------------------------------------------------------------------
+
+
+def test_rotate_kek_reencrypts_every_key(database_url: str) -> None:
+    keys = f'{{"k1": "{K1}", "k2": "{K2}"}}'
+    assert run(environment(database_url), "rotate-key").returncode == 0  # two keys in clear
+    first = environment(database_url, key_encryption_keys=f'{{"k1": "{K1}"}}')
+    assert run(first, "rotate-key").returncode == 0  # a third key, under k1
+
+    both = environment(database_url, key_encryption_keys=keys, key_encryption_key_id="k2")
+    done = run(both, "rotate-kek")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "3 signing key(s) encrypted under key encryption key k2\n"
+
+    only_new = environment(database_url, key_encryption_keys=f'{{"k2": "{K2}"}}')
+    assert run(only_new, "rotate-key").returncode == 0, "k1 was still needed"
+    assert_one_line_error(run(first, "rotate-key"), "'k2'", "AS_KEY_ENCRYPTION_KEYS")
+
+
+def test_rotate_kek_without_a_kek_is_one_line(database_url: str) -> None:
+    assert_one_line_error(run(environment(database_url), "rotate-kek"), "AS_KEY_ENCRYPTION_KEYS")
+
+
+# --- help ----------------------------------------------------------------------------------
+
+
+def test_every_command_and_option_has_help() -> None:
+    parser = cli._parser()
+    (commands,) = [a for a in parser._actions if a.dest == "==SUPPRESS==" and a.choices]
+    assert isinstance(commands.choices, dict)
+    assert set(commands.choices) == {"demo", "rotate-key", "rotate-kek", "create-user"}
+    for name, sub in commands.choices.items():
+        assert sub.description, name
+        for action in sub._actions:
+            assert action.help, (name, action.dest)
+    help_text = subprocess.run(
+        [str(CLI), "create-user", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "--password-stdin" in help_text
