@@ -4,7 +4,7 @@ Public URLs are what the browser sees; internal URLs are what this process calls
 back channel (the same on localhost, service names on a compose network).
 """
 
-from pydantic import SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import BaseServiceSettings
@@ -42,6 +42,11 @@ class Settings(BaseServiceSettings):
     http_timeout: float = 10.0
     session_ttl: int = 12 * 3600
     secure_cookies: bool = False
+    session_encryption_key: SecretStr = SecretStr("change-me-dropletbook-session-key")
+    """Seals the tokens in the session table (AES-GCM) and signs CSRF tokens; changing it
+    ends every session. Required outside development."""
+    session_purge_interval: float = Field(default=600.0, gt=0)
+    """Seconds between purges of expired sessions (and their inspector data)."""
 
     @field_validator("public_url", "issuer", "as_internal_url", "rs_url", "rs_internal_url")
     @classmethod
