@@ -16,7 +16,7 @@ import httpx
 from services.demo_client import oauth
 from services.demo_client.api import ApiCall, BearerApi
 from services.demo_client.context import ClientContext
-from services.demo_client.inspector import Flow, Recorder, hide, mask
+from services.demo_client.inspector import Flow, Recorder, mask
 from services.demo_client.models import BrowserSession
 from services.demo_client.oauth import (
     AuthorizationServerUnreachableError,
@@ -160,8 +160,8 @@ def start_authorization(
         + (
             "It is a public client: it has no secret, since a browser app cannot keep one."
             if implicit
-            else "It is a confidential client: its client secret "
-            f"({hide(settings.client_secret.get_secret_value())}) stays on Dropletbook's server."
+            else "It is a confidential client: its client secret stays on Dropletbook's "
+            "server and is never shown, not even in part."
         )
     )
     rec.note("The app is registered", registered, tutorial="Step 1")
