@@ -7,6 +7,7 @@ from sqlalchemy.engine import Engine
 
 from services.demo_client.api import BearerApi
 from services.demo_client.oauth import TokenClient
+from services.demo_client.sealing import SessionKeys
 from services.demo_client.sessions import SessionStore
 from services.demo_client.settings import Settings
 
@@ -35,7 +36,11 @@ class ClientContext:
             settings=settings,
             engine=engine,
             http=http,
-            store=SessionStore(engine, ttl=settings.session_ttl),
+            store=SessionStore(
+                engine,
+                ttl=settings.session_ttl,
+                keys=SessionKeys(settings.session_encryption_key.get_secret_value()),
+            ),
             code_client=token_client(settings.client_id, settings.client_secret.get_secret_value()),
             implicit_client=token_client(settings.implicit_client_id, None),
             trusted_client=token_client(

@@ -1,5 +1,6 @@
 """Request dependencies: they only look things up."""
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -8,15 +9,26 @@ from services.demo_client.context import ClientContext
 from services.demo_client.models import BrowserSession
 
 
+@dataclass
+class SessionCookie:
+    """Put on `request.state` by the middleware: the id the browser presented, and the session
+    the request used, whose (possibly new) id the middleware sends back."""
+
+    presented: str | None
+    browser: BrowserSession | None = None
+
+
 def get_context(request: Request) -> ClientContext:
     context: ClientContext = request.app.state.context
     return context
 
 
 def get_browser(request: Request) -> BrowserSession:
-    """The session row named by the cookie the middleware made sure of."""
+    """The session the cookie names if this server issued it, else a new one."""
     context: ClientContext = request.app.state.context
-    return context.store.load(request.state.session_cookie)
+    cookie: SessionCookie = request.state.session_cookie
+    cookie.browser = context.store.load(cookie.presented)
+    return cookie.browser
 
 
 ContextDep = Annotated[ClientContext, Depends(get_context)]

@@ -120,8 +120,9 @@ def granted_scopes(browser: BrowserSession, key: str = CODE) -> frozenset[str]:
     return parse_scope(grant.get("scope")) if grant else frozenset()
 
 
-def _check_reachable(ctx: ClientContext, rec: Recorder) -> None:
-    """Ask for the server's metadata (RFC 8414) so a down server is reported plainly here."""
+def _server_metadata(ctx: ClientContext, rec: Recorder) -> dict[str, Any]:
+    """The server's metadata (RFC 8414), asked for first so a down server is reported plainly
+    here."""
     url = f"{ctx.settings.as_internal_url}{oauth.METADATA_PATH}"
     try:
         response = ctx.http.get(url)
@@ -132,6 +133,11 @@ def _check_reachable(ctx: ClientContext, rec: Recorder) -> None:
         raise unreachable(ctx.settings.issuer, type(exc).__name__) from None
     if response.status_code != 200:
         raise unreachable(ctx.settings.issuer, f"HTTP {response.status_code}")
+    try:
+        metadata = response.json()
+    except ValueError:
+        return {}
+    return metadata if isinstance(metadata, dict) else {}
 
 
 # -- Authorization code with PKCE, and the implicit grant: the front channel ---------------
@@ -154,15 +160,15 @@ def start_authorization(
         + (
             "It is a public client: it has no secret, since a browser app cannot keep one."
             if implicit
-            else "It is a confidential client: its client secret "
-            f"({mask(settings.client_secret.get_secret_value())}) stays on Dropletbook's server."
+            else "It is a confidential client: its client secret stays on Dropletbook's "
+            "server and is never shown, not even in part."
         )
     )
     rec.note("The app is registered", registered, tutorial="Step 1")
     if reason:
         rec.note("Why Dropletbook asks again", reason, tutorial="Incremental authorization")
     try:
-        _check_reachable(ctx, rec)
+        metadata = _server_metadata(ctx, rec)
     finally:
         keep(browser, rec)
     state = oauth.new_state()
@@ -182,6 +188,8 @@ def start_authorization(
         "verifier": pkce.verifier if pkce else None,
         "scope": scope,
         "started_at": time.time(),
+        # RFC 9207 §2.4: a server that says it sends `iss` must send it in every response.
+        "iss_required": metadata.get("authorization_response_iss_parameter_supported") is True,
     }
     text = (
         "Dropletbook sends your browser to Droplet Cloud's authorization endpoint. "
@@ -226,6 +234,18 @@ def _check_response(
             status=400,
         )
     issuer = params.get("iss")
+    if issuer is None and pending.get("iss_required"):
+        rec.note(
+            "Refused: no issuer",
+            "Droplet Cloud says (authorization_response_iss_parameter_supported) that it names "
+            "itself in every authorization response (RFC 9207), but this one has no iss.",
+            ok=False,
+        )
+        raise FlowError(
+            "Refused: the response did not name its server",
+            "This authorization response has no iss parameter, although Droplet Cloud always "
+            "sends one. It was refused (a possible mix-up attack). Nothing was stored.",
+        )
     if issuer is not None and issuer != ctx.settings.issuer:
         rec.note("Refused: wrong issuer", f"iss={issuer} is not {ctx.settings.issuer}", ok=False)
         raise FlowError(
@@ -298,6 +318,7 @@ def finish_code_flow(ctx: ClientContext, browser: BrowserSession, params: Mappin
         logger.info("code flow: state checked, code exchanged, scope %r", result.tokens.scope)
         previous = browser.grants.get(CODE) or {}
         _store_grant(browser, CODE, result, previous=previous)
+        browser.renew()  # every grant moves the session to a new id (session fixation)
         if (
             "write" in parse_scope(result.tokens.scope)
             and "write" not in parse_scope(previous.get("scope"))
@@ -342,6 +363,7 @@ def receive_implicit_token(
                 "info": {},
             },
         }
+        browser.renew()
         rec.jwt(token, tutorial="Step 5")
         call = ctx.resources.call("GET", "/v2/account", token=token)
         rec.api(
@@ -460,6 +482,7 @@ def disconnect(ctx: ClientContext, browser: BrowserSession) -> None:
                 tutorial="Disconnect",
             )
         _drop_grant(browser, CODE)
+        browser.renew()
         logger.info("code flow: disconnected, tokens revoked")
         browser.notice = "Disconnected: Dropletbook revoked its tokens and forgot them."
     finally:
@@ -501,6 +524,7 @@ def password_grant(
         )
         rec.jwt(result.tokens.access_token)
         _store_grant(browser, PASSWORD, result)
+        browser.renew()
     finally:
         keep(browser, rec)
 
@@ -536,6 +560,7 @@ def service_token(ctx: ClientContext, browser: BrowserSession, *, scope: str) ->
         )
         rec.jwt(result.tokens.access_token)
         _store_grant(browser, SERVICE, result)
+        browser.renew()
     finally:
         keep(browser, rec)
 

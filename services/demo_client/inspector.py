@@ -1,8 +1,10 @@
 """The flow inspector: each flow as numbered steps matching the tutorial, with secrets masked.
 
-Tokens, codes and secrets are shown only by their first characters: enough to follow a value
-from one step to the next, never enough to use it. JWTs are decoded for display only; the
-resource server is the one that verifies them.
+Tokens and codes are shown only by their first characters: enough to follow a value from one
+step to the next, never enough to use it. Passwords and client secrets (also inside a Basic
+`Authorization` header) are hidden entirely: a person chose the one, and neither is
+short-lived. What is recorded is already masked, so the database holds no more than the page.
+JWTs are decoded for display only; the resource server is the one that verifies them.
 """
 
 import base64
@@ -19,7 +21,10 @@ from services.demo_client.oauth import Exchange
 from shared.log_redaction import SENSITIVE_PARAMETERS
 
 SECRET_NAMES = SENSITIVE_PARAMETERS | {"authorization"}
+HIDDEN_NAMES = frozenset({"password", "client_secret"})
+"""Never shown in part: not even a prefix or the length."""
 KEEP = 6
+HIDDEN = "•••••••• (hidden)"
 MAX_STEPS = 60
 
 MEANINGS: dict[str, str] = {
@@ -65,10 +70,23 @@ CLAIM_MEANINGS: dict[str, str] = {
 
 
 def mask(value: str, keep: int = KEEP) -> str:
-    """The first characters of a secret and how long it is."""
+    """A token's first characters and how long it is."""
     if len(value) <= keep:
         return "•" * len(value)
     return f"{value[:keep]}… ({len(value)} chars)"
+
+
+def hide(value: str) -> str:
+    """A password or client secret: nothing of it."""
+    return HIDDEN if value else ""
+
+
+def _mask_authorization(value: str) -> str:
+    scheme, _, credentials = value.partition(" ")
+    if scheme.lower() == "bearer" and credentials:
+        return f"{scheme} {mask(credentials)}"
+    # Basic carries client_id:client_secret; any other scheme is unknown: hide it all.
+    return f"{scheme} {HIDDEN}" if credentials else HIDDEN
 
 
 def mask_value(name: str, value: Any) -> Any:
@@ -76,12 +94,12 @@ def mask_value(name: str, value: Any) -> Any:
         return {key: mask_value(str(key), item) for key, item in value.items()}
     if isinstance(value, list):
         return [mask_value(name, item) for item in value]
-    if isinstance(value, str) and name.lower() in SECRET_NAMES:
-        if name.lower() == "authorization" and " " in value:
-            scheme, _, credentials = value.partition(" ")
-            return f"{scheme} {mask(credentials)}"
-        return mask(value)
-    return value
+    name = name.lower()
+    if not isinstance(value, str) or name not in SECRET_NAMES:
+        return value
+    if name == "authorization":
+        return _mask_authorization(value)
+    return hide(value) if name in HIDDEN_NAMES else mask(value)
 
 
 def mask_url(url: str) -> str:

@@ -1,5 +1,6 @@
 """The Dropletbook web app: `uvicorn services.demo_client.main:app`."""
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -13,10 +14,11 @@ from starlette.responses import Response
 
 from services.demo_client.context import ClientContext
 from services.demo_client.db import create_tables, make_engine
+from services.demo_client.deps import SessionCookie
 from services.demo_client.flows import FlowError
 from services.demo_client.pages import render_error
 from services.demo_client.routes import client_credentials, code_flow, implicit, inspector, password
-from services.demo_client.sessions import new_cookie, session_cookie_for
+from services.demo_client.sessions import session_cookie_for
 from services.demo_client.settings import Settings
 from shared import health
 from shared.docs import install_docs
@@ -31,10 +33,28 @@ logger = logging.getLogger(__name__)
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     context: ClientContext = app.state.context
     await run_in_threadpool(create_tables, context.engine)
-    await run_in_threadpool(context.store.purge_expired)
+
+    stop = asyncio.Event()
+
+    async def purge_until_stopped() -> None:
+        """Expired sessions go while the app runs, not only at start-up."""
+        while not stop.is_set():
+            try:
+                removed = await run_in_threadpool(context.store.purge_expired)
+            except Exception:  # keep serving; try again next round
+                logger.exception("purging expired sessions failed")
+            else:
+                if removed:
+                    logger.info("purged %d expired session(s)", removed)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), context.settings.session_purge_interval)
+
+    task = asyncio.create_task(purge_until_stopped())
     try:
         yield
     finally:
+        stop.set()  # let a purge in progress finish before the engine goes
+        await task
         context.http.close()
         context.engine.dispose()
 
@@ -64,15 +84,15 @@ def create_app(settings: Settings | None = None, *, http: httpx.Client | None = 
     async def session_cookie(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        """Every browser gets a random session id; its tokens stay in our database."""
-        cookie = session_cookie_for(settings).read(request) or ""
-        fresh = not (20 <= len(cookie) <= 100)
-        if fresh:
-            cookie = new_cookie()
+        """Send back the id of the session the request stored, if the browser lacks it."""
+        cookie = SessionCookie(presented=session_cookie_for(settings).read(request))
         request.state.session_cookie = cookie
         response = await call_next(request)
-        if fresh and not request.url.path.startswith(("/static", "/healthz")):
-            session_cookie_for(settings).set(response, cookie, max_age=settings.session_ttl)
+        browser = cookie.browser
+        if browser is not None and browser.stored and browser.session_id != cookie.presented:
+            session_cookie_for(settings).set(
+                response, browser.session_id, max_age=settings.session_ttl
+            )
         return response
 
     @app.exception_handler(FlowError)

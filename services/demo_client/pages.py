@@ -83,13 +83,20 @@ def take_notice(browser: BrowserSession) -> str:
 
 
 def render_flow_page(
-    request: Request, browser: BrowserSession, *, flow: str, template: str, **shown: Any
+    request: Request,
+    browser: BrowserSession,
+    *,
+    flow: str,
+    template: str,
+    form: bool = False,
+    **shown: Any,
 ) -> Response:
     """A grant's page: what it shows (`shown`), the pending notice, the grant and the flow's
-    recorded steps. Saves the browser session, whose notice has now been shown."""
+    recorded steps. Saves the browser session, whose notice has now been shown, and creates
+    it if the page has a CSRF-protected `form`."""
     ctx: ClientContext = request.app.state.context
     notice = take_notice(browser)
-    ctx.store.save(browser)
+    ctx.store.save(browser, keep=form)
     context = {
         "notice": notice,
         "grant": browser.grants.get(flow),

@@ -6,7 +6,7 @@ back channel (the same on localhost, service names on a compose network).
 
 from typing import ClassVar
 
-from pydantic import SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import SECRET_MIN_LENGTH, BaseServiceSettings
@@ -15,7 +15,13 @@ from shared.settings import SECRET_MIN_LENGTH, BaseServiceSettings
 class Settings(BaseServiceSettings):
     model_config = SettingsConfigDict(env_prefix="CLIENT_", extra="ignore")
     production_secrets: ClassVar[dict[str, int]] = dict.fromkeys(
-        ("client_secret", "trusted_client_secret", "service_client_secret"), SECRET_MIN_LENGTH
+        (
+            "client_secret",
+            "trusted_client_secret",
+            "service_client_secret",
+            "session_encryption_key",
+        ),
+        SECRET_MIN_LENGTH,
     )
 
     public_url: str = "http://127.0.0.1:8080"
@@ -48,6 +54,11 @@ class Settings(BaseServiceSettings):
     session_ttl: int = 12 * 3600
     secure_cookies: bool = False
     """`Secure` cookies with `__Host-` names in development (behind HTTPS); always outside it."""
+    session_encryption_key: SecretStr = SecretStr("change-me-dropletbook-session-key")
+    """Seals the tokens in the session table (AES-GCM) and signs CSRF tokens; changing it
+    ends every session. Required outside development."""
+    session_purge_interval: float = Field(default=600.0, gt=0)
+    """Seconds between purges of expired sessions (and their inspector data)."""
 
     @field_validator("public_url", "issuer", "as_internal_url", "rs_url", "rs_internal_url")
     @classmethod

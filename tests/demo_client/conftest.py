@@ -1,12 +1,13 @@
 """Dropletbook in-process, with its back channel served by fakes."""
 
+import contextlib
 import functools
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from anyio.from_thread import start_blocking_portal
+from anyio.from_thread import BlockingPortal, start_blocking_portal
 from fastapi import FastAPI
 
 from services.demo_client.main import create_app
@@ -18,17 +19,14 @@ PUBLIC_URL = "http://testserver"
 
 
 class Browser:
-    """A synchronous in-process client (httpx.ASGITransport) that keeps cookies, runs the
-    app's lifespan, and does not follow redirects."""
+    """A synchronous in-process client (httpx.ASGITransport) on an app running in `portal`:
+    it keeps its own cookies and does not follow redirects."""
 
-    def __init__(self, app: FastAPI) -> None:
-        self._portal_context = start_blocking_portal()
-        self.portal = self._portal_context.__enter__()
+    def __init__(self, app: FastAPI, portal: BlockingPortal) -> None:
+        self.portal = portal
         self.client = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url=PUBLIC_URL, follow_redirects=False
         )
-        self._lifespan = app.router.lifespan_context(app)
-        self.portal.call(self._lifespan.__aenter__)
 
     def get(self, url: str, **kwargs: Any) -> httpx.Response:
         return self.portal.call(functools.partial(self.client.get, url, **kwargs))
@@ -41,9 +39,19 @@ class Browser:
         return self.client.cookies
 
     def close(self) -> None:
-        self.portal.call(self._lifespan.__aexit__, None, None, None)
         self.portal.call(self.client.aclose)
-        self._portal_context.__exit__(None, None, None)
+
+
+@contextlib.contextmanager
+def running(app: FastAPI) -> Iterator[BlockingPortal]:
+    """The app with its lifespan (start-up, background purge) running in a portal thread."""
+    with start_blocking_portal() as portal:
+        lifespan = app.router.lifespan_context(app)
+        portal.call(lifespan.__aenter__)
+        try:
+            yield portal
+        finally:
+            portal.call(lifespan.__aexit__, None, None, None)
 
 
 @pytest.fixture
@@ -65,8 +73,26 @@ def fake() -> FakeServers:
 
 
 @pytest.fixture
-def browser(client_settings: Settings, fake: FakeServers) -> Iterator[Browser]:
-    app = create_app(client_settings, http=httpx.Client(transport=fake.transport()))
-    client = Browser(app)
+def app(client_settings: Settings, fake: FakeServers) -> FastAPI:
+    return create_app(client_settings, http=httpx.Client(transport=fake.transport()))
+
+
+@pytest.fixture
+def portal(app: FastAPI) -> Iterator[BlockingPortal]:
+    with running(app) as portal:
+        yield portal
+
+
+@pytest.fixture
+def browser(app: FastAPI, portal: BlockingPortal) -> Iterator[Browser]:
+    client = Browser(app, portal)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def attacker(app: FastAPI, portal: BlockingPortal) -> Iterator[Browser]:
+    """A second browser on the same running app."""
+    client = Browser(app, portal)
     yield client
     client.close()

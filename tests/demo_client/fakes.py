@@ -40,6 +40,9 @@ class FakeServers:
             "client_type": "confidential",
         }
     )
+    metadata: dict[str, Any] = field(
+        default_factory=lambda: {"authorization_response_iss_parameter_supported": True}
+    )
     token_error: dict[str, str] | None = None
     unreachable: bool = False
     counter: int = 0
@@ -59,7 +62,8 @@ class FakeServers:
             raise httpx.ConnectError("connection refused", request=request)
         path = request.url.path
         if path == "/.well-known/oauth-authorization-server":
-            return httpx.Response(200, json={"issuer": "https://as.example"})
+            metadata = {"issuer": "https://as.example", **self.metadata}
+            return httpx.Response(200, json=metadata)
         if path == "/v1/oauth/token":
             return self._token(request)
         if path == "/v1/oauth/revoke":

@@ -51,7 +51,7 @@ def test_connect_sends_state_and_s256_challenge(
 def test_session_cookie_is_http_only_and_holds_no_token(
     browser: Browser, fake: FakeServers
 ) -> None:
-    response = browser.get("/")
+    response = browser.get("/connect")
     cookie = response.headers["set-cookie"]
     assert cookie.startswith("dropletbook_session=")
     assert "HttpOnly" in cookie
@@ -113,7 +113,7 @@ def test_callback_without_a_pending_request_is_refused(browser: Browser, fake: F
 
 def test_state_is_single_use(browser: Browser, fake: FakeServers) -> None:
     params = start(browser)
-    query = {"code": "read-code", "state": params["state"]}
+    query = {"code": "read-code", "state": params["state"], "iss": ISSUER}
     assert browser.get("/callback", params=query).status_code == 303
     assert browser.get("/callback", params=query).status_code == 400
     assert len(fake.token_requests()) == 1
@@ -121,7 +121,8 @@ def test_state_is_single_use(browser: Browser, fake: FakeServers) -> None:
 
 def test_deny_is_shown_plainly(browser: Browser, fake: FakeServers) -> None:
     params = start(browser)
-    response = browser.get("/callback", params={"error": "access_denied", "state": params["state"]})
+    query = {"error": "access_denied", "state": params["state"], "iss": ISSUER}
+    response = browser.get("/callback", params=query)
     assert response.status_code == 403
     assert "You chose Deny" in response.text
     assert fake.token_requests() == []
@@ -133,6 +134,7 @@ def test_other_authorization_errors_are_explained(browser: Browser) -> None:
         "error": "invalid_scope",
         "error_description": "scope not allowed",
         "state": params["state"],
+        "iss": ISSUER,
     }
     response = browser.get("/callback", params=query)
     assert response.status_code == 400
@@ -151,7 +153,8 @@ def test_response_from_another_issuer_is_refused(browser: Browser, fake: FakeSer
 def test_refused_code_exchange_is_shown(browser: Browser, fake: FakeServers) -> None:
     params = start(browser)
     fake.token_error = {"error": "invalid_grant", "error_description": "code already used"}
-    response = browser.get("/callback", params={"code": "read-code", "state": params["state"]})
+    query = {"code": "read-code", "state": params["state"], "iss": ISSUER}
+    response = browser.get("/callback", params=query)
     assert response.status_code == 400
     assert "invalid_grant (code already used)" in response.text
 
@@ -206,9 +209,10 @@ def test_read_only_app_asks_again_for_write_and_says_why(
     assert fake.droplets == []
     params = start(browser, access="write")
     assert params["scope"] == "read write"
-    response = browser.get("/callback", params={"code": "write-code", "state": params["state"]})
-    assert response.status_code == 303
+    query = {"code": "write-code", "state": params["state"], "iss": ISSUER}
+    assert browser.get("/callback", params=query).status_code == 303
     assert "read and write access" in browser.get("/dashboard").text
+    token = csrf(browser, "/dashboard")  # the grant gave the session a new id and CSRF token
     response = browser.post("/droplets", data={"csrf_token": token, **droplet})
     assert response.headers["location"] == "/dashboard"
     assert fake.droplets[0]["name"] == "web-1"
@@ -222,7 +226,7 @@ def test_insufficient_scope_from_the_api_leads_to_the_write_page(
     browser: Browser, fake: FakeServers
 ) -> None:
     params = start(browser, access="write")
-    browser.get("/callback", params={"code": "write-code", "state": params["state"]})
+    browser.get("/callback", params={"code": "write-code", "state": params["state"], "iss": ISSUER})
     fake.access["access-1"] = "read"  # the API sees less than the token response said
     token = csrf(browser, "/dashboard")
     droplet = {"name": "web-1", "region": "ams3", "size": "s-1vcpu-1gb", "image": "debian-12-x64"}
@@ -270,3 +274,26 @@ def test_droplets_are_shown_a_page_at_a_time(browser: Browser, fake: FakeServers
     listing = [r for r in fake.requests if r.url.path == "/v2/droplets"][-1]
     assert listing.url.params["per_page"] == "10"
     assert browser.get("/dashboard", params={"page": 0}).status_code == 422
+
+
+def test_response_without_iss_is_refused_when_the_server_always_sends_it(
+    browser: Browser, fake: FakeServers
+) -> None:
+    """RFC 9207 §2.4: the metadata says `authorization_response_iss_parameter_supported`."""
+    params = start(browser)
+    response = browser.get("/callback", params={"code": "read-code", "state": params["state"]})
+    assert response.status_code == 400
+    assert "no iss parameter" in response.text
+    assert "mix-up" in response.text
+    assert fake.token_requests() == []
+    assert browser.get("/dashboard").headers["location"] == "/"
+
+
+def test_response_without_iss_is_accepted_from_a_server_that_never_sends_it(
+    browser: Browser, fake: FakeServers
+) -> None:
+    fake.metadata = {}
+    params = start(browser)
+    response = browser.get("/callback", params={"code": "read-code", "state": params["state"]})
+    assert response.status_code == 303
+    assert len(fake.token_requests()) == 1

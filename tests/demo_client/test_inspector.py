@@ -3,8 +3,11 @@
 import base64
 import json
 
+from fastapi import FastAPI
+
 from services.demo_client.api import ApiCall
 from services.demo_client.inspector import (
+    HIDDEN,
     MAX_STEPS,
     Flow,
     Recorder,
@@ -14,6 +17,9 @@ from services.demo_client.inspector import (
     mask_value,
 )
 from services.demo_client.oauth import Exchange
+from tests.demo_client.conftest import Browser
+from tests.demo_client.test_code_flow import connect, csrf
+from tests.demo_client.test_sessions import stored_text
 
 
 def b64(data: dict[str, object]) -> str:
@@ -43,7 +49,7 @@ def test_mask_value_masks_secret_names_at_any_depth() -> None:
     for secret in ("payload", "r" * 43, "s" * 43, "c" * 43, "ZHJvcGxldGJvb2s6c2VjcmV0"):
         assert secret not in text
     assert masked["token_type"] == "bearer"
-    assert masked["Authorization"].startswith("Basic ZHJvcG…")
+    assert masked["Authorization"] == "Basic •••••••• (hidden)"
 
 
 def test_mask_url_masks_codes_and_keeps_the_rest() -> None:
@@ -117,3 +123,55 @@ def test_flows_keep_the_latest_steps_only() -> None:
         rec.note(f"step {number}", "")
     assert len(rec.flow.steps) == MAX_STEPS
     assert rec.flow.steps[-1].title == f"step {MAX_STEPS + 4}"
+
+
+def test_passwords_and_client_secrets_are_hidden_entirely() -> None:
+    masked = mask_value(
+        "",
+        {
+            "password": "demo-password",
+            "client_secret": "s" * 43,
+            "Authorization": "Basic ZHJvcGxldGJvb2s6c2VjcmV0",
+            "access_token": "A" * 40,
+        },
+    )
+    assert masked["password"] == HIDDEN
+    assert masked["client_secret"] == HIDDEN
+    assert masked["Authorization"] == f"Basic {HIDDEN}"
+    assert masked["access_token"] == "AAAAAA… (40 chars)"  # tokens keep a short prefix
+    assert mask_value("", {"Authorization": "Bearer " + "T" * 40})["Authorization"] == (
+        "Bearer TTTTTT… (40 chars)"
+    )
+
+
+def test_the_password_is_shown_and_stored_without_any_part_of_it(
+    app: FastAPI, browser: Browser
+) -> None:
+    for password in ("wrong-password-1", "demo-password"):
+        form = {
+            "csrf_token": csrf(browser, "/password"),
+            "username": "demo@example.com",
+            "password": password,
+        }
+        browser.post("/password", data=form)
+    page = browser.get("/password").text + browser.get("/inspector").text
+    assert "Token request with the user" in page
+    assert HIDDEN in page
+    for shown in (page, stored_text(app)):
+        for leak in ("demo-p", "wrong-", "(13 chars)", "(16 chars)"):
+            assert leak not in shown
+
+
+def test_client_secrets_are_shown_and_stored_without_any_part_of_them(
+    app: FastAPI, browser: Browser
+) -> None:
+    connect(browser)
+    token = csrf(browser, "/client-credentials")
+    browser.post("/client-credentials/token", data={"csrf_token": token})
+    page = browser.get("/inspector").text
+    assert "client secret" in page
+    assert f"Basic {HIDDEN}" in page
+    for shown in (page, stored_text(app)):
+        assert "Basic ZHJv" not in shown  # base64 of "dropletbook…:secret"
+        assert "(23 chars)" not in shown  # len("dropletbook-demo-secret")
+        assert "drople…" not in shown

@@ -110,6 +110,7 @@ def test_client_credentials_read_and_update_own_registration(
     assert fake.token_requests()[0] == {"grant_type": "client_credentials", "scope": "read write"}
     page = browser.get("/client-credentials")
     assert re.search(r'class="registration-description">before<', page.text)
+    token = csrf(browser, "/client-credentials")  # the grant gave the session a new id
     form = {
         "csrf_token": token,
         "description": "after",
@@ -137,3 +138,20 @@ def test_healthz(browser: Browser) -> None:
     response = browser.get("/healthz")
     assert response.json() == {"status": "ok"}
     assert "set-cookie" not in response.headers
+
+
+def test_fragment_without_iss_is_refused(browser: Browser, fake: FakeServers) -> None:
+    """RFC 9207 §2.4 for the implicit grant too."""
+    params = start_implicit(browser)
+    token = fake.issue("read", refresh=False)["access_token"]
+    form = {
+        "csrf_token": csrf(browser, "/implicit/callback"),
+        "access_token": token,
+        "token_type": "bearer",
+        "state": params["state"],
+    }
+    response = browser.post("/implicit/token", data=form)
+    assert response.status_code == 400
+    assert "no iss parameter" in response.text
+    assert "implicit-account-id" not in browser.get("/implicit").text
+    assert not any(r.url.path == "/v2/account" for r in fake.requests)

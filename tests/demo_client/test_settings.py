@@ -1,6 +1,7 @@
 """Public and internal URLs (settings.py)."""
 
 import pytest
+from pydantic import ValidationError
 
 from services.demo_client.settings import Settings
 
@@ -23,3 +24,19 @@ def test_environment_sets_public_and_internal_urls_apart(monkeypatch: pytest.Mon
     assert settings.implicit_redirect_uri == "http://localhost:8080/implicit/callback"
     assert settings.issuer == "http://localhost:8000"
     assert settings.as_internal_url == "http://authorization-server:8000"
+
+
+def test_production_refuses_the_default_session_encryption_key() -> None:
+    secrets = {
+        name: "s" * 43
+        for name in ("client_secret", "trusted_client_secret", "service_client_secret")
+    }
+    with pytest.raises(ValidationError, match="CLIENT_SESSION_ENCRYPTION_KEY"):
+        Settings(environment="production", **secrets)
+    chosen = Settings(environment="production", session_encryption_key="k" * 43, **secrets)
+    assert chosen.session_encryption_key.get_secret_value() == "k" * 43
+
+
+def test_the_purge_interval_must_be_positive() -> None:
+    with pytest.raises(ValidationError, match="session_purge_interval"):
+        Settings(environment="development", session_purge_interval=0)

@@ -6,12 +6,11 @@ import time
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
-from sqlmodel import Session
 
 from services.demo_client.db import make_engine
-from services.demo_client.models import BrowserSession
-from services.demo_client.sessions import COOKIE
-from shared.crypto import hash_token
+from services.demo_client.sealing import SessionKeys
+from services.demo_client.sessions import COOKIE, SessionStore
+from services.demo_client.settings import Settings
 from tests.e2e.conftest import ACCESS_TOKEN_TTL
 from tests.e2e.walk import SCREENSHOTS, TIMEOUT_MS, Stack, chromium, walk_tutorial
 
@@ -40,15 +39,17 @@ def connect(page: Page, stack: Stack) -> None:
 
 
 def held_tokens(page: Page, stack: Stack) -> dict[str, str]:
-    """The tokens Dropletbook keeps for this browser, read from its database."""
+    """The tokens Dropletbook keeps for this browser, read from its database (sealed there
+    with the development key the stack runs with)."""
     (cookie,) = [c["value"] for c in page.context.cookies() if c["name"] == COOKIE]
+    settings = Settings(environment="development")
+    keys = SessionKeys(settings.session_encryption_key.get_secret_value())
     engine = make_engine(stack.client_database)
     try:
-        with Session(engine) as session:
-            row = session.get(BrowserSession, hash_token(cookie))
-            assert row is not None
-            grant: dict[str, str] = row.grants["code"]
-            return grant
+        browser = SessionStore(engine, ttl=settings.session_ttl, keys=keys).load(cookie)
+        assert browser.stored
+        grant: dict[str, str] = browser.grants["code"]
+        return grant
     finally:
         engine.dispose()
 

@@ -93,6 +93,7 @@ def client_app(database_url: str, *, public_url: str = CLIENT_URL) -> InProcess:
         client_secret=STRONG,
         trusted_client_secret=STRONG,
         service_client_secret=STRONG,
+        session_encryption_key=STRONG,
     )
     app = create_client(settings, http=httpx.Client(transport=FakeServers().transport()))
     return InProcess(app, public_url)
@@ -153,7 +154,7 @@ def test_authorization_server_ignores_unprefixed_cookies_in_production(
 
 def test_dropletbook_session_cookie_is_host_prefixed_and_secure(database_url: str) -> None:
     with client_app(database_url) as client:
-        response = client.get("/")
+        response = client.get("/password")  # a form page: its CSRF token needs a session
     assert response.status_code == 200
     cookies = set_cookies(response)
     assert set(cookies) == {"__Host-dropletbook_session"}

@@ -15,7 +15,7 @@ from services.authorization_server.main import create_app as create_as
 from services.demo_client.main import create_app as create_client
 from services.demo_client.settings import Settings as ClientSettings
 from services.resource_server.main import create_app as create_rs
-from tests.demo_client.conftest import Browser
+from tests.demo_client.conftest import Browser, running
 from tests.factories import test_settings
 from tests.resource_server.conftest import rs_settings
 
@@ -66,9 +66,11 @@ def page_urls(html: str) -> list[str]:
 @pytest.fixture(params=list(SERVICES))
 def client(request: pytest.FixtureRequest, database_url: str) -> Iterator[Browser]:
     """The service in-process, its lifespan running."""
-    browser = Browser(SERVICES[request.param](database_url))
-    yield browser
-    browser.close()
+    app = SERVICES[request.param](database_url)
+    with running(app) as portal:
+        browser = Browser(app, portal)
+        yield browser
+        browser.close()
 
 
 def test_docs_load_only_same_origin_assets(client: Browser) -> None:
@@ -119,8 +121,10 @@ def test_favicon(client: Browser) -> None:
     ],
 )
 def test_pages_link_the_favicon(database_url: str, service: str, path: str) -> None:
-    client = Browser(SERVICES[service](database_url))
-    page = client.get(path)
-    client.close()
+    app = SERVICES[service](database_url)
+    with running(app) as portal:
+        client = Browser(app, portal)
+        page = client.get(path)
+        client.close()
     assert page.status_code == 200
     assert '<link rel="icon" href="/favicon.ico" type="image/svg+xml">' in page.text

@@ -35,6 +35,7 @@ GOOD: dict[type[BaseSettings], dict[str, Any]] = {
         "client_secret": STRONG,
         "trusted_client_secret": STRONG,
         "service_client_secret": STRONG,
+        "session_encryption_key": STRONG,
     },
 }
 

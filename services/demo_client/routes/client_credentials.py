@@ -29,6 +29,7 @@ def client_credentials_page(ctx: ContextDep, browser: BrowserDep, request: Reque
         browser,
         flow=SERVICE,
         template="client_credentials.html",
+        form=True,
         registration=registration,
     )
 

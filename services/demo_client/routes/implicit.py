@@ -45,7 +45,7 @@ def start(ctx: ContextDep, browser: BrowserDep, request: Request) -> Response:
 @router.get("/callback")
 def callback(browser: BrowserDep, ctx: ContextDep, request: Request) -> Response:
     """A page whose script reads `location.hash` and posts it to `/implicit/token`."""
-    ctx.store.save(browser)  # the session row must exist for the POST that follows
+    ctx.store.save(browser, keep=True)  # its form's CSRF token needs the session
     return render(request, "implicit_callback.html", {}, browser=browser, scripts=True)
 
 

@@ -25,7 +25,7 @@ def password_page(ctx: ContextDep, browser: BrowserDep, request: Request) -> Res
     if browser.grants.get(PASSWORD):
         account = flows.call_api(ctx, browser, "GET", "/v2/account", key=PASSWORD)
     return render_flow_page(
-        request, browser, flow=PASSWORD, template="password.html", account=account
+        request, browser, flow=PASSWORD, template="password.html", form=True, account=account
     )
 
 
