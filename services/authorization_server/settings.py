@@ -38,6 +38,9 @@ class Settings(BaseServiceSettings):
     open_registration: bool = False
     revocation_feed_clients: list[str] = Field(default_factory=list)
     """Client ids allowed to read the revoked-token feed (resource servers)."""
+    introspection_clients: list[str] = Field(default_factory=list)
+    """Client ids (resource servers) that may introspect any client's tokens; every other
+    confidential client learns only about its own tokens (RFC 7662 §4)."""
 
     password_hash_time_cost: int = Field(default=2, ge=1)
     password_hash_memory_kib: int = Field(default=19456, ge=8)
