@@ -1,8 +1,9 @@
 """Authorization server settings (environment prefix `AS_`)."""
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from services.authorization_server.resources import is_resource_uri
 from shared.settings import BaseServiceSettings
 
 
@@ -15,7 +16,11 @@ class Settings(BaseServiceSettings):
     secret_key: SecretStr = SecretStr("change-me-dev-secret-key")
     """Signs session cookies and CSRF tokens."""
     resource_audience: str = "http://127.0.0.1:8001"
-    """The `aud` of access tokens: the resource server's identifier."""
+    """The `aud` of access tokens: the resource server's identifier (RFC 8707 resource),
+    the default when a token request names no `resource`."""
+    apps_api_resource: str = ""
+    """The resource identifier and `aud` of this server's own API (`/v1/apps/self`), which
+    clients name with RFC 8707 `resource`; empty means `{issuer}/v1/apps`, its base URI."""
 
     signing_algorithm: str = "ES256"
     access_token_ttl: int = Field(default=3600, ge=30, le=86400)
@@ -51,7 +56,19 @@ class Settings(BaseServiceSettings):
     demo_user_email: str = "demo@example.com"
     demo_user_password: SecretStr = SecretStr("demo-password")
 
-    @field_validator("issuer", "resource_audience")
+    @field_validator("issuer", "resource_audience", "apps_api_resource")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _distinct_resources(self) -> "Settings":
+        """Derive the API's identifier; two resources with one audience would let a token
+        for the one be used at the other, which is what the distinct audience prevents."""
+        self.apps_api_resource = self.apps_api_resource or f"{self.issuer}/v1/apps"
+        for value in (self.resource_audience, self.apps_api_resource):
+            if not is_resource_uri(value):
+                raise ValueError(f"{value!r} is not an absolute URI without a fragment")
+        if self.apps_api_resource == self.resource_audience:
+            raise ValueError("AS_APPS_API_RESOURCE must differ from AS_RESOURCE_AUDIENCE")
+        return self
