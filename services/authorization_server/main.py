@@ -34,6 +34,7 @@ from services.authorization_server.token_endpoint import (
     TokenEndpoint,
 )
 from shared import health
+from shared.body_limit import BodyLimitMiddleware
 from shared.db import utcnow
 from shared.error_handlers import error_response, install_error_handlers
 from shared.errors import OAuthError
@@ -134,6 +135,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(module.router)
 
+    # Every body but the token endpoint's (read in front of this stack, with the same cap);
+    # inside CORS, so a cross-origin caller can read the 413.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(EndpointCORSMiddleware)
     _customize_openapi(app)
     return app

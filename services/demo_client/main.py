@@ -19,6 +19,7 @@ from services.demo_client.routes import client_credentials, code_flow, implicit,
 from services.demo_client.sessions import COOKIE, new_cookie
 from services.demo_client.settings import Settings
 from shared import health
+from shared.body_limit import BodyLimitMiddleware
 from shared.lazy_app import lazy_app
 from shared.log_redaction import install_access_log_redaction
 
@@ -79,6 +80,8 @@ def create_app(settings: Settings | None = None, *, http: httpx.Client | None = 
                 path="/",
             )
         return response
+
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
 
     @app.exception_handler(FlowError)
     async def flow_error(request: Request, exc: Exception) -> Response:

@@ -4,7 +4,7 @@ Public URLs are what the browser sees; internal URLs are what this process calls
 back channel (the same on localhost, service names on a compose network).
 """
 
-from pydantic import SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import BaseServiceSettings
@@ -40,6 +40,8 @@ class Settings(BaseServiceSettings):
     demo_user_email: str = "demo@example.com"
     """Shown as a hint on the password page; never used to log in by itself."""
     http_timeout: float = 10.0
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    """Largest request body accepted (413 beyond it): the pages post small forms."""
     session_ttl: int = 12 * 3600
     secure_cookies: bool = False
 

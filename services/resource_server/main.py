@@ -14,6 +14,7 @@ from services.resource_server.db import create_tables, make_engine
 from services.resource_server.routes import account, droplets
 from services.resource_server.settings import Settings
 from shared import health
+from shared.body_limit import BodyLimitMiddleware
 from shared.error_handlers import install_error_handlers
 from shared.jwks import JwksFetchError
 from shared.lazy_app import lazy_app
@@ -84,6 +85,7 @@ def create_app(
         settings, make_engine(settings.database_url), transport=transport
     )
     install_error_handlers(app)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     return app
 
 

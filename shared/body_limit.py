@@ -1,0 +1,111 @@
+"""A cap on request body size, for every service: one ASGI middleware.
+
+A body declared larger than the cap (`Content-Length`) is refused before the application
+runs. A body without a declared size (chunked) is counted as the application reads it, and
+cut off at the cap: the client gets the 413 at once and the application sees a disconnect,
+so it stops reading. A body nobody reads (a request refused before its body matters, such
+as one without a token) is never read at all, whatever its size.
+
+The answer is 413 with the RFC 6749 §5.2 error shape, `invalid_request`.
+"""
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.errors import PayloadTooLargeError
+from shared.http import NO_STORE_HEADERS
+
+_DISCONNECT: Message = {"type": "http.disconnect"}
+
+
+class BodyLimitMiddleware:
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared, streamed = _body_framing(scope)
+        if streamed:
+            await _LimitedRequest(self.app, self.max_bytes, receive, send).run(scope)
+        elif declared is not None and declared > self.max_bytes:
+            await _too_large(send, self.max_bytes)
+        else:
+            # No body, or one within its declared size, which the server holds the client to:
+            # nothing to count (and nothing added to the cost of the hot GET routes).
+            await self.app(scope, receive, send)
+
+
+class _LimitedRequest:
+    """One request whose body has no declared size: counted as it is read."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, receive: Receive, send: Send) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.received = 0
+        self.started = False  # the application began its response
+        self.refused = False  # the 413 went out instead
+        self._receive = receive
+        self._send = send
+
+    async def run(self, scope: Scope) -> None:
+        try:
+            await self.app(scope, self.receive, self.send)
+        except Exception:
+            # After the 413 the application only sees a disconnect; what it raises about
+            # that is not an error of this request.
+            if not self.refused:
+                raise
+
+    async def receive(self) -> Message:
+        if self.refused:
+            return _DISCONNECT
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self.received += len(message.get("body", b""))
+            if self.received > self.max_bytes:
+                if not self.started:
+                    self.refused = True
+                    await _too_large(self._send, self.max_bytes)
+                return _DISCONNECT
+        return message
+
+    async def send(self, message: Message) -> None:
+        if self.refused:
+            return  # the 413 is the answer; drop whatever the application says next
+        if message["type"] == "http.response.start":
+            self.started = True
+        await self._send(message)
+
+
+_BODILESS_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
+
+
+def _body_framing(scope: Scope) -> tuple[int | None, bool]:
+    """The declared `Content-Length`, and whether the body must be counted as it comes:
+    chunked (which wins over a length, RFC 9112 §6.3), or of no declared size on a method
+    that carries one (HTTP/2 needs neither header)."""
+    declared: int | None = None
+    chunked = False
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            declared = int(value) if value.isdigit() else None
+        elif name == b"transfer-encoding":
+            chunked = True
+    undeclared = declared is None and scope["method"] not in _BODILESS_METHODS
+    return declared, chunked or undeclared
+
+
+async def _too_large(send: Send, max_bytes: int) -> None:
+    error = PayloadTooLargeError(f"request body larger than {max_bytes} bytes")
+    body = orjson.dumps(error.body())
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),  # the unread rest of the body makes the connection unusable
+        *((name.lower().encode(), value.encode()) for name, value in NO_STORE_HEADERS.items()),
+    ]
+    await send({"type": "http.response.start", "status": error.status_code, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
