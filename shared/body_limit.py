@@ -6,22 +6,31 @@ cut off at the cap: the client gets the 413 at once and the application sees a d
 so it stops reading. A body nobody reads (a request refused before its body matters, such
 as one without a token) is never read at all, whatever its size.
 
-The answer is 413 with the RFC 6749 §5.2 error shape, `invalid_request`.
+The answer is 413 `invalid_request` in the RFC 6749 §5.2 JSON shape, or what the service's
+`render` makes of the error (the authorization server shows its pages' error page).
 """
 
-import orjson
+from collections.abc import Awaitable, Callable
+
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.error_handlers import error_response
 from shared.errors import PayloadTooLargeError
-from shared.http import NO_STORE_HEADERS
 
+Render = Callable[[Scope, PayloadTooLargeError], Awaitable[Response]]
 _DISCONNECT: Message = {"type": "http.disconnect"}
 
 
+async def _json(scope: Scope, error: PayloadTooLargeError) -> Response:
+    return error_response(error)
+
+
 class BodyLimitMiddleware:
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, render: Render = _json) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.render = render
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -29,30 +38,43 @@ class BodyLimitMiddleware:
             return
         declared, streamed = _body_framing(scope)
         if streamed:
-            await _LimitedRequest(self.app, self.max_bytes, receive, send).run(scope)
+            await _LimitedRequest(self, scope, receive, send).run()
         elif declared is not None and declared > self.max_bytes:
-            await _too_large(send, self.max_bytes)
+            await self.refuse(scope, send)
         else:
             # No body, or one within its declared size, which the server holds the client to:
             # nothing to count (and nothing added to the cost of the hot GET routes).
             await self.app(scope, receive, send)
 
+    async def refuse(self, scope: Scope, send: Send) -> None:
+        """Answer 413; the unread rest of the body makes the connection unusable: close it."""
+        error = PayloadTooLargeError(f"request body larger than {self.max_bytes} bytes")
+        response = await self.render(scope, error)
+        response.headers["connection"] = "close"
+        await response(scope, _no_body, send)
+
+
+async def _no_body() -> Message:
+    return _DISCONNECT
+
 
 class _LimitedRequest:
     """One request whose body has no declared size: counted as it is read."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, receive: Receive, send: Send) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
+    def __init__(
+        self, limit: BodyLimitMiddleware, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        self.limit = limit
+        self.scope = scope
         self.received = 0
         self.started = False  # the application began its response
         self.refused = False  # the 413 went out instead
         self._receive = receive
         self._send = send
 
-    async def run(self, scope: Scope) -> None:
+    async def run(self) -> None:
         try:
-            await self.app(scope, self.receive, self.send)
+            await self.limit.app(self.scope, self.receive, self.send)
         except Exception:
             # After the 413 the application only sees a disconnect; what it raises about
             # that is not an error of this request.
@@ -65,10 +87,10 @@ class _LimitedRequest:
         message = await self._receive()
         if message["type"] == "http.request":
             self.received += len(message.get("body", b""))
-            if self.received > self.max_bytes:
+            if self.received > self.limit.max_bytes:
                 if not self.started:
                     self.refused = True
-                    await _too_large(self._send, self.max_bytes)
+                    await self.limit.refuse(self.scope, self._send)
                 return _DISCONNECT
         return message
 
@@ -96,16 +118,3 @@ def _body_framing(scope: Scope) -> tuple[int | None, bool]:
             chunked = True
     undeclared = declared is None and scope["method"] not in _BODILESS_METHODS
     return declared, chunked or undeclared
-
-
-async def _too_large(send: Send, max_bytes: int) -> None:
-    error = PayloadTooLargeError(f"request body larger than {max_bytes} bytes")
-    body = orjson.dumps(error.body())
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        (b"connection", b"close"),  # the unread rest of the body makes the connection unusable
-        *((name.lower().encode(), value.encode()) for name, value in NO_STORE_HEADERS.items()),
-    ]
-    await send({"type": "http.response.start", "status": error.status_code, "headers": headers})
-    await send({"type": "http.response.body", "body": body})

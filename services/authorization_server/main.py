@@ -91,6 +91,10 @@ async def _oauth_error(request: Request, exc: Exception) -> Response:
     return error_response(exc)
 
 
+async def _body_too_large(scope: Scope, error: OAuthError) -> Response:
+    return await _oauth_error(Request(scope), error)
+
+
 class AuthorizationServerApp(FastAPI):
     """FastAPI with a front door: token requests skip the framework (see token_endpoint)."""
 
@@ -136,8 +140,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
 
     # Every body but the token endpoint's (read in front of this stack, with the same cap);
-    # inside CORS, so a cross-origin caller can read the 413.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    # inside CORS, so a cross-origin caller can read the 413; pages answer with a page.
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=settings.max_body_bytes, render=_body_too_large
+    )
     app.add_middleware(EndpointCORSMiddleware)
     _customize_openapi(app)
     return app
