@@ -4,7 +4,8 @@ A body declared larger than the cap (`Content-Length`) is refused before the app
 runs. A body without a declared size (chunked) is counted as the application reads it, and
 cut off at the cap: the client gets the 413 at once and the application sees a disconnect,
 so it stops reading. A body nobody reads (a request refused before its body matters, such
-as one without a token) is never read at all, whatever its size.
+as one without a token) is never read at all, whatever its size; nor are GET, HEAD and
+OPTIONS bodies looked at, as no route reads them (this keeps the hot GETs at their cost).
 
 The answer is 413 `invalid_request` in the RFC 6749 §5.2 JSON shape, or what the service's
 `render` makes of the error (the authorization server shows its pages' error page).
@@ -20,6 +21,7 @@ from shared.errors import PayloadTooLargeError
 
 Render = Callable[[Scope, PayloadTooLargeError], Awaitable[Response]]
 _DISCONNECT: Message = {"type": "http.disconnect"}
+_BODILESS_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
 
 
 async def _json(scope: Scope, error: PayloadTooLargeError) -> Response:
@@ -33,7 +35,8 @@ class BodyLimitMiddleware:
         self.render = render
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["method"] in _BODILESS_METHODS:
+            # No route reads a body on these: the hot GETs pay no header scan.
             await self.app(scope, receive, send)
             return
         declared, streamed = _body_framing(scope)
@@ -102,13 +105,10 @@ class _LimitedRequest:
         await self._send(message)
 
 
-_BODILESS_METHODS = frozenset(("GET", "HEAD", "OPTIONS"))
-
-
 def _body_framing(scope: Scope) -> tuple[int | None, bool]:
     """The declared `Content-Length`, and whether the body must be counted as it comes:
-    chunked (which wins over a length, RFC 9112 §6.3), or of no declared size on a method
-    that carries one (HTTP/2 needs neither header)."""
+    chunked (which wins over a length, RFC 9112 §6.3), or of no declared size at all
+    (HTTP/2 needs neither header)."""
     declared: int | None = None
     chunked = False
     for name, value in scope["headers"]:
@@ -116,5 +116,4 @@ def _body_framing(scope: Scope) -> tuple[int | None, bool]:
             declared = int(value) if value.isdigit() else None
         elif name == b"transfer-encoding":
             chunked = True
-    undeclared = declared is None and scope["method"] not in _BODILESS_METHODS
-    return declared, chunked or undeclared
+    return declared, chunked or declared is None
