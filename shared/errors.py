@@ -1,4 +1,5 @@
-"""OAuth 2 error codes as exceptions (RFC 6749 §4.1.2.1, §5.2; RFC 6750 §3.1; RFC 7591 §3.2.2).
+"""OAuth 2 error codes as exceptions (RFC 6749 §4.1.2.1, §5.2; RFC 6750 §3.1; RFC 7591 §3.2.2;
+RFC 8707 §2).
 
 Each exception carries its RFC code and HTTP status; one handler renders them
 (see `shared.error_handlers`). `description` is public text: short, ASCII, safe to
@@ -83,6 +84,13 @@ class UnsupportedTokenTypeError(OAuthError):
 
 class InvalidScopeError(OAuthError):
     error = "invalid_scope"
+    status_code = 400
+
+
+class InvalidTargetError(OAuthError):
+    """RFC 8707 §2: the `resource` is malformed, unknown, or not one this request may name."""
+
+    error = "invalid_target"
     status_code = 400
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from services.authorization_server import pkce
 from services.authorization_server.models import Client
+from services.authorization_server.resources import known_resources
 from services.authorization_server.scopes import resolve_scope
 from services.authorization_server.settings import Settings
 from shared.errors import (
@@ -28,6 +29,7 @@ AUTHORIZE_PARAMETERS = (
     "state",
     "code_challenge",
     "code_challenge_method",
+    "resource",
 )
 _PRE_REDIRECT = ("client_id", "redirect_uri")
 _MAX_PARAMETER_LENGTH = 2000
@@ -146,6 +148,12 @@ def check_scope(params: Mapping[str, str], client: Client, settings: Settings) -
     )
 
 
+def check_resource(params: Mapping[str, str], settings: Settings) -> None:
+    """RFC 8707 §2.1: a user's tokens may only be for the cloud API, the default audience."""
+    resources = known_resources(settings.resource_audience, settings.apps_api_resource)
+    resources.audience(params.get("resource"), for_user=True)
+
+
 def check_pkce(params: Mapping[str, str], client: Client, response_type: str) -> str | None:
     challenge = params.get("code_challenge")
     if response_type != "code":
@@ -172,6 +180,7 @@ def validate_request(
         check_parameters(params, repeated)
         response_type = check_response_type(params, client)
         scope = check_scope(params, client, settings)
+        check_resource(params, settings)
         challenge = check_pkce(params, client, response_type)
     except OAuthError as error:
         raise AuthorizationRedirectError(

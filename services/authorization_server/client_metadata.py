@@ -207,6 +207,11 @@ def authenticate_app(
     claims = read_access_token(token, keys=context.keys, issuer=context.settings.issuer)
     if claims is None:
         raise InvalidTokenError("access token invalid or expired")
+    resource = context.settings.apps_api_resource
+    if claims.get("aud") != resource:  # RFC 9068 §4: a token for another resource is refused
+        raise InvalidTokenError(
+            f"this API needs a client-credentials token requested with resource={resource}"
+        )
     if repository.is_access_token_revoked(session=session, jti=str(claims.get("jti"))):
         raise InvalidTokenError("access token revoked")
     client_id = claims.get("client_id")

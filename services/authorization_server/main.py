@@ -34,6 +34,7 @@ from services.authorization_server.token_endpoint import (
     TokenEndpoint,
 )
 from shared import health
+from shared.body_limit import BodyLimitMiddleware
 from shared.db import utcnow
 from shared.docs import install_docs
 from shared.error_handlers import error_response, install_error_handlers
@@ -93,6 +94,10 @@ async def _oauth_error(request: Request, exc: Exception) -> Response:
     return error_response(exc)
 
 
+async def _body_too_large(scope: Scope, error: OAuthError) -> Response:
+    return await _oauth_error(Request(scope), error)
+
+
 class AuthorizationServerApp(FastAPI):
     """FastAPI with a front door: token requests skip the framework (see token_endpoint)."""
 
@@ -140,6 +145,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
 
     install_docs(app)
+    # Every body but the token endpoint's (read in front of this stack, with the same cap);
+    # inside CORS, so a cross-origin caller can read the 413; pages answer with a page.
+    app.add_middleware(
+        BodyLimitMiddleware, max_bytes=settings.max_body_bytes, render=_body_too_large
+    )
     app.add_middleware(EndpointCORSMiddleware)
     install_hsts(app, settings.issuer)
     _customize_openapi(app)

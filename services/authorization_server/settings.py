@@ -7,6 +7,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from services.authorization_server.key_encryption import decode_kek
+from services.authorization_server.resources import is_resource_uri
 from shared.settings import SECRET_MIN_LENGTH, BaseServiceSettings
 
 
@@ -28,7 +29,11 @@ class Settings(BaseServiceSettings):
     key_encryption_key_id: str | None = None
     """The KEK in `key_encryption_keys` that new and re-encrypted signing keys use."""
     resource_audience: str = "http://127.0.0.1:8001"
-    """The `aud` of access tokens: the resource server's identifier."""
+    """The `aud` of access tokens: the resource server's identifier (RFC 8707 resource),
+    the default when a token request names no `resource`."""
+    apps_api_resource: str = ""
+    """The resource identifier and `aud` of this server's own API (`/v1/apps/self`), which
+    clients name with RFC 8707 `resource`; empty means `{issuer}/v1/apps`, its base URI."""
 
     signing_algorithm: str = "ES256"
     access_token_ttl: int = Field(default=3600, ge=30, le=86400)
@@ -53,6 +58,9 @@ class Settings(BaseServiceSettings):
     """Applications one user may register in the developer portal."""
     revocation_feed_clients: list[str] = Field(default_factory=list)
     """Client ids allowed to read the revoked-token feed (resource servers)."""
+    introspection_clients: list[str] = Field(default_factory=list)
+    """Client ids (resource servers) that may introspect any client's tokens; every other
+    confidential client learns only about its own tokens (RFC 7662 §4)."""
 
     password_hash_time_cost: int = Field(default=2, ge=1)
     password_hash_memory_kib: int = Field(default=19456, ge=8)
@@ -135,7 +143,19 @@ class Settings(BaseServiceSettings):
             raise ValueError("AS_SMTP_HOST must be set (sign-up mails a confirmation link)")
         return self
 
-    @field_validator("issuer", "resource_audience")
+    @field_validator("issuer", "resource_audience", "apps_api_resource")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _distinct_resources(self) -> "Settings":
+        """Derive the API's identifier; two resources with one audience would let a token
+        for the one be used at the other, which is what the distinct audience prevents."""
+        self.apps_api_resource = self.apps_api_resource or f"{self.issuer}/v1/apps"
+        for value in (self.resource_audience, self.apps_api_resource):
+            if not is_resource_uri(value):
+                raise ValueError(f"{value!r} is not an absolute URI without a fragment")
+        if self.apps_api_resource == self.resource_audience:
+            raise ValueError("AS_APPS_API_RESOURCE must differ from AS_RESOURCE_AUDIENCE")
+        return self

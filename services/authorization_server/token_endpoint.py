@@ -139,6 +139,12 @@ _FORM = form_body(
         "username": {"type": "string"},
         "password": {"type": "string", "format": "password"},
         "scope": {"type": "string", "examples": ["read write"]},
+        "resource": {
+            "type": "string",
+            "description": "RFC 8707: the API the token is for (`resources_supported` in the "
+            "metadata); default the cloud API. This server's own API (`/v1/apps/self`) is "
+            "for client_credentials only. Anything else: `invalid_target`.",
+        },
         "client_id": {"type": "string", "description": "client_secret_post or public clients"},
         "client_secret": {"type": "string", "description": "client_secret_post"},
     },
@@ -165,7 +171,7 @@ OPENAPI_PATH_ITEM: dict[str, Any] = {
         **_FORM,
         "responses": {
             "200": _json("TokenResponse", "Tokens (RFC 6749 §5.1)"),
-            "400": _json("ErrorResponse", "RFC 6749 §5.2 error"),
+            "400": _json("ErrorResponse", "RFC 6749 §5.2 or RFC 8707 (`invalid_target`) error"),
             "401": _json("ErrorResponse", "Client authentication failed (`invalid_client`)"),
             "413": _json("ErrorResponse", "Body too large (`invalid_request`)"),
             "429": _json("ErrorResponse", "Too many failed attempts (`invalid_request`)"),

@@ -45,16 +45,20 @@ def revoke(context: ServerContext, *, token: str, client: RegisteredClient) -> N
 
 
 def introspect(context: ServerContext, *, token: str, client: RegisteredClient) -> dict[str, Any]:
-    """RFC 7662 §2.2. Any authenticated client may introspect access tokens (resource
-    servers do); a refresh token is only described to the client it was issued to."""
+    """RFC 7662 §2.2. A client learns about its own tokens only; the protected resources
+    listed in `introspection_clients` about every token. Any other token is answered
+    `{"active": false}`, so a client cannot read another's `sub` and `email` (§4)."""
+    sees_all = client.client_id in context.settings.introspection_clients
     with Session(context.engine, expire_on_commit=False) as session:
         claims = read_access_token(token, keys=context.keys, issuer=context.settings.issuer)
         if claims is not None:
+            if not (sees_all or claims.get("client_id") == client.client_id):
+                return _INACTIVE
             if _is_revoked(session, claims):
                 return _INACTIVE
             return {"active": True, "token_type": "Bearer", **claims}
         refresh = repository.get_refresh_token(session=session, token_hash=hash_token(token))
-        if refresh is None or refresh.client_id != client.client_id:
+        if refresh is None or not (sees_all or refresh.client_id == client.client_id):
             return _INACTIVE
         return _describe_refresh_token(session, refresh)
 

@@ -31,25 +31,40 @@ class AccessTokenIssuer:
         self._audience = audience
         self._ttl = ttl
 
-    def issue(self, *, subject: str, client_id: str, scope: str) -> AccessToken:
-        """A token for `subject`: a client id (client credentials) or a user id."""
-        return self._issue(subject=subject, client_id=client_id, scope=scope, identity={})
+    def issue(
+        self, *, subject: str, client_id: str, scope: str, audience: str | None = None
+    ) -> AccessToken:
+        """A token for `subject`: a client id (client credentials) or a user id; for
+        `audience` (RFC 8707 resource), by default the resource server's."""
+        return self._issue(
+            subject=subject, client_id=client_id, scope=scope, audience=audience, identity={}
+        )
 
-    def issue_for_user(self, *, user: User, client_id: str, scope: str) -> AccessToken:
+    def issue_for_user(
+        self, *, user: User, client_id: str, scope: str, audience: str | None = None
+    ) -> AccessToken:
         """A user's token also names the user's email (RFC 9068 §2.2.3.1 identity claims),
         so resource servers can show whose account it is without calling back."""
         identity = {"email": user.email}
-        return self._issue(subject=user.id, client_id=client_id, scope=scope, identity=identity)
+        return self._issue(
+            subject=user.id, client_id=client_id, scope=scope, audience=audience, identity=identity
+        )
 
     def _issue(
-        self, *, subject: str, client_id: str, scope: str, identity: dict[str, str]
+        self,
+        *,
+        subject: str,
+        client_id: str,
+        scope: str,
+        audience: str | None,
+        identity: dict[str, str],
     ) -> AccessToken:
         now = int(time.time())
         jti = secrets.token_urlsafe(16)
         claims = {
             "iss": self._issuer,
             "sub": subject,
-            "aud": self._audience,
+            "aud": audience or self._audience,
             "client_id": client_id,
             "scope": scope,
             "iat": now,

@@ -532,7 +532,9 @@ def password_grant(
 APPS_SELF = "/v1/apps/self"
 
 
-def service_token(ctx: ClientContext, browser: BrowserSession, *, scope: str) -> None:
+def service_token(
+    ctx: ClientContext, browser: BrowserSession, *, scope: str, resource: str | None = None
+) -> None:
     rec = recorder(browser, SERVICE, fresh=True)
     rec.note(
         "The app acts on its own account",
@@ -542,7 +544,7 @@ def service_token(ctx: ClientContext, browser: BrowserSession, *, scope: str) ->
     )
     try:
         try:
-            result = ctx.service_client.client_credentials(scope=scope)
+            result = ctx.service_client.client_credentials(scope=scope, resource=resource)
         except TokenRequestError as exc:
             rec.exchange("Token request refused", exc.exchange, text="")
             raise FlowError(
@@ -556,7 +558,9 @@ def service_token(ctx: ClientContext, browser: BrowserSession, *, scope: str) ->
             "Token request with the app's own credentials",
             result.exchange,
             text="grant_type=client_credentials: the token endpoint only needs the client's "
-            "id and secret. No refresh token is issued; the app simply asks again.",
+            "id and secret. No refresh token is issued; the app simply asks again. "
+            "resource (RFC 8707) names the API the token is for, here Droplet Cloud's own "
+            "app API: its aud admits it there and nowhere else.",
         )
         rec.jwt(result.tokens.access_token)
         _store_grant(browser, SERVICE, result)

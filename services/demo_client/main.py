@@ -21,6 +21,7 @@ from services.demo_client.routes import client_credentials, code_flow, implicit,
 from services.demo_client.sessions import session_cookie_for
 from services.demo_client.settings import Settings
 from shared import health
+from shared.body_limit import BodyLimitMiddleware
 from shared.docs import install_docs
 from shared.hsts import install_hsts
 from shared.lazy_app import lazy_app
@@ -94,6 +95,8 @@ def create_app(settings: Settings | None = None, *, http: httpx.Client | None = 
                 response, browser.session_id, max_age=settings.session_ttl
             )
         return response
+
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
 
     @app.exception_handler(FlowError)
     async def flow_error(request: Request, exc: Exception) -> Response:

@@ -15,6 +15,15 @@ from urllib.parse import quote, urlencode
 import httpx
 
 METADATA_PATH = "/.well-known/oauth-authorization-server"
+APPS_API_PATH = "/v1/apps"
+
+
+def apps_api_resource(issuer: str) -> str:
+    """The RFC 8707 identifier of the server's app-management API: its base URI, as the
+    server derives it by default (`AS_APPS_API_RESOURCE`, `resources_supported`)."""
+    return f"{issuer}{APPS_API_PATH}"
+
+
 AUTHORIZE_PATH = "/v1/oauth/authorize"
 TOKEN_PATH = "/v1/oauth/token"  # noqa: S105 (a path, not a secret)
 REVOKE_PATH = "/v1/oauth/revoke"
@@ -201,9 +210,11 @@ class TokenClient:
         form = {"grant_type": "password", "username": username, "password": password}
         return self.request_tokens({**form, "scope": scope})
 
-    def client_credentials(self, *, scope: str) -> TokenResult:
-        """RFC 6749 §4.4: the client acting on its own account."""
-        return self.request_tokens({"grant_type": "client_credentials", "scope": scope})
+    def client_credentials(self, *, scope: str, resource: str | None = None) -> TokenResult:
+        """RFC 6749 §4.4: the client acting on its own account; `resource` (RFC 8707) names
+        the API the token is for, by default the server's default audience."""
+        form = {"grant_type": "client_credentials", "scope": scope}
+        return self.request_tokens(form | ({"resource": resource} if resource else {}))
 
     def revoke(self, *, token: str, token_type_hint: str) -> Exchange:
         """RFC 7009 §2.1; 200 also for tokens that were already invalid."""

@@ -51,6 +51,8 @@ class Settings(BaseServiceSettings):
     demo_user_email: str = "demo@example.com"
     """Shown as a hint on the password page; never used to log in by itself."""
     http_timeout: float = 10.0
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    """Largest request body accepted (413 beyond it): the pages post small forms."""
     session_ttl: int = 12 * 3600
     secure_cookies: bool = False
     """`Secure` cookies with `__Host-` names in development (behind HTTPS); always outside it."""

@@ -14,6 +14,7 @@ from services.resource_server.db import create_tables, make_engine
 from services.resource_server.routes import account, droplets
 from services.resource_server.settings import Settings
 from shared import health
+from shared.body_limit import BodyLimitMiddleware
 from shared.docs import install_docs
 from shared.error_handlers import install_error_handlers
 from shared.hsts import install_hsts
@@ -90,6 +91,7 @@ def create_app(
     install_error_handlers(app)
     install_docs(app)
     install_hsts(app, settings.audience)  # the audience is this server's public URL
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     return app
 
 

@@ -37,6 +37,8 @@ class Settings(BaseServiceSettings):
     """Client id this server uses to read the revocation feed (client_secret_basic)."""
     feed_client_secret: SecretStr | None = None
     http_timeout: float = Field(default=5.0, gt=0)
+    max_body_bytes: int = Field(default=16 * 1024, ge=1024)
+    """Largest request body accepted (413 beyond it); a droplet takes a few hundred bytes."""
 
     token_cache_size: int = Field(default=10_000, ge=0)
     """Verified tokens remembered (claims only; exp, revocation and key are rechecked)."""

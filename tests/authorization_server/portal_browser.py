@@ -128,10 +128,11 @@ def exchange_code(
 
 
 def client_credentials(
-    base_url: str, client_id: str, secret: str, scope: str = "read"
+    base_url: str, client_id: str, secret: str, scope: str = "read", resource: str | None = None
 ) -> httpx.Response:
+    form = {"grant_type": "client_credentials", "scope": scope}
     return httpx.post(
         f"{base_url}/v1/oauth/token",
-        data={"grant_type": "client_credentials", "scope": scope},
+        data=form | ({"resource": resource} if resource else {}),
         auth=(client_id, secret),
     )

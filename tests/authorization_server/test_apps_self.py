@@ -30,8 +30,19 @@ def app(live_context: ServerContext) -> tuple[Client, str]:
     return client, secret
 
 
-def _token(live_as: LiveServer, app: tuple[Client, str], scope: str) -> str:
-    response = client_credentials(live_as.url, app[0].client_id, app[1], scope=scope)
+def _resource(live_as: LiveServer) -> str:
+    resource: str = live_as.settings.apps_api_resource  # type: ignore[attr-defined]
+    return resource
+
+
+def _token(
+    live_as: LiveServer, app: tuple[Client, str], scope: str, *, for_api: bool = True
+) -> str:
+    """A client-credentials token for this API (RFC 8707 `resource`), or for the cloud API."""
+    resource = _resource(live_as) if for_api else None
+    response = client_credentials(
+        live_as.url, app[0].client_id, app[1], scope=scope, resource=resource
+    )
     assert response.status_code == 200, response.text
     token: str = response.json()["access_token"]
     return token
@@ -192,7 +203,7 @@ def _forged_token(live_as: LiveServer, client_id: str, issuer: str) -> str:
     claims = {
         "iss": issuer,
         "sub": client_id,
-        "aud": "http://127.0.0.1:8001",
+        "aud": f"{issuer}/v1/apps",
         "client_id": client_id,
         "scope": "read write",
         "iat": now,
@@ -223,6 +234,28 @@ def test_invalid_tokens_are_refused(
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_token"
     assert 'error="invalid_token"' in _challenge(response)
+
+
+@pytest.mark.parametrize("method", ["GET", "PATCH"])
+def test_cloud_api_tokens_are_refused(
+    live_as: LiveServer, live_context: ServerContext, app: tuple[Client, str], method: str
+) -> None:
+    """RFC 9068 §4: a token whose `aud` is the cloud API (what a resource server, or a log,
+    holds) cannot read or change the app's registration."""
+    token = _token(live_as, app, "read write", for_api=False)
+    response = httpx.request(
+        method,
+        f"{live_as.url}{SELF}",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"redirect_uris": ["https://evil.example/cb"]},
+    )
+    assert response.status_code == 401, response.text
+    assert response.json()["error"] == "invalid_token"
+    assert f"resource={_resource(live_as)}" in response.json()["error_description"]
+    assert 'error="invalid_token"' in _challenge(response)
+    stored = _load(live_context, app[0].client_id)
+    assert stored is not None
+    assert stored.redirect_uris == [CALLBACK]
 
 
 def test_user_tokens_are_refused(live_as: LiveServer, live_context: ServerContext) -> None:

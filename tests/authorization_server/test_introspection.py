@@ -1,18 +1,23 @@
-"""Token introspection over real HTTP, RFC 7662: authenticated confidential callers only."""
+"""Token introspection over real HTTP, RFC 7662: authenticated confidential callers only,
+each told about its own tokens; the allow-listed resource servers about every token."""
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from services.authorization_server.context import ServerContext
+from services.authorization_server.db import create_tables, make_engine
 from services.authorization_server.models import Client, User
 from shared.jwt import generate_private_pem, load_signing_key, sign_jwt
 from tests.authorization_server.tokens_over_http import authorization_code_tokens, refresh
-from tests.factories import make_client, make_user
-from tests.live_server import LiveServer
+from tests.databases import TestDatabases
+from tests.factories import as_environment, make_client, make_user, test_settings
+from tests.live_server import LiveServer, free_port
 
 BASIC_CHALLENGE = 'Basic realm="oauth", charset="UTF-8"'
 
@@ -27,6 +32,8 @@ class World:
     other: Client
     other_secret: str
     public: Client
+    resource_server: Client
+    resource_server_secret: str
 
     def tokens(self, scope: str = "read write") -> dict[str, Any]:
         return authorization_code_tokens(
@@ -42,16 +49,58 @@ class World:
 
 
 @pytest.fixture(scope="module")
+def live_as(
+    databases: TestDatabases, logs_dir: Path, request: pytest.FixtureRequest
+) -> Iterator[LiveServer]:
+    """A server whose `AS_INTROSPECTION_CLIENTS` lists a resource server seeded beforehand."""
+    port = free_port()
+    url = databases.new_url("as")
+    seed = test_settings(url, issuer=f"http://127.0.0.1:{port}")
+    context = ServerContext.build(seed, make_engine(url))
+    create_tables(context.engine)
+    context.keys.ensure_key()
+    resource_server, secret = make_client(
+        context, name="Droplet Cloud API", grant_types=("client_credentials",), redirect_uris=()
+    )
+    context.engine.dispose()
+    settings = test_settings(
+        url, issuer=seed.issuer, introspection_clients=[resource_server.client_id]
+    )
+    server = LiveServer(
+        "services.authorization_server.main:app",
+        as_environment(settings),
+        port=port,
+        log=logs_dir / "as-test_introspection.log",
+    ).start()
+    server.settings = settings  # type: ignore[attr-defined]
+    server.resource_server = (resource_server, secret)  # type: ignore[attr-defined]
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
 def world(live_as: LiveServer, live_context: ServerContext) -> World:
     user = make_user(live_context)
     app, secret = make_client(live_context)
     other, other_secret = make_client(
-        live_context, name="Resource server", grant_types=("client_credentials",), redirect_uris=()
+        live_context, name="Another app", grant_types=("client_credentials",), redirect_uris=()
     )
     public, _ = make_client(live_context, name="Public", client_type="public")
+    resource_server, resource_server_secret = live_as.resource_server  # type: ignore[attr-defined]
     assert secret and other_secret
     live_context.keys.reload()
-    return World(live_as.url, live_context, user, app, secret, other, other_secret, public)
+    return World(
+        live_as.url,
+        live_context,
+        user,
+        app,
+        secret,
+        other,
+        other_secret,
+        public,
+        resource_server,
+        resource_server_secret,
+    )
 
 
 def _active(response: httpx.Response) -> dict[str, Any]:
@@ -64,7 +113,8 @@ def _active(response: httpx.Response) -> dict[str, Any]:
 
 def test_active_access_token(world: World) -> None:
     tokens = world.tokens(scope="read")
-    for auth in (None, (world.other.client_id, world.other_secret)):  # a resource server too
+    resource_server = (world.resource_server.client_id, world.resource_server_secret)
+    for auth in (None, resource_server):  # its own client, and an allow-listed resource server
         body = _active(world.introspect(tokens["access_token"], auth=auth))
         assert body["active"] is True
         assert body["token_type"] == "Bearer"
@@ -92,6 +142,31 @@ def test_active_refresh_token_is_described_only_to_its_client(world: World) -> N
         tokens["refresh_token"], auth=(world.other.client_id, world.other_secret)
     )
     assert _active(other) == {"active": False}
+
+
+def test_other_clients_tokens_are_inactive_to_a_client(world: World) -> None:
+    """RFC 7662 §4: a client that is not an allow-listed resource server learns nothing
+    about another client's tokens, not even that they are active."""
+    tokens = world.tokens()
+    other = (world.other.client_id, world.other_secret)
+    for token in (tokens["access_token"], tokens["refresh_token"]):
+        assert _active(world.introspect(token, auth=other)) == {"active": False}
+    own = httpx.post(
+        f"{world.url}/v1/oauth/token", data={"grant_type": "client_credentials"}, auth=other
+    )
+    assert own.status_code == 200, own.text
+    body = _active(world.introspect(own.json()["access_token"], auth=other))
+    assert body["active"] is True
+    assert body["client_id"] == world.other.client_id
+
+
+def test_allow_listed_resource_server_sees_every_token(world: World) -> None:
+    tokens = world.tokens()
+    resource_server = (world.resource_server.client_id, world.resource_server_secret)
+    access = _active(world.introspect(tokens["access_token"], auth=resource_server))
+    assert (access["active"], access["sub"]) == (True, world.user.id)
+    refresh_body = _active(world.introspect(tokens["refresh_token"], auth=resource_server))
+    assert (refresh_body["active"], refresh_body["client_id"]) == (True, world.app.client_id)
 
 
 def test_rotated_refresh_token_is_inactive(world: World) -> None:

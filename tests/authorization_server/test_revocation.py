@@ -42,11 +42,11 @@ class World:
         kwargs.setdefault("auth", (self.app.client_id, self.secret))
         return httpx.post(f"{self.url}/v1/oauth/revoke", data=data, **kwargs)
 
-    def introspect(self, token: str) -> dict[str, Any]:
+    def introspect(self, token: str, auth: tuple[str, str] | None = None) -> dict[str, Any]:
         response = httpx.post(
             f"{self.url}/v1/oauth/introspect",
             data={"token": token},
-            auth=(self.app.client_id, self.secret),
+            auth=auth or (self.app.client_id, self.secret),
         )
         assert response.status_code == 200, response.text
         body: dict[str, Any] = response.json()
@@ -127,7 +127,8 @@ def test_another_clients_token_is_refused(world: World, kind: str) -> None:
     assert (response.status_code, response.json()["error"]) == (400, "unauthorized_client")
     assert response.headers["cache-control"] == "no-store"
     assert snapshot(world.context.engine) == before
-    assert world.introspect(tokens["access_token"])["active"] is True
+    owner = (world.other.client_id, world.other_secret)  # the only client told about it
+    assert world.introspect(tokens["access_token"], auth=owner)["active"] is True
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
 """Deleted clients: their client-credentials tokens, recorded nowhere, still end with them."""
 
+import dataclasses
 import time
 from datetime import timedelta
 from typing import Any
@@ -46,8 +47,11 @@ def _delete(context: ServerContext, client: Client) -> None:
 
 
 def _active(context: ServerContext, token: str) -> bool:
+    """What a resource server listed in `introspection_clients` is told."""
     caller, _ = make_client(context, name="Resource server", grant_types=SERVICE_GRANTS)
-    return bool(token_status.introspect(context, token=token, client=caller)["active"])
+    listed = context.settings.model_copy(update={"introspection_clients": [caller.client_id]})
+    as_listed = dataclasses.replace(context, settings=listed)
+    return bool(token_status.introspect(as_listed, token=token, client=caller)["active"])
 
 
 def test_delete_records_the_client_until_its_last_token_expires(context: ServerContext) -> None:

@@ -29,7 +29,7 @@ FEED = "/v1/oauth/revoked-tokens"
 class World:
     url: str
     context: ServerContext
-    reader: tuple[str, str]  # listed in AS_REVOCATION_FEED_CLIENTS
+    reader: tuple[str, str]  # listed in AS_REVOCATION_FEED_CLIENTS and AS_INTROSPECTION_CLIENTS
     outsider: tuple[str, str]  # a confidential client that is not listed
 
     def feed(self, auth: tuple[str, str] | None = None, **kwargs: object) -> httpx.Response:
@@ -51,7 +51,10 @@ def world(databases: TestDatabases, logs_dir: Path) -> Iterator[World]:
     seed.engine.dispose()
     assert reader_secret and outsider_secret
     settings = factories.test_settings(
-        url, issuer=f"http://127.0.0.1:{port}", revocation_feed_clients=[reader.client_id]
+        url,
+        issuer=f"http://127.0.0.1:{port}",
+        revocation_feed_clients=[reader.client_id],
+        introspection_clients=[reader.client_id],
     )
     server = LiveServer(
         "services.authorization_server.main:app",

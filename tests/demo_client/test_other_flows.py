@@ -107,7 +107,11 @@ def test_client_credentials_read_and_update_own_registration(
     assert response.headers["location"] == "/client-credentials"
     request = next(r for r in fake.requests if r.url.path == "/v1/oauth/token")
     assert basic_credentials(request) == ("dropletbook-service", "dropletbook-service-demo-secret")
-    assert fake.token_requests()[0] == {"grant_type": "client_credentials", "scope": "read write"}
+    assert fake.token_requests()[0] == {
+        "grant_type": "client_credentials",
+        "scope": "read write",
+        "resource": f"{ISSUER}/v1/apps",  # RFC 8707: a token for the server's own API
+    }
     page = browser.get("/client-credentials")
     assert re.search(r'class="registration-description">before<', page.text)
     token = csrf(browser, "/client-credentials")  # the grant gave the session a new id

@@ -203,3 +203,12 @@ def keep_token_responses(client: Any) -> list[Any]:
     client.register_compliance_hook("access_token_response", keep)
     client.register_compliance_hook("refresh_token_response", keep)
     return responses
+
+
+def apps_api_resource(metadata: dict[str, Any]) -> str:
+    """The RFC 8707 identifier of the server's own API, found by discovery: the advertised
+    resource that `app_self_endpoint` lives under."""
+    endpoint = metadata["app_self_endpoint"]
+    [resource] = [r for r in metadata["resources_supported"] if endpoint.startswith(r + "/")]
+    assert isinstance(resource, str)
+    return resource

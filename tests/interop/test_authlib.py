@@ -21,6 +21,7 @@ from tests.interop.conftest import REDIRECT_URI
 from tests.interop.helpers import (
     TestUser,
     TokenVerifier,
+    apps_api_resource,
     assert_user_info,
     assert_user_tokens,
     authorize_in_browser,
@@ -125,6 +126,32 @@ def test_client_credentials_wrong_secret_is_invalid_client(
     with pytest.raises(OAuthError) as caught:
         session.fetch_token(grant_type="client_credentials")
     assert caught.value.error == "invalid_client"
+
+
+def test_client_credentials_for_the_app_api(
+    oauth: Factory, live_context: ServerContext, metadata: dict[str, Any]
+) -> None:
+    """RFC 8707: `resource` goes as an extra token parameter; only that token is accepted
+    by `/v1/apps/self`, a token for the default audience (the cloud API) is not."""
+    client, secret = make_client(
+        live_context, grant_types=("client_credentials",), redirect_uris=()
+    )
+    session = oauth(client_id=client.client_id, client_secret=secret, scope="read")
+    session.fetch_token(grant_type="client_credentials", resource=apps_api_resource(metadata))
+    response = session.get(metadata["app_self_endpoint"])
+    assert response.status_code == 200, response.text
+    assert response.json()["client_id"] == client.client_id
+
+    cloud = oauth(client_id=client.client_id, client_secret=secret, scope="read")
+    cloud.fetch_token(grant_type="client_credentials")
+    refused = cloud.get(metadata["app_self_endpoint"])
+    assert refused.status_code == 401
+    assert refused.json()["error"] == "invalid_token"
+    assert refused.headers["www-authenticate"].startswith("Bearer ")
+
+    with pytest.raises(OAuthError) as caught:
+        session.fetch_token(grant_type="client_credentials", resource="https://other.example")
+    assert caught.value.error == "invalid_target"
 
 
 # --- resource owner password credentials -------------------------------------------------

@@ -46,6 +46,10 @@ def test_metadata_advertises_what_the_server_does(
         "client_secret_post",
     }
     assert set(metadata["scopes_supported"]) == set(as_settings.scopes)
+    assert metadata["resources_supported"] == [  # RFC 8707 resources, the default first
+        as_settings.resource_audience,
+        as_settings.apps_api_resource,
+    ]
 
 
 def test_jwks_has_public_keys_with_kid(metadata: dict[str, Any]) -> None:

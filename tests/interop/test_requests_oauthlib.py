@@ -29,6 +29,7 @@ from tests.interop.conftest import REDIRECT_URI
 from tests.interop.helpers import (
     TestUser,
     TokenVerifier,
+    apps_api_resource,
     assert_user_info,
     assert_user_tokens,
     authorize_in_browser,
@@ -112,6 +113,36 @@ def test_client_credentials_wrong_secret_is_invalid_client(
     oauth = _session(sessions, client=BackendApplicationClient(client_id=client.client_id))
     with pytest.raises(InvalidClientError):
         oauth.fetch_token(metadata["token_endpoint"], client_secret="not-the-secret")
+
+
+def test_client_credentials_for_the_app_api(
+    sessions: list[OAuth2Session], live_context: ServerContext, metadata: dict[str, Any]
+) -> None:
+    """RFC 8707: extra `fetch_token` arguments go into the body; only the token that asked
+    for the app API's `resource` is accepted by `/v1/apps/self`."""
+    client, secret = make_client(
+        live_context, grant_types=("client_credentials",), redirect_uris=()
+    )
+    backend = BackendApplicationClient(client_id=client.client_id, scope=["read"])
+    oauth = _session(sessions, client=backend)
+    oauth.fetch_token(
+        metadata["token_endpoint"], client_secret=secret, resource=apps_api_resource(metadata)
+    )
+    response = oauth.get(metadata["app_self_endpoint"], timeout=10)
+    assert response.status_code == 200, response.text
+    assert response.json()["client_id"] == client.client_id
+
+    cloud = _session(sessions, client=BackendApplicationClient(client.client_id, scope=["read"]))
+    cloud.fetch_token(metadata["token_endpoint"], client_secret=secret)
+    refused = cloud.get(metadata["app_self_endpoint"], timeout=10)
+    assert refused.status_code == 401
+    assert refused.json()["error"] == "invalid_token"
+
+    with pytest.raises(OAuth2Error) as caught:
+        oauth.fetch_token(
+            metadata["token_endpoint"], client_secret=secret, resource="https://other.example"
+        )
+    assert caught.value.error == "invalid_target"
 
 
 # --- resource owner password credentials -------------------------------------------------

@@ -64,6 +64,19 @@ def test_client_credentials_token_reads_the_apps_service_account(
     assert stack.api("GET", "/v2/droplets", token["access_token"]).json()["droplets"] == []
 
 
+def test_token_for_the_apps_api_is_refused(stack: Stack, service_app: tuple[Client, str]) -> None:
+    """RFC 8707: a token asked for the authorization server's own API is not for this one."""
+    form = {
+        "grant_type": "client_credentials",
+        "scope": "read",
+        "resource": stack.context.settings.apps_api_resource,
+    }
+    token = stack.token(form, *service_app)
+    response = stack.api("GET", "/v2/account", token["access_token"])
+    assert response.status_code == 401
+    assert 'error_description="token audience invalid"' in response.headers["www-authenticate"]
+
+
 def test_password_grant_tokens_with_scopes_and_isolation(
     stack: Stack, trusted_app: tuple[Client, str]
 ) -> None:

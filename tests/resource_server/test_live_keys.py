@@ -107,7 +107,7 @@ def test_rotated_key_is_accepted_after_one_rate_limited_refetch(
 
         env = {
             **os.environ,
-            "AS_ENVIRONMENT": "development",
+            "AS_ENVIRONMENT": "development",  # the test's placeholder secrets are refused else
             "AS_DATABASE_URL": stack.database_url,
             "AS_KEY_ACTIVATION_DELAY": "0",
         }

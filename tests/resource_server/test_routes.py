@@ -200,6 +200,50 @@ def test_non_json_body_is_invalid_request(
     assert response.json() == {"error": "invalid_request", "error_description": description}
 
 
+@pytest.mark.parametrize(
+    ("headers", "content"),
+    [
+        pytest.param({}, b"{not json", id="malformed-json"),
+        pytest.param({}, b"[]", id="not-an-object"),
+        pytest.param({"Content-Type": "text/plain"}, b"hello", id="not-json"),
+        pytest.param({"Authorization": "Basic eDp5"}, b"{not json", id="not-bearer"),
+    ],
+)
+def test_the_token_is_checked_before_the_body(
+    api: InProcessApi, headers: dict[str, str], content: bytes
+) -> None:
+    """No valid token: 401 whatever the body, which is never read or judged."""
+    headers = {"Content-Type": "application/json", **headers}
+    response = api.post("/v2/droplets", content=content, headers=headers)
+    assert response.status_code == 401, response.text
+    assert response.headers["www-authenticate"] == 'Bearer realm="dropletbook"'
+
+
+def test_read_only_token_is_refused_before_the_body(
+    api: InProcessApi, signing_key: SigningKey
+) -> None:
+    headers = {**_user(signing_key, "reader", scope="read"), "Content-Type": "application/json"}
+    response = api.post("/v2/droplets", content=b"{not json", headers=headers)
+    assert response.status_code == 403
+    assert response.json()["error"] == "insufficient_scope"
+
+
+def test_oversize_body_is_413(api: InProcessApi, signing_key: SigningKey) -> None:
+    """RS_MAX_BODY_BYTES (16 KiB by default), declared or streamed."""
+    headers = {**_user(signing_key, "big"), "Content-Type": "application/json"}
+    padded = b'{"name": "web-1", "pad": "' + b"x" * 17_000 + b'"}'
+
+    async def streamed() -> Any:
+        for start in range(0, len(padded), 1000):
+            yield padded[start : start + 1000]
+
+    for content in (padded, streamed()):
+        response = api.post("/v2/droplets", content=content, headers=headers)
+        assert response.status_code == 413, response.text
+        assert response.json()["error"] == "invalid_request"
+    assert api.get("/v2/droplets", headers=headers).json()["meta"] == {"total": 0}
+
+
 def test_longest_valid_name_is_accepted(api: InProcessApi, signing_key: SigningKey) -> None:
     body = {**DROPLET, "name": "a" + "b.c-" * 15 + "d"}
     assert len(body["name"]) == 62

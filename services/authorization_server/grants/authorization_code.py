@@ -22,7 +22,9 @@ class AuthorizationCodeGrant(Grant):
     grant_type = "authorization_code"
     required = ("code",)
 
-    def issue(self, form: Mapping[str, str], client: RegisteredClient) -> dict[str, Any]:
+    def issue(
+        self, form: Mapping[str, str], client: RegisteredClient, audience: str
+    ) -> dict[str, Any]:
         code_hash = hash_token(form["code"])
         now = utcnow()
         with Session(self.context.engine, expire_on_commit=False) as session:
@@ -55,7 +57,13 @@ class AuthorizationCodeGrant(Grant):
             session.add(code)
             session.flush()
             body = self.issue_for_user(
-                session, family=family, user=user, client=client, scope=code.scope, now=now
+                session,
+                family=family,
+                user=user,
+                client=client,
+                scope=code.scope,
+                now=now,
+                audience=audience,
             )
             session.commit()
         return body

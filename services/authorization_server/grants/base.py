@@ -17,6 +17,7 @@ from services.authorization_server.models import (
     User,
 )
 from services.authorization_server.passwords import PasswordHasher
+from services.authorization_server.resources import Resources, known_resources
 from services.authorization_server.settings import Settings
 from services.authorization_server.tokens import AccessTokenIssuer, token_response
 from shared.crypto import hash_token, new_token
@@ -36,9 +37,15 @@ class Grant(ABC):
     required: ClassVar[tuple[str, ...]] = ()
     blocking: ClassVar[bool] = True
     """True when `exchange` does database or hashing work and must run off the event loop."""
+    for_user: ClassVar[bool] = True
+    """Its tokens act for a user, so they may only be for resources that serve users."""
 
     def __init__(self, context: GrantContext) -> None:
         self.context = context
+        settings = context.settings
+        self.resources: Resources = known_resources(
+            settings.resource_audience, settings.apps_api_resource
+        )
 
     def exchange(self, form: Mapping[str, str], client: RegisteredClient) -> dict[str, Any]:
         """Validate the request for this client and return the token response body."""
@@ -47,10 +54,14 @@ class Grant(ABC):
         missing = [name for name in self.required if name not in form]
         if missing:
             raise InvalidRequestError(f"missing parameter: {missing[0]}")
-        return self.issue(form, client)
+        # RFC 8707 §2.2: checked before the grant is used, so a refused target consumes nothing.
+        audience = self.resources.audience(form.get("resource"), for_user=self.for_user)
+        return self.issue(form, client, audience)
 
     @abstractmethod
-    def issue(self, form: Mapping[str, str], client: RegisteredClient) -> dict[str, Any]: ...
+    def issue(
+        self, form: Mapping[str, str], client: RegisteredClient, audience: str
+    ) -> dict[str, Any]: ...
 
     def issue_for_user(
         self,
@@ -61,10 +72,11 @@ class Grant(ABC):
         client: RegisteredClient,
         scope: str,
         now: datetime,
+        audience: str,
     ) -> dict[str, Any]:
         """Mint an access token (recorded in its family) and, if allowed, a refresh token."""
         access = self.context.tokens.issue_for_user(
-            user=user, client_id=client.client_id, scope=scope
+            user=user, client_id=client.client_id, scope=scope, audience=audience
         )
         session.add(
             IssuedAccessToken(jti=access.jti, family_id=family.id, expires_at=access.expires_at)

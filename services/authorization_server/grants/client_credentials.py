@@ -13,8 +13,11 @@ from shared.errors import UnauthorizedClientError
 class ClientCredentialsGrant(Grant):
     grant_type = "client_credentials"
     blocking = False  # signs one JWT and writes nothing: stays on the event loop
+    for_user = False  # so it alone may name this server's own API as its resource
 
-    def issue(self, form: Mapping[str, str], client: RegisteredClient) -> dict[str, Any]:
+    def issue(
+        self, form: Mapping[str, str], client: RegisteredClient, audience: str
+    ) -> dict[str, Any]:
         if client.is_public:
             raise UnauthorizedClientError("public clients may not use client_credentials")
         settings = self.context.settings
@@ -22,6 +25,6 @@ class ClientCredentialsGrant(Grant):
             form.get("scope"), client=client, supported=settings.scopes, default=client.scope
         )
         access = self.context.tokens.issue(
-            subject=client.client_id, client_id=client.client_id, scope=scope
+            subject=client.client_id, client_id=client.client_id, scope=scope, audience=audience
         )
         return token_response(access, scope=scope)

@@ -27,7 +27,9 @@ class PasswordGrant(Grant):
     grant_type = "password"
     required = ("username", "password")
 
-    def issue(self, form: Mapping[str, str], client: RegisteredClient) -> dict[str, Any]:
+    def issue(
+        self, form: Mapping[str, str], client: RegisteredClient, audience: str
+    ) -> dict[str, Any]:
         if not client.trusted:
             raise UnauthorizedClientError("the password grant is only for trusted clients")
         settings = self.context.settings
@@ -49,7 +51,13 @@ class PasswordGrant(Grant):
             session.add(family)
             session.flush()
             body = self.issue_for_user(
-                session, family=family, user=user, client=client, scope=scope, now=now
+                session,
+                family=family,
+                user=user,
+                client=client,
+                scope=scope,
+                now=now,
+                audience=audience,
             )
             session.commit()
         return body

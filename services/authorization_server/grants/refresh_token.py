@@ -18,7 +18,9 @@ class RefreshTokenGrant(Grant):
     grant_type = "refresh_token"
     required = ("refresh_token",)
 
-    def issue(self, form: Mapping[str, str], client: RegisteredClient) -> dict[str, Any]:
+    def issue(
+        self, form: Mapping[str, str], client: RegisteredClient, audience: str
+    ) -> dict[str, Any]:
         token_hash = hash_token(form["refresh_token"])
         now = utcnow()
         with Session(self.context.engine, expire_on_commit=False) as session:
@@ -42,7 +44,13 @@ class RefreshTokenGrant(Grant):
                 self._revoke(session, family.id)
                 raise InvalidGrantError("refresh token already used; the grant is revoked")
             body = self.issue_for_user(
-                session, family=family, user=user, client=client, scope=scope, now=now
+                session,
+                family=family,
+                user=user,
+                client=client,
+                scope=scope,
+                now=now,
+                audience=audience,
             )
             session.commit()
         return body

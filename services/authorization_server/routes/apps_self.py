@@ -1,4 +1,5 @@
-"""The calling app's own registration, for client-credentials tokens (RFC 6750 bearer)."""
+"""The calling app's own registration, for client-credentials tokens (RFC 6750 bearer)
+whose audience is this API: asked for with RFC 8707 `resource` = `AS_APPS_API_RESOURCE`."""
 
 from typing import Any
 
@@ -18,7 +19,10 @@ router = APIRouter(tags=["apps"])
 
 SELF_PATH = "/v1/apps/self"
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorResponse, "description": "invalid_token (Bearer challenge)"},
+    401: {
+        "model": ErrorResponse,
+        "description": "invalid_token (Bearer challenge): also a token for another audience",
+    },
     403: {"model": ErrorResponse, "description": "insufficient_scope: `write` is needed"},
 }
 _SECURITY: dict[str, Any] = {"security": [{"bearer": []}]}

@@ -77,7 +77,9 @@ async def revoke(request: Request) -> Response:
     openapi_extra={**_TOKEN_FORM, **_SECURITY},
 )
 async def introspect(request: Request) -> Response:
-    """Whether a token is active, and its claims. Callers authenticate as confidential clients."""
+    """Whether a token is active, and its claims. Callers authenticate as confidential
+    clients and learn about their own tokens only, except the resource servers listed in
+    `AS_INTROSPECTION_CLIENTS`, which may introspect every token."""
     context, token, client = await _token_and_client(request)
     if client.is_public:
         raise InvalidClientError("introspection requires a confidential client")

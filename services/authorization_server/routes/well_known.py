@@ -1,8 +1,11 @@
-"""Discovery (RFC 8414) and the public signing keys (RFC 7517)."""
+"""Discovery (RFC 8414), the public signing keys (RFC 7517), and the metadata of this
+server's own protected resource, the app-management API (RFC 9728)."""
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
+from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 
 from services.authorization_server.deps import ContextDep
@@ -12,6 +15,7 @@ router = APIRouter(tags=["discovery"])
 
 METADATA_PATH = "/.well-known/oauth-authorization-server"
 JWKS_PATH = "/.well-known/jwks.json"
+RESOURCE_METADATA_PATH = "/.well-known/oauth-protected-resource"
 
 
 @router.get(METADATA_PATH, summary="Authorization server metadata (RFC 8414)")
@@ -30,6 +34,9 @@ def metadata(context: ContextDep) -> dict[str, Any]:
         # Not RFC 8414 names: this server's own endpoints, advertised like the others.
         "revoked_tokens_endpoint": f"{base}/v1/oauth/revoked-tokens",
         "app_self_endpoint": f"{base}/v1/apps/self",
+        # RFC 8707 `resource` values the token endpoint accepts (no RFC 8414 name exists):
+        # the cloud API, the default, and this server's API, for client credentials only.
+        "resources_supported": [settings.resource_audience, settings.apps_api_resource],
         "scopes_supported": list(settings.scopes),
         "response_types_supported": ["code", "token"],
         "response_modes_supported": ["query", "fragment"],
@@ -41,6 +48,25 @@ def metadata(context: ContextDep) -> dict[str, Any]:
         "authorization_response_iss_parameter_supported": True,
         "service_documentation": f"{base}/docs",
         "ui_locales_supported": ["en"],
+    }
+
+
+@router.get(
+    RESOURCE_METADATA_PATH + "/{path:path}",
+    summary="Protected resource metadata of the app-management API (RFC 9728)",
+)
+def resource_metadata(path: str, context: ContextDep) -> dict[str, Any]:
+    """At the well-known URI derived from `AS_APPS_API_RESOURCE` (RFC 9728 §3.1)."""
+    settings = context.settings
+    resource = settings.apps_api_resource
+    if f"/{path}" != urlsplit(resource).path:
+        raise HTTPException(404, "no protected resource metadata here")
+    return {
+        "resource": resource,
+        "authorization_servers": [settings.issuer],
+        "scopes_supported": list(settings.scopes),
+        "bearer_methods_supported": ["header"],
+        "resource_documentation": f"{settings.issuer}/docs",
     }
 
 

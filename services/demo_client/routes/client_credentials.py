@@ -8,6 +8,7 @@ from starlette.responses import Response
 from services.demo_client import flows
 from services.demo_client.deps import BrowserDep, ContextDep
 from services.demo_client.flows import SERVICE, FlowError
+from services.demo_client.oauth import apps_api_resource
 from services.demo_client.pages import (
     BAD_FORM,
     csrf_ok,
@@ -41,7 +42,9 @@ def get_token(
     if not csrf_ok(browser, csrf_token):
         return render_error(request, BAD_FORM, browser)
     try:
-        flows.service_token(ctx, browser, scope="read write")
+        # RFC 8707: a token for the server's own API, not the cloud API's default audience.
+        resource = apps_api_resource(ctx.settings.issuer)
+        flows.service_token(ctx, browser, scope="read write", resource=resource)
     except FlowError as error:
         return render_error(request, error, browser)
     finally:

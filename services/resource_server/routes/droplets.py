@@ -7,7 +7,8 @@ from starlette.responses import Response
 
 from services.resource_server import droplets
 from services.resource_server.deps import SessionDep, SettingsDep
-from services.resource_server.protect import ReadClaims, WriteClaims
+from services.resource_server.json_body import json_body, openapi_body
+from services.resource_server.protect import ReadClaims, WriteClaims, require_scope
 from services.resource_server.routes import BEARER_ERRORS, NOT_FOUND
 from services.resource_server.schemas import (
     DropletCreate,
@@ -63,10 +64,15 @@ def get_droplet(claims: ReadClaims, session: SessionDep, droplet_id: DropletId) 
     status_code=201,
     response_model=DropletResponse,
     responses={**BEARER_ERRORS, 422: {"description": "The account's droplet limit is reached"}},
+    openapi_extra=openapi_body(DropletCreate),
 )
 def create_droplet(
-    claims: WriteClaims, session: SessionDep, settings: SettingsDep, body: DropletCreate
+    claims: WriteClaims,
+    session: SessionDep,
+    settings: SettingsDep,
+    body: Annotated[DropletCreate, json_body(DropletCreate, require_scope("write"))],
 ) -> DropletResponse:
+    """The body is read only once the token is accepted (see `json_body`)."""
     droplet = droplets.create_droplet(
         session=session, claims=claims, data=body, droplet_limit=settings.default_droplet_limit
     )
