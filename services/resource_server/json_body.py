@@ -25,14 +25,18 @@ async def read_json(request: Request, model: type[_Model]) -> _Model:
     media_type = media_type.strip().lower()
     if media_type != "application/json" and not media_type.endswith("+json"):
         raise InvalidRequestError("content type must be application/json")
+    body = await request.body()
+    if not body.strip():
+        raise InvalidRequestError("request body is required")
     try:
-        value = json.loads(await request.body())
+        value = json.loads(body)
     except (ValueError, RecursionError):  # bad JSON or UTF-8; absurd nesting
         raise InvalidRequestError("request body is not valid JSON") from None
     try:
         return model.model_validate(value)
-    except ValidationError as exc:  # rendered like FastAPI's own body errors
-        raise RequestValidationError(exc.errors()) from None
+    except ValidationError as exc:  # rendered like FastAPI's own body errors, under "body"
+        errors = [{**error, "loc": ("body", *error["loc"])} for error in exc.errors()]
+        raise RequestValidationError(errors) from None
 
 
 def json_body(model: type[_Model], claims: Any) -> Any:
