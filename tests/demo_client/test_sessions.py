@@ -249,17 +249,9 @@ def test_a_request_writes_its_session_once_and_only_if_it_changed(
     connect(browser, code="write-code")
     browser.get("/dashboard")
     token = csrf(browser, "/dashboard")
+    droplet = {"name": "web-1", "region": "ams3", "size": "s-1vcpu-1gb", "image": "debian-12-x64"}
     with writes(app) as sent:  # the API call's steps and the notice: one write
-        browser.post(
-            "/droplets",
-            data={
-                "csrf_token": token,
-                "name": "web-1",
-                "region": "ams3",
-                "size": "s-1vcpu-1gb",
-                "image": "debian-12-x64",
-            },
-        )
+        browser.post("/droplets", data={"csrf_token": token, **droplet})
     assert len(sent) == 1
     assert fake.droplets
     browser.get("/")  # shows (and clears) the notice

@@ -52,5 +52,5 @@ def update_registration(
         call = client_credentials.update_registration(
             ctx, browser, description=description, redirect_uris=uris
         )
-    browser.notice = steps.registration_updated(call.ok, call.error_description or call.error or "")
+    browser.notice = steps.registration_updated(call.ok, call.why_refused)
     return see_other("/client-credentials")

@@ -105,8 +105,8 @@ def create_droplet(
         return see_other("/write-access")
     droplet = {"name": name.strip(), "region": region, "size": size, "image": image}
     call = call_api(ctx, browser, "POST", "/v2/droplets", json=droplet)
-    refusal = call.error_description or call.error or ""
-    return _after_write(browser, call, steps.droplet_created(droplet["name"], call.ok, refusal))
+    message = steps.droplet_created(droplet["name"], call.ok, call.why_refused)
+    return _after_write(browser, call, message)
 
 
 @router.post("/droplets/{droplet_id}/delete")
@@ -118,8 +118,7 @@ def delete_droplet(
     if "write" not in granted_scopes(browser):
         return see_other("/write-access")
     call = call_api(ctx, browser, "DELETE", f"/v2/droplets/{droplet_id}")
-    refusal = call.error_description or call.error or ""
-    return _after_write(browser, call, steps.droplet_deleted(call.ok, refusal))
+    return _after_write(browser, call, steps.droplet_deleted(call.ok, call.why_refused))
 
 
 @router.post("/disconnect")
