@@ -59,6 +59,11 @@ class ApiCall:
         return self.unreachable or ""
 
     @property
+    def why_refused(self) -> str:
+        """For the user: the description, else the error code."""
+        return self.error_description or self.error or ""
+
+    @property
     def token_rejected(self) -> bool:
         """401 invalid_token: expired, revoked or otherwise unusable; a refresh may help."""
         return self.status == 401 and self.error == "invalid_token"

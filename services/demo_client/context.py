@@ -21,7 +21,8 @@ class ClientContext:
     code_client: TokenClient
     implicit_client: TokenClient
     trusted_client: TokenClient
-    service_client: TokenClient
+    client_credentials_client: TokenClient
+    """Dropletbook's registration that acts on its own account (`service_client_id`)."""
     resources: BearerApi
     apps: BearerApi
 
@@ -46,7 +47,7 @@ class ClientContext:
             trusted_client=token_client(
                 settings.trusted_client_id, settings.trusted_client_secret.get_secret_value()
             ),
-            service_client=token_client(
+            client_credentials_client=token_client(
                 settings.service_client_id, settings.service_client_secret.get_secret_value()
             ),
             resources=BearerApi(http, base_url=settings.rs_internal_url, shown_url=settings.rs_url),

@@ -1,5 +1,7 @@
-"""Request dependencies: they only look things up."""
+"""Request dependencies: they look things up; the browser session is also saved, once, when
+the route is done."""
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -23,13 +25,19 @@ def get_context(request: Request) -> ClientContext:
     return context
 
 
-def get_browser(request: Request) -> BrowserSession:
-    """The session the cookie names if this server issued it, else a new one."""
+def get_browser(request: Request) -> Iterator[BrowserSession]:
+    """The session the cookie names if this server issued it, else a new one. Saved when the
+    route returns or raises (a failed step is worth keeping for the inspector); `save` writes
+    only what changed and stores a new session only when there is something to keep."""
     context: ClientContext = request.app.state.context
     cookie: SessionCookie = request.state.session_cookie
-    cookie.browser = context.store.load(cookie.presented)
-    return cookie.browser
+    cookie.browser = browser = context.store.load(cookie.presented)
+    try:
+        yield browser
+    finally:
+        context.store.save(browser)
 
 
 ContextDep = Annotated[ClientContext, Depends(get_context)]
-BrowserDep = Annotated[BrowserSession, Depends(get_browser)]
+# "function" scope: saved before the response is sent, so the cookie can carry a new id.
+BrowserDep = Annotated[BrowserSession, Depends(get_browser, scope="function")]

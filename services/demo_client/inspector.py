@@ -17,6 +17,8 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 from pydantic import BaseModel, Field
 
 from services.demo_client.api import ApiCall
+from services.demo_client.explanations import steps
+from services.demo_client.explanations.parameters import CLAIM_MEANINGS, MEANINGS
 from services.demo_client.oauth import Exchange
 from shared.log_redaction import SENSITIVE_PARAMETERS
 
@@ -26,47 +28,6 @@ HIDDEN_NAMES = frozenset({"password", "client_secret"})
 KEEP = 6
 HIDDEN = "•••••••• (hidden)"
 MAX_STEPS = 60
-
-MEANINGS: dict[str, str] = {
-    "response_type": "what the app asks for: `code` (authorization code) or `token` (implicit)",
-    "client_id": "who is asking: the app's public identifier from its registration",
-    "redirect_uri": "where the server sends the user back; must exactly match a registered URI",
-    "scope": "the access asked for: `read`, or `read write`",
-    "state": "a random value tied to this browser session; the app checks it comes back "
-    "unchanged (CSRF protection)",
-    "code_challenge": "PKCE: SHA-256 of a secret verifier that only the app knows",
-    "code_challenge_method": "PKCE: how the challenge was made (S256)",
-    "code": "the authorization code: single use, short-lived, useless without the app's "
-    "credentials and PKCE verifier",
-    "iss": "which authorization server answered (RFC 9207); must be the one the app asked",
-    "error": "why the authorization did not happen",
-    "error_description": "a human-readable explanation from the server",
-    "grant_type": "which grant the app is using at the token endpoint",
-    "code_verifier": "PKCE: the secret whose hash was sent as code_challenge",
-    "refresh_token": "the long-lived credential that gets new access tokens",
-    "username": "the user's email, typed into the app itself (password grant)",
-    "password": "the user's password, typed into the app itself (password grant)",
-    "token": "the token to revoke",
-    "token_type_hint": "which kind of token it is, to speed up the server's lookup",
-    "access_token": "the bearer token the API accepts",
-    "token_type": "how to present the token: `bearer`",
-    "expires_in": "seconds until the access token expires",
-}
-
-CLAIM_MEANINGS: dict[str, str] = {
-    "iss": "issuer: the authorization server that signed the token",
-    "sub": "subject: the user (or, for client credentials, the client) the token is about",
-    "aud": "audience: the API that must accept it",
-    "client_id": "the app the token was issued to",
-    "scope": "what the token allows",
-    "iat": "issued at (Unix time)",
-    "exp": "expires at (Unix time)",
-    "nbf": "not valid before (Unix time)",
-    "jti": "unique token id (used for revocation)",
-    "typ": "at+jwt: an OAuth access token (RFC 9068)",
-    "alg": "signature algorithm",
-    "kid": "which published key signed it (see the server's JWKS)",
-}
 
 
 def mask(value: str, keep: int = KEEP) -> str:
@@ -183,6 +144,10 @@ class Recorder:
     def note(self, title: str, text: str, *, tutorial: str = "", ok: bool = True) -> Step:
         return self.add(Step(title=title, text=text, tutorial=tutorial, ok=ok))
 
+    def explain(self, note: steps.Note, *, ok: bool = True) -> Step:
+        """A step that is only a note (no request): see `explanations.steps`."""
+        return self.note(note.title, note.text, tutorial=note.tutorial, ok=ok)
+
     def redirect(
         self, title: str, url: str, params: Mapping[str, str], *, text: str, tutorial: str
     ) -> Step:
@@ -221,7 +186,7 @@ class Recorder:
         """The access token's header and claims, decoded (not verified) for the learner."""
         decoded = decode_jwt(token)
         if decoded is None:
-            return self.note("Access token", "The access token is opaque (not a JWT).")
+            return self.explain(steps.OPAQUE_TOKEN)
         header, claims = decoded
         rows = [
             Param(name=f"header.{k}", value=str(v), meaning=CLAIM_MEANINGS.get(k, ""))
@@ -231,14 +196,7 @@ class Recorder:
             for k, v in claims.items()
         ]
         return self.add(
-            Step(
-                title="Decoded access token (JWT)",
-                tutorial=tutorial,
-                text="The access token is a signed JWT (RFC 9068). Anyone holding it can read "
-                "these claims; only the authorization server's key can produce the signature, "
-                "which the resource server checks with the published JWKS.",
-                params=rows,
-            )
+            Step(title=steps.JWT.title, tutorial=tutorial, text=steps.JWT.text, params=rows)
         )
 
     def api(self, call: ApiCall, *, token: str, text: str = "", tutorial: str = "") -> Step:

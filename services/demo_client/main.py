@@ -15,7 +15,7 @@ from starlette.responses import Response
 from services.demo_client.context import ClientContext
 from services.demo_client.db import create_tables, make_engine
 from services.demo_client.deps import SessionCookie
-from services.demo_client.flows import FlowError
+from services.demo_client.errors import FlowError
 from services.demo_client.pages import render_error
 from services.demo_client.routes import client_credentials, code_flow, implicit, inspector, password
 from services.demo_client.sessions import session_cookie_for

@@ -39,15 +39,20 @@ class BrowserSession:
     pending: dict[str, Any] = field(default_factory=dict)
     """The authorization request in flight: flow, state, PKCE verifier, scope."""
     grants: dict[str, Any] = field(default_factory=dict)
-    """Tokens per flow (`code`, `implicit`, `password`, `service`): access, refresh, scope."""
+    """Tokens per grant (keys from `services.demo_client.grants`): access, refresh, scope."""
     flows: dict[str, Any] = field(default_factory=dict)
     """Recorded inspector flows by key."""
     notice: str = ""
     """A one-time message for the next page."""
+    form_shown: bool = False
+    """The page shows a CSRF-protected form: store even a new session, so that the form's
+    token can be checked when it comes back."""
     stored: bool = False
     """A row exists under `session_id`."""
     renewing: bool = False
     """The next save issues a new id (see `renew`)."""
+    saved: str = ""
+    """What the row holds (see `SessionStore`), so that a save changing nothing writes nothing."""
 
     def renew(self) -> None:
         """Move to a new session id at the next save: after every grant and at disconnect,

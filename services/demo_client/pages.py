@@ -1,6 +1,8 @@
 """Rendering pages with the headers every page carries."""
 
 import hmac
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +11,10 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import RedirectResponse, Response
 
 from services.demo_client.context import ClientContext
-from services.demo_client.flows import FLOW_TITLES, FlowError
+from services.demo_client.errors import FlowError
+from services.demo_client.explanations import refusals
+from services.demo_client.explanations.steps import FLOW_TITLES
+from services.demo_client.grants import CODE
 from services.demo_client.models import BrowserSession
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -47,7 +52,7 @@ def render(
         "browser": browser,
         "csrf_token": browser.csrf_token if browser else "",
         "flow_titles": FLOW_TITLES,
-        "connected": bool(browser and browser.grants.get("code")),
+        "connected": bool(browser and browser.grants.get(CODE)),
         **context,
     }
     return templates.TemplateResponse(
@@ -73,8 +78,20 @@ def see_other(url: str) -> Response:
     return RedirectResponse(url, status_code=303, headers={"Referrer-Policy": "no-referrer"})
 
 
-def csrf_ok(browser: BrowserSession, token: str) -> bool:
-    return hmac.compare_digest(browser.csrf_token.encode(), token.encode())
+def check_form(browser: BrowserSession, csrf_token: str) -> None:
+    """A form must come from a page of this session (its CSRF token)."""
+    if not hmac.compare_digest(browser.csrf_token.encode(), csrf_token.encode()):
+        raise FlowError.of(refusals.BAD_FORM)
+
+
+@contextmanager
+def back_on_error(url: str) -> Iterator[None]:
+    """The error page of a step that fails in this block links back to `url`."""
+    try:
+        yield
+    except FlowError as error:
+        error.back = url
+        raise
 
 
 def take_notice(browser: BrowserSession) -> str:
@@ -92,23 +109,12 @@ def render_flow_page(
     **shown: Any,
 ) -> Response:
     """A grant's page: what it shows (`shown`), the pending notice, the grant and the flow's
-    recorded steps. Saves the browser session, whose notice has now been shown, and creates
-    it if the page has a CSRF-protected `form`."""
-    ctx: ClientContext = request.app.state.context
-    notice = take_notice(browser)
-    ctx.store.save(browser, keep=form)
+    recorded steps. A page with a CSRF-protected `form` keeps even a new session."""
+    browser.form_shown = form
     context = {
-        "notice": notice,
+        "notice": take_notice(browser),
         "grant": browser.grants.get(flow),
         "flow": browser.flows.get(flow),
         **shown,
     }
     return render(request, template, context, browser=browser)
-
-
-BAD_FORM = FlowError(
-    "This form has expired",
-    "The form was not sent from this Dropletbook session (its CSRF token did not match). "
-    "Reload the page and try again.",
-    status=403,
-)

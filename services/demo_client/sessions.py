@@ -4,9 +4,11 @@ Only ids this server issued and still stores are accepted; anything else a brows
 gets a fresh id (no session fixation), and the id changes after every grant and at
 disconnect. The row is keyed by the id's SHA-256 and seals what could be used (tokens, the
 PKCE verifier, `state`) with AES-GCM, so neither a cookie nor a token can be read from the
-database. A session is stored only once there is something to keep.
+database. A session is stored only once there is something to keep, and written only when
+it changed.
 """
 
+import json
 import time
 from typing import Any
 
@@ -24,6 +26,13 @@ COOKIE = "dropletbook_session"
 
 def session_cookie_for(settings: CookieSettings) -> HostCookie:
     return host_cookie(COOKIE, settings)
+
+
+def _contents(browser: BrowserSession) -> str:
+    """What a row holds of the session that requests change, to tell whether a save would."""
+    return json.dumps(
+        [browser.pending, browser.grants, browser.flows, browser.notice], sort_keys=True
+    )
 
 
 class SessionStore:
@@ -52,7 +61,7 @@ class SessionStore:
             if row is not None and row.expires_at > time.time():
                 secrets = self.keys.unseal(row.sealed, row_id=row.id_hash)
                 if secrets is not None:  # else sealed under a previous key: start afresh
-                    return BrowserSession(
+                    browser = BrowserSession(
                         session_id=session_id,
                         csrf_token=self.keys.csrf_token(session_id),
                         created_at=row.created_at,
@@ -63,12 +72,17 @@ class SessionStore:
                         notice=row.notice,
                         stored=True,
                     )
+                    browser.saved = _contents(browser)
+                    return browser
         return self.new()
 
-    def save(self, browser: BrowserSession, *, keep: bool = False) -> None:
-        """Write the session. A new one is stored only when there is something to keep: a
-        request in flight, tokens, or (`keep`) a page with a CSRF-protected form."""
-        if not browser.stored and not (keep or browser.pending or browser.grants):
+    def save(self, browser: BrowserSession) -> None:
+        """Write the session if it changed. A new one is stored only when there is something
+        to keep: a request in flight, tokens, or a page with a CSRF-protected form."""
+        if not browser.stored and not (browser.form_shown or browser.pending or browser.grants):
+            return
+        contents = _contents(browser)
+        if browser.stored and not browser.renewing and contents == browser.saved:
             return
         with Session(self.engine) as db:
             if browser.renewing:
@@ -94,6 +108,7 @@ class SessionStore:
                 db.add(SessionRow(id_hash=row_id, created_at=browser.created_at, **values))
             db.commit()
         browser.stored = True
+        browser.saved = contents
 
     def purge_expired(self) -> int:
         """Delete expired sessions (their inspector data with them); how many went."""

@@ -99,6 +99,29 @@ def test_wrong_password_is_shown_plainly(browser: Browser) -> None:
     assert "Wrong email or password." in response.text
 
 
+def test_a_refused_refresh_on_the_password_page_ends_the_grant(
+    browser: Browser, fake: FakeServers
+) -> None:
+    """The page saves what the failed step changed, as every page does: the dead refresh token
+    is forgotten (not sent again on the next visit) and the inspector shows the refusal."""
+    form = {
+        "csrf_token": csrf(browser, "/password"),
+        "username": "demo@example.com",
+        "password": "demo-password",
+    }
+    assert browser.post("/password", data=form).status_code == 303
+    fake.expired.add("access-1")
+    fake.refresh.clear()  # e.g. the user revoked the app at Droplet Cloud
+    page = browser.get("/password")
+    assert page.status_code == 401
+    assert "Your authorization has ended" in page.text
+    page = browser.get("/password")
+    assert page.status_code == 200
+    assert "Scope <code>" not in page.text  # no token any more: connect again
+    assert [f["grant_type"] for f in fake.token_requests()] == ["password", "refresh_token"]
+    assert "Refresh refused" in browser.get("/inspector").text
+
+
 def test_client_credentials_read_and_update_own_registration(
     browser: Browser, fake: FakeServers
 ) -> None:

@@ -2,12 +2,14 @@
 sealed at rest, rows only when there is something to keep, expired rows purged."""
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import inspect, text
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import Engine
 
 from services.demo_client.main import create_app
@@ -222,3 +224,38 @@ def test_expired_sessions_are_purged_while_the_app_runs(
             assert not sees_the_victims_account(browser)
         finally:
             browser.close()
+
+
+@contextmanager
+def writes(app: FastAPI) -> Iterator[list[str]]:
+    """The INSERT, UPDATE and DELETE statements Dropletbook sends while the block runs."""
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().split(" ", 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+            sent.append(statement)
+
+    engine = engine_of(app)
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def test_a_request_writes_its_session_once_and_only_if_it_changed(
+    app: FastAPI, browser: Browser, fake: FakeServers
+) -> None:
+    connect(browser, code="write-code")
+    browser.get("/dashboard")
+    token = csrf(browser, "/dashboard")
+    droplet = {"name": "web-1", "region": "ams3", "size": "s-1vcpu-1gb", "image": "debian-12-x64"}
+    with writes(app) as sent:  # the API call's steps and the notice: one write
+        browser.post("/droplets", data={"csrf_token": token, **droplet})
+    assert len(sent) == 1
+    assert fake.droplets
+    browser.get("/")  # shows (and clears) the notice
+    with writes(app) as sent:
+        for page in ("/", "/inspector", "/write-access"):
+            assert browser.get(page).status_code == 200
+    assert sent == []

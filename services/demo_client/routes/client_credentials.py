@@ -1,21 +1,15 @@
-"""The client credentials grant: Dropletbook reads and updates its own registration."""
+"""The client credentials grant: Dropletbook gets an app token and reads and updates its own
+registration."""
 
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
-from services.demo_client import flows
 from services.demo_client.deps import BrowserDep, ContextDep
-from services.demo_client.flows import SERVICE, FlowError
-from services.demo_client.oauth import apps_api_resource
-from services.demo_client.pages import (
-    BAD_FORM,
-    csrf_ok,
-    render_error,
-    render_flow_page,
-    see_other,
-)
+from services.demo_client.explanations import steps
+from services.demo_client.grants import CLIENT_CREDENTIALS, client_credentials
+from services.demo_client.pages import back_on_error, check_form, render_flow_page, see_other
 
 router = APIRouter(prefix="/client-credentials")
 
@@ -23,12 +17,12 @@ router = APIRouter(prefix="/client-credentials")
 @router.get("")
 def client_credentials_page(ctx: ContextDep, browser: BrowserDep, request: Request) -> Response:
     registration = None
-    if browser.grants.get(SERVICE):
-        registration = flows.read_registration(ctx, browser)
+    if browser.grants.get(CLIENT_CREDENTIALS):
+        registration = client_credentials.read_registration(ctx, browser)
     return render_flow_page(
         request,
         browser,
-        flow=SERVICE,
+        flow=CLIENT_CREDENTIALS,
         template="client_credentials.html",
         form=True,
         registration=registration,
@@ -36,19 +30,11 @@ def client_credentials_page(ctx: ContextDep, browser: BrowserDep, request: Reque
 
 
 @router.post("/token")
-def get_token(
-    ctx: ContextDep, browser: BrowserDep, request: Request, csrf_token: Annotated[str, Form()]
+def get_app_token(
+    ctx: ContextDep, browser: BrowserDep, csrf_token: Annotated[str, Form()]
 ) -> Response:
-    if not csrf_ok(browser, csrf_token):
-        return render_error(request, BAD_FORM, browser)
-    try:
-        # RFC 8707: a token for the server's own API, not the cloud API's default audience.
-        resource = apps_api_resource(ctx.settings.issuer)
-        flows.service_token(ctx, browser, scope="read write", resource=resource)
-    except FlowError as error:
-        return render_error(request, error, browser)
-    finally:
-        ctx.store.save(browser)
+    check_form(browser, csrf_token)
+    client_credentials.request_app_token(ctx, browser, scope="read write")
     return see_other("/client-credentials")
 
 
@@ -56,25 +42,15 @@ def get_token(
 def update_registration(
     ctx: ContextDep,
     browser: BrowserDep,
-    request: Request,
     csrf_token: Annotated[str, Form()],
     description: Annotated[str, Form()] = "",
     redirect_uris: Annotated[str, Form()] = "",
 ) -> Response:
-    if not csrf_ok(browser, csrf_token):
-        return render_error(request, BAD_FORM, browser)
+    check_form(browser, csrf_token)
     uris = [line.strip() for line in redirect_uris.splitlines() if line.strip()]
-    try:
-        call = flows.update_registration(ctx, browser, description=description, redirect_uris=uris)
-    except FlowError as error:
-        error.back = "/client-credentials"
-        return render_error(request, error, browser)
-    finally:
-        ctx.store.save(browser)
-    browser.notice = (
-        "Registration updated through PATCH /v1/apps/self."
-        if call.ok
-        else f"Droplet Cloud refused the update: {call.error_description or call.error}"
-    )
-    ctx.store.save(browser)
+    with back_on_error("/client-credentials"):
+        call = client_credentials.update_registration(
+            ctx, browser, description=description, redirect_uris=uris
+        )
+    browser.notice = steps.registration_updated(call.ok, call.why_refused)
     return see_other("/client-credentials")

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from services.demo_client.deps import BrowserDep
-from services.demo_client.flows import FLOW_TITLES
+from services.demo_client.explanations.steps import FLOW_TITLES
 from services.demo_client.pages import render
 
 router = APIRouter()

@@ -5,25 +5,18 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
-from services.demo_client import flows
 from services.demo_client.deps import BrowserDep, ContextDep
-from services.demo_client.flows import PASSWORD, FlowError
-from services.demo_client.pages import (
-    BAD_FORM,
-    csrf_ok,
-    render_error,
-    render_flow_page,
-    see_other,
-)
+from services.demo_client.grants import PASSWORD
+from services.demo_client.grants import password as password_grant
+from services.demo_client.grants.api_calls import read_account
+from services.demo_client.pages import check_form, render_flow_page, see_other
 
 router = APIRouter(prefix="/password")
 
 
 @router.get("")
 def password_page(ctx: ContextDep, browser: BrowserDep, request: Request) -> Response:
-    account = None
-    if browser.grants.get(PASSWORD):
-        account = flows.call_api(ctx, browser, "GET", "/v2/account", key=PASSWORD)
+    account = read_account(ctx, browser, PASSWORD)
     return render_flow_page(
         request, browser, flow=PASSWORD, template="password.html", form=True, account=account
     )
@@ -33,17 +26,10 @@ def password_page(ctx: ContextDep, browser: BrowserDep, request: Request) -> Res
 def password_login(
     ctx: ContextDep,
     browser: BrowserDep,
-    request: Request,
     csrf_token: Annotated[str, Form()],
     username: Annotated[str, Form()],
     password: Annotated[str, Form()],
 ) -> Response:
-    if not csrf_ok(browser, csrf_token):
-        return render_error(request, BAD_FORM, browser)
-    try:
-        flows.password_grant(ctx, browser, username=username, password=password, scope="read")
-    except FlowError as error:
-        return render_error(request, error, browser)
-    finally:
-        ctx.store.save(browser)
+    check_form(browser, csrf_token)
+    password_grant.request_token(ctx, browser, username=username, password=password, scope="read")
     return see_other("/password")

@@ -1,0 +1,68 @@
+"""The authorization code grant with PKCE, Dropletbook's side: the code comes back to the
+callback and is exchanged over the back channel (RFC 6749 §4.1.2-§4.1.4, RFC 7636 §4.5);
+Disconnect revokes the tokens (RFC 7009). The request itself is in `front_channel`."""
+
+import logging
+from collections.abc import Mapping
+from urllib.parse import urlencode
+
+from services.demo_client.context import ClientContext
+from services.demo_client.errors import back_channel, refuse
+from services.demo_client.explanations import refusals, steps
+from services.demo_client.grants import CODE
+from services.demo_client.grants.browser_state import drop_grant, keep_tokens, recording
+from services.demo_client.grants.front_channel import check_authorization_response
+from services.demo_client.models import BrowserSession
+from services.demo_client.oauth import TokenRequestError
+from shared.scopes import parse_scope
+
+logger = logging.getLogger(__name__)
+
+
+def receive_code(ctx: ClientContext, browser: BrowserSession, params: Mapping[str, str]) -> str:
+    """The callback: check the response, exchange the code; return where to go next."""
+    with recording(browser, CODE) as rec:
+        step = steps.CODE_REDIRECT
+        url = ctx.settings.redirect_uri + "?" + urlencode(params)
+        rec.redirect(step.title, url, params, text=step.text, tutorial=step.tutorial)
+        pending = check_authorization_response(ctx, browser, rec, CODE, params)
+        code = params.get("code")
+        if not code:
+            raise refuse(rec, refusals.NO_CODE)
+        issuer = ctx.settings.issuer
+        with back_channel(rec, issuer, refused=refusals.code_refused, tutorial="Step 5"):
+            result = ctx.code_client.exchange_code(
+                code=code, redirect_uri=ctx.settings.redirect_uri, code_verifier=pending["verifier"]
+            )
+        logger.info("code flow: state checked, code exchanged, scope %r", result.tokens.scope)
+        previous = browser.grants.get(CODE) or {}
+        keep_tokens(browser, rec, CODE, result, steps.CODE_EXCHANGE, previous=previous)
+        granted = parse_scope(result.tokens.scope)
+        if previous and "write" in granted and "write" not in parse_scope(previous.get("scope")):
+            browser.notice = steps.WRITE_GRANTED
+        elif not previous:
+            browser.notice = steps.CONNECTED
+        return "/dashboard"
+
+
+def disconnect(ctx: ClientContext, browser: BrowserSession) -> None:
+    """Revoke the refresh token (and with it the grant) and the access token, then forget them."""
+    grant = browser.grants.get(CODE)
+    if not grant:
+        return
+    with recording(browser, CODE) as rec:
+        for hint in ("refresh_token", "access_token"):
+            token = grant.get(hint)
+            if not token:
+                continue
+            with back_channel(rec, ctx.settings.issuer):
+                try:
+                    exchange = ctx.code_client.revoke(token=token, token_type_hint=hint)
+                except TokenRequestError as exc:  # shown as it is; the token is forgotten anyway
+                    exchange = exc.exchange
+            step = steps.revocation(hint)
+            rec.exchange(step.title, exchange, text=step.text, tutorial=step.tutorial)
+        drop_grant(browser, CODE)
+        browser.renew()
+        logger.info("code flow: disconnected, tokens revoked")
+        browser.notice = steps.DISCONNECTED
