@@ -4,8 +4,6 @@ Requests are released together by a barrier, each on its own warmed-up connectio
 a real uvicorn process: exactly one rotates, the others take the grace path.
 """
 
-import base64
-import json
 import threading
 import time
 from dataclasses import dataclass
@@ -20,12 +18,15 @@ from services.authorization_server.context import ServerContext
 from services.authorization_server.models import Client, RefreshToken, User
 from shared.crypto import hash_token
 from tests.authorization_server.state import revoked_jtis
-from tests.authorization_server.tokens_over_http import authorization_code_tokens, refresh
+from tests.authorization_server.tokens_over_http import (
+    access_token_jti,
+    authorization_code_tokens,
+    concurrent_refreshes,
+    refresh,
+)
 from tests.databases import TestDatabases
 from tests.factories import make_client, make_user
 from tests.live_server import LiveServer
-
-TOKEN = "/v1/oauth/token"
 
 
 @dataclass
@@ -59,32 +60,6 @@ def world(live_as: LiveServer, live_context: ServerContext) -> World:
     return World(live_as.url, live_context, user, client, secret, other, other_secret)
 
 
-def _race(url: str, requests: list[tuple[tuple[str, str], str]]) -> list[httpx.Response]:
-    """Send every (client credentials, refresh token) refresh at once, one thread each."""
-    barrier = threading.Barrier(len(requests))
-    responses: list[httpx.Response | None] = [None] * len(requests)
-
-    def send(index: int, auth: tuple[str, str], refresh_token: str) -> None:
-        with httpx.Client(base_url=url, timeout=60) as http:
-            http.get("/healthz")  # the connection is open before the barrier falls
-            barrier.wait()
-            responses[index] = http.post(
-                TOKEN,
-                data={"grant_type": "refresh_token", "refresh_token": refresh_token},
-                auth=auth,
-            )
-
-    threads = [
-        threading.Thread(target=send, args=(index, auth, token))
-        for index, (auth, token) in enumerate(requests)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return [response for response in responses if response is not None]
-
-
 def _family_tokens(context: ServerContext, refresh_token: str) -> list[RefreshToken]:
     """Every stored refresh token of the family `refresh_token` belongs to."""
     with Session(context.engine) as session:
@@ -95,17 +70,11 @@ def _family_tokens(context: ServerContext, refresh_token: str) -> list[RefreshTo
         )
 
 
-def _jti(access_token: str) -> str:
-    """The token's `jti` (read, not verified: the server signed it moments ago)."""
-    payload = access_token.split(".")[1]
-    return str(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["jti"])
-
-
 @pytest.mark.parametrize("concurrency", [8, 16])
 def test_concurrent_refreshes_share_one_successor(world: World, concurrency: int) -> None:
     tokens = world.grant()
     auth = (world.client.client_id, world.secret)
-    responses = _race(world.url, [(auth, tokens["refresh_token"])] * concurrency)
+    responses = concurrent_refreshes(world.url, [(auth, tokens["refresh_token"])] * concurrency)
     assert len(responses) == concurrency
     assert [r.status_code for r in responses] == [200] * concurrency, [r.text for r in responses]
     bodies = [r.json() for r in responses]
@@ -116,7 +85,7 @@ def test_concurrent_refreshes_share_one_successor(world: World, concurrency: int
     family = _family_tokens(world.context, tokens["refresh_token"])
     live = [row.token_hash for row in family if row.rotated_at is None]
     assert live == [hash_token(successor)]  # never more than one live token: no fork
-    jtis = {_jti(body["access_token"]) for body in bodies}
+    jtis = {access_token_jti(body) for body in bodies}
     assert not jtis & revoked_jtis(world.context.engine)  # nothing was revoked
     after = world.refresh(successor)
     assert after.status_code == 200, after.text
@@ -128,7 +97,7 @@ def test_another_client_in_the_race_gets_no_grace(world: World) -> None:
     auth = (world.client.client_id, world.secret)
     other = (world.other.client_id, world.other_secret)
     requests = [(auth, tokens["refresh_token"])] * 6 + [(other, tokens["refresh_token"])] * 2
-    responses = _race(world.url, requests)
+    responses = concurrent_refreshes(world.url, requests)
     assert [r.status_code for r in responses] == [200] * 6 + [400] * 2
     assert {r.json()["error"] for r in responses[6:]} == {"invalid_grant"}
     assert len({r.json()["refresh_token"] for r in responses[:6]}) == 1
