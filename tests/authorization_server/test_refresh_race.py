@@ -12,7 +12,8 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
 from services.authorization_server.context import ServerContext
 from services.authorization_server.models import Client, RefreshToken, User
@@ -135,6 +136,38 @@ def test_a_refresh_cut_off_mid_transaction_changes_nothing(
     assert [row.rotated_at for row in family] == [None]  # not rotated, no successor
     retry = world.refresh(tokens["refresh_token"])
     assert retry.status_code == 200, retry.text
+    assert world.refresh(retry.json()["refresh_token"]).status_code == 200
+
+
+def test_a_client_that_gave_up_waiting_gets_the_same_tokens_on_retry(world: World) -> None:
+    """The client times out while its refresh waits on a lock, and the server then commits
+    the rotation: retried within the grace window, the old token gets the same successor."""
+    tokens = world.grant()
+    token_hash = hash_token(tokens["refresh_token"])
+    with world.context.engine.connect() as holder:
+        # A row lock (PostgreSQL) or the write lock (SQLite): the rotation has to wait.
+        holder.execute(
+            update(RefreshToken)
+            .where(col(RefreshToken.token_hash) == token_hash)
+            .values(scope=RefreshToken.scope)
+        )
+        with pytest.raises(httpx.ReadTimeout):
+            httpx.post(
+                f"{world.url}/v1/oauth/token",
+                data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+                auth=(world.client.client_id, world.secret),
+                timeout=httpx.Timeout(10, read=0.5),
+            )
+        holder.rollback()
+    deadline = time.monotonic() + 10
+    while not any(row.rotated_at for row in _family_tokens(world.context, tokens["refresh_token"])):
+        assert time.monotonic() < deadline, "the abandoned refresh never committed"
+        time.sleep(0.05)
+    retry = world.refresh(tokens["refresh_token"])
+    assert retry.status_code == 200, retry.text
+    family = _family_tokens(world.context, tokens["refresh_token"])
+    live = [row.token_hash for row in family if row.rotated_at is None]
+    assert live == [hash_token(retry.json()["refresh_token"])]
     assert world.refresh(retry.json()["refresh_token"]).status_code == 200
 
 
