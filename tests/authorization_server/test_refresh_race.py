@@ -182,3 +182,51 @@ def _wait_for_blocked_backend(admin: psycopg.Connection[Any], holder_pid: int) -
             return int(row[0])
         time.sleep(0.02)
     raise AssertionError("the refresh never waited on the held lock")
+
+
+@pytest.mark.parametrize(
+    ("refresh_token", "error"),
+    [
+        pytest.param("", "invalid_request", id="empty"),
+        pytest.param("x" * 8000, "invalid_grant", id="huge"),
+        pytest.param("\x00", "invalid_request", id="nul"),
+        pytest.param("\u00e9\U0001f600", "invalid_grant", id="non-ascii"),
+        pytest.param("{token} ", "invalid_grant", id="trailing-space"),
+        pytest.param("{access}", "invalid_grant", id="an-access-token"),
+    ],
+)
+def test_bad_refresh_tokens_are_refused_and_change_nothing(
+    world: World, refresh_token: str, error: str
+) -> None:
+    tokens = world.grant()
+    value = refresh_token.format(token=tokens["refresh_token"], access=tokens["access_token"])
+    response = world.refresh(value)
+    assert (response.status_code, response.json()["error"]) == (400, error)
+    assert response.headers["cache-control"] == "no-store"
+    assert world.refresh(tokens["refresh_token"]).status_code == 200
+
+
+def test_a_replay_asking_for_more_scope_is_refused_and_revokes_nothing(world: World) -> None:
+    tokens = authorization_code_tokens(
+        world.url,
+        world.context,
+        client=world.client,
+        secret=world.secret,
+        user=world.user,
+        scope="read",
+    )
+    first = world.refresh(tokens["refresh_token"])
+    assert first.status_code == 200
+    wider = httpx.post(
+        f"{world.url}/v1/oauth/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": tokens["refresh_token"],
+            "scope": "read write",
+        },
+        auth=(world.client.client_id, world.secret),
+    )
+    assert (wider.status_code, wider.json()["error"]) == (400, "invalid_scope")
+    again = world.refresh(tokens["refresh_token"])
+    assert again.status_code == 200
+    assert again.json()["refresh_token"] == first.json()["refresh_token"]
