@@ -25,8 +25,15 @@ def digest_matches(value: str, digest: str) -> bool:
     return hmac.compare_digest(hash_token(value), digest)
 
 
+def derive_key(secret: bytes, label: str) -> bytes:
+    """A 256-bit key for one purpose (`label`), derived from a server secret with HMAC-SHA256,
+    so that keys for different purposes never coincide."""
+    return hmac.new(secret, label.encode("utf-8"), hashlib.sha256).digest()
+
+
 def sign_value(secret: bytes, value: str) -> str:
-    """HMAC-SHA256 of `value`, URL-safe: for cookies and CSRF tokens."""
+    """HMAC-SHA256 of `value`, URL-safe without padding (43 characters, like `new_token()`):
+    for cookies, CSRF tokens and tokens derived from other tokens."""
     mac = hmac.new(secret, value.encode("utf-8"), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(mac).rstrip(b"=").decode("ascii")
 

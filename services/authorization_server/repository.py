@@ -96,17 +96,64 @@ def consume_code(*, session: Session, code_hash: str, now: datetime) -> bool:
     return bool(result.rowcount == 1)
 
 
-def get_refresh_token(*, session: Session, token_hash: str) -> RefreshToken | None:
-    return session.get(RefreshToken, token_hash)
+def get_refresh_token(
+    *, session: Session, token_hash: str, reload: bool = False
+) -> RefreshToken | None:
+    """The stored refresh token; `reload` reads the row again rather than the session's copy."""
+    return session.get(RefreshToken, token_hash, populate_existing=reload)
 
 
 def rotate_refresh_token(*, session: Session, token_hash: str, now: datetime) -> bool:
-    """Mark a refresh token used; False when it was used already (possibly concurrently)."""
+    """Mark a refresh token used; False when it was used already (possibly concurrently).
+
+    One conditional statement, so that of concurrent requests exactly one rotates: the
+    others wait for its row lock (PostgreSQL) or the write lock (SQLite), then match nothing.
+    """
     result = session.exec(
         update(RefreshToken)
         .where(col(RefreshToken.token_hash) == token_hash)
         .where(col(RefreshToken.rotated_at).is_(None))
         .values(rotated_at=now)
+    )
+    return bool(result.rowcount == 1)
+
+
+def add_refresh_token(
+    *,
+    session: Session,
+    token_hash: str,
+    family_id: str,
+    client_id: str,
+    scope: str,
+    now: datetime,
+    ttl: int,
+) -> None:
+    session.add(
+        RefreshToken(
+            token_hash=token_hash,
+            family_id=family_id,
+            client_id=client_id,
+            scope=scope,
+            created_at=now,
+            expires_at=now + timedelta(seconds=ttl),
+        )
+    )
+
+
+def hold_live_refresh_token(
+    *, session: Session, token_hash: str, family_id: str, now: datetime
+) -> bool:
+    """Whether `token_hash` is its family's live refresh token (unrotated, unexpired), and if
+    so hold it until the transaction ends: a no-op conditional update takes the row lock
+    (PostgreSQL) or the write lock (SQLite), so the token cannot be rotated or revoked
+    before this transaction's access token is recorded against its family."""
+    result = session.exec(
+        update(RefreshToken)
+        .where(col(RefreshToken.token_hash) == token_hash)
+        .where(col(RefreshToken.family_id) == family_id)
+        .where(col(RefreshToken.rotated_at).is_(None))
+        .where(col(RefreshToken.expires_at) > now)
+        .values(rotated_at=None)
     )
     return bool(result.rowcount == 1)
 

@@ -38,6 +38,10 @@ class Settings(BaseServiceSettings):
     signing_algorithm: str = "ES256"
     access_token_ttl: int = Field(default=3600, ge=30, le=86400)
     refresh_token_ttl: int = Field(default=30 * 86400, ge=60)
+    refresh_token_reuse_grace: int = Field(default=10, ge=0, le=300)
+    """Seconds after a rotation in which the same client presenting the just-rotated refresh
+    token gets the same successor again (concurrent refreshes, retries); 0 turns it off and
+    any reuse revokes the grant. Past the window, reuse revokes the grant."""
     authorization_code_ttl: int = Field(default=600, ge=10, le=600)
     session_ttl: int = Field(default=12 * 3600, ge=60)
     key_activation_delay: int = Field(default=3600, ge=0)

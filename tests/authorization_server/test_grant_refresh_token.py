@@ -1,20 +1,36 @@
 """Refresh token grant, RFC 6749 §6: rotation, reuse detection, scope narrowing."""
 
+import re
+import time
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import update
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
+from services.authorization_server import repository
 from services.authorization_server.context import ServerContext
 from services.authorization_server.models import Client, RefreshToken, User
+from services.authorization_server.settings import Settings
 from services.authorization_server.tokens import read_access_token
 from shared.crypto import hash_token
 from shared.db import utcnow
 from shared.errors import InvalidGrantError, InvalidRequestError, InvalidScopeError, OAuthError
 from tests.authorization_server.state import revoked_jtis, snapshot
-from tests.factories import VERIFIER, make_auth_code, make_client, make_user
+from tests.factories import VERIFIER, make_auth_code, make_client, make_user, test_settings
+
+
+@pytest.fixture
+def grace() -> int:
+    """AS_REFRESH_TOKEN_REUSE_GRACE for the test; `parametrize("grace", ...)` changes it."""
+    return 10
+
+
+@pytest.fixture
+def settings(database_url: str, grace: int) -> Settings:
+    return test_settings(database_url, refresh_token_reuse_grace=grace)
 
 
 @pytest.fixture
@@ -92,6 +108,7 @@ def test_reuse_of_a_rotated_token_revokes_the_whole_grant(
     assert issued <= revoked_jtis(context.engine)
 
 
+@pytest.mark.parametrize("grace", [0])
 def test_reuse_leaves_other_grants_alone(
     context: ServerContext, client: Client, user: User, tokens: dict[str, Any]
 ) -> None:
@@ -199,3 +216,117 @@ def test_refresh_token_lifetime(
         assert stored is not None
         lifetime = stored.expires_at - stored.created_at
     assert lifetime == timedelta(seconds=context.settings.refresh_token_ttl)
+
+
+def _live_refresh_tokens(context: ServerContext, refresh_token: str) -> list[RefreshToken]:
+    """The unrotated refresh tokens of the family `refresh_token` belongs to."""
+    with Session(context.engine) as session:
+        token = session.get(RefreshToken, hash_token(refresh_token))
+        assert token is not None
+        rows = session.exec(
+            select(RefreshToken).where(
+                RefreshToken.family_id == token.family_id, col(RefreshToken.rotated_at).is_(None)
+            )
+        )
+        return list(rows)
+
+
+def test_replay_within_the_grace_window_returns_the_same_successor(
+    context: ServerContext, client: Client, tokens: dict[str, Any]
+) -> None:
+    first = _refresh(context, client, tokens["refresh_token"])
+    again = _refresh(context, client, tokens["refresh_token"])
+    assert again["refresh_token"] == first["refresh_token"]
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", again["refresh_token"])  # shaped like new_token()
+    assert (
+        _claims(context, again["access_token"])["jti"]
+        != _claims(context, first["access_token"])["jti"]
+    )
+    assert revoked_jtis(context.engine) == set()
+    live = _live_refresh_tokens(context, tokens["refresh_token"])
+    assert [row.token_hash for row in live] == [hash_token(first["refresh_token"])]
+    after = _refresh(context, client, first["refresh_token"])
+    assert after["refresh_token"] not in (first["refresh_token"], tokens["refresh_token"])
+
+
+def test_the_replayed_access_token_is_revoked_with_its_grant(
+    context: ServerContext, client: Client, tokens: dict[str, Any]
+) -> None:
+    first = _refresh(context, client, tokens["refresh_token"])
+    again = _refresh(context, client, tokens["refresh_token"], scope="read")
+    assert again["scope"] == "read"
+    with Session(context.engine) as session:
+        stored = repository.get_refresh_token(
+            session=session, token_hash=hash_token(first["refresh_token"])
+        )
+        assert stored is not None
+        repository.revoke_family(session=session, family_id=stored.family_id)
+        session.commit()
+    issued = {_claims(context, t["access_token"])["jti"] for t in (tokens, first, again)}
+    assert issued <= revoked_jtis(context.engine)
+
+
+@pytest.mark.parametrize("grace", [1])
+def test_reuse_after_the_grace_window_revokes_the_grant(
+    context: ServerContext, client: Client, tokens: dict[str, Any]
+) -> None:
+    first = _refresh(context, client, tokens["refresh_token"])
+    time.sleep(1.2)
+    with pytest.raises(InvalidGrantError) as caught:
+        _refresh(context, client, tokens["refresh_token"])
+    assert caught.value.description == "refresh token already used; the grant is revoked"
+    with pytest.raises(InvalidGrantError, match="refresh token invalid"):
+        _refresh(context, client, first["refresh_token"])
+    issued = {_claims(context, t["access_token"])["jti"] for t in (tokens, first)}
+    assert issued <= revoked_jtis(context.engine)
+
+
+@pytest.mark.parametrize("grace", [0])
+def test_without_a_grace_window_any_reuse_revokes_the_grant(
+    context: ServerContext, client: Client, tokens: dict[str, Any]
+) -> None:
+    first = _refresh(context, client, tokens["refresh_token"])
+    with pytest.raises(InvalidGrantError, match="already used"):
+        _refresh(context, client, tokens["refresh_token"])
+    with pytest.raises(InvalidGrantError):
+        _refresh(context, client, first["refresh_token"])
+    assert _claims(context, first["access_token"])["jti"] in revoked_jtis(context.engine)
+
+
+def test_replay_after_the_successor_was_rotated_is_reuse(
+    context: ServerContext, client: Client, tokens: dict[str, Any]
+) -> None:
+    first = _refresh(context, client, tokens["refresh_token"])
+    second = _refresh(context, client, first["refresh_token"])
+    with pytest.raises(InvalidGrantError, match="already used"):
+        _refresh(context, client, tokens["refresh_token"])
+    with pytest.raises(InvalidGrantError):
+        _refresh(context, client, second["refresh_token"])
+
+
+def test_another_client_never_gets_the_grace_path(
+    context: ServerContext, client: Client, tokens: dict[str, Any]
+) -> None:
+    first = _refresh(context, client, tokens["refresh_token"])
+    other, _ = make_client(context, name="Other")
+    before = snapshot(context.engine)
+    with pytest.raises(InvalidGrantError) as caught:
+        _refresh(context, other, tokens["refresh_token"])
+    assert caught.value.description == "refresh token invalid"
+    assert snapshot(context.engine) == before
+    assert _refresh(context, client, first["refresh_token"])["access_token"]
+
+
+def test_successors_depend_on_the_server_secret(
+    database_url: str, client: Client, user: User, context: ServerContext
+) -> None:
+    tokens = _authorize(context, client, user, "read")
+    first = _refresh(context, client, tokens["refresh_token"])
+    other = ServerContext.build(
+        test_settings(database_url, secret_key=SecretStr("another-secret-key")), context.engine
+    )
+    # With another secret the derived successor is not the family's live token: reuse.
+    with pytest.raises(InvalidGrantError, match="already used"):
+        _refresh(other, client, tokens["refresh_token"])
+    with pytest.raises(InvalidGrantError):
+        _refresh(context, client, first["refresh_token"])

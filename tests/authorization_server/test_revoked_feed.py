@@ -17,7 +17,12 @@ from services.authorization_server.models import Client, RevokedAccessToken
 from services.authorization_server.registration import delete_client
 from shared.db import utcnow
 from tests import factories
-from tests.authorization_server.tokens_over_http import authorization_code_tokens
+from tests.authorization_server.tokens_over_http import (
+    access_token_jti,
+    authorization_code_tokens,
+    concurrent_refreshes,
+    refresh,
+)
 from tests.databases import TestDatabases
 from tests.factories import as_environment, make_client, make_user
 from tests.live_server import LiveServer, free_port
@@ -55,6 +60,7 @@ def world(databases: TestDatabases, logs_dir: Path) -> Iterator[World]:
         issuer=f"http://127.0.0.1:{port}",
         revocation_feed_clients=[reader.client_id],
         introspection_clients=[reader.client_id],
+        refresh_token_reuse_grace=1,
     )
     server = LiveServer(
         "services.authorization_server.main:app",
@@ -103,6 +109,35 @@ def test_feed_lists_revoked_unexpired_access_tokens(world: World) -> None:
     )
     assert revoked.status_code == 200
     assert _jtis(world.feed())[introspected["jti"]] == introspected["exp"]
+
+
+def test_feed_lists_a_family_revoked_by_reuse_after_a_concurrent_refresh(world: World) -> None:
+    """Concurrent refreshes in the grace window revoke nothing; reuse after it revokes every
+    access token of the family, the grace-path ones included."""
+    with Session(world.context.engine) as session:
+        app = session.get(Client, world.outsider[0])
+    assert app is not None
+    user = make_user(world.context, email="racer@example.com")
+    tokens = authorization_code_tokens(
+        world.url, world.context, client=app, secret=world.outsider[1], user=user
+    )
+    responses = concurrent_refreshes(world.url, [(world.outsider, tokens["refresh_token"])] * 4)
+    assert [r.status_code for r in responses] == [200] * 4
+    issued = {access_token_jti(t) for t in [tokens, *(r.json() for r in responses)]}
+    assert not issued & set(_jtis(world.feed()))
+    time.sleep(1.2)  # past the grace window (AS_REFRESH_TOKEN_REUSE_GRACE=1)
+    reuse = refresh(
+        world.url, client=app, secret=world.outsider[1], refresh_token=tokens["refresh_token"]
+    )
+    assert (reuse.status_code, reuse.json()["error"]) == (400, "invalid_grant")
+    assert issued <= set(_jtis(world.feed()))
+    successor = refresh(
+        world.url,
+        client=app,
+        secret=world.outsider[1],
+        refresh_token=responses[0].json()["refresh_token"],
+    )
+    assert (successor.status_code, successor.json()["error"]) == (400, "invalid_grant")
 
 
 def test_expired_revocations_are_left_out(world: World) -> None:

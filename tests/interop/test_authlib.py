@@ -234,13 +234,16 @@ def test_refresh_token_rotates_and_reuse_revokes_the_grant(
     )
     assert responses[-1].headers["cache-control"] == "no-store"
 
+    # Within the grace window `first` would get `second` again; once `second` has been
+    # used as well, presenting `first` is reuse.
+    third = dict(session.refresh_token())
     with pytest.raises(OAuthError) as caught:
         session.refresh_token(refresh_token=first["refresh_token"])
     assert caught.value.error == "invalid_grant"
 
     # RFC 9700 §4.14.2: reuse of a rotated refresh token revokes the grant's tokens.
     with pytest.raises(OAuthError) as caught:
-        session.refresh_token(refresh_token=second["refresh_token"])
+        session.refresh_token(refresh_token=third["refresh_token"])
     assert caught.value.error == "invalid_grant"
     assert _introspect(session, metadata, second["access_token"]) == {"active": False}
 

@@ -266,6 +266,9 @@ def test_reused_refresh_token_revokes_the_new_access_token(
     form = {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}
     second = stack.token(form, *trusted_app)
     assert stack.api("GET", "/v2/account", second["access_token"]).status_code == 200
+    # Within the grace window `first` would get `second` again; once `second` has been
+    # used as well, presenting `first` is reuse.
+    stack.token(form | {"refresh_token": second["refresh_token"]}, *trusted_app)
     replay = stack.token_endpoint_post("/v1/oauth/token", form, client, secret)
     assert replay.status_code == 400
     assert replay.json()["error"] == "invalid_grant"

@@ -1,0 +1,232 @@
+"""Concurrent refreshes with one refresh token, and faults mid-refresh, on a live server.
+
+Requests are released together by a barrier, each on its own warmed-up connection, against
+a real uvicorn process: exactly one rotates, the others take the grace path.
+"""
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from services.authorization_server.context import ServerContext
+from services.authorization_server.models import Client, RefreshToken, User
+from shared.crypto import hash_token
+from tests.authorization_server.state import revoked_jtis
+from tests.authorization_server.tokens_over_http import (
+    access_token_jti,
+    authorization_code_tokens,
+    concurrent_refreshes,
+    refresh,
+)
+from tests.databases import TestDatabases
+from tests.factories import make_client, make_user
+from tests.live_server import LiveServer
+
+
+@dataclass
+class World:
+    url: str
+    context: ServerContext
+    user: User
+    client: Client
+    secret: str
+    other: Client
+    other_secret: str
+
+    def grant(self) -> dict[str, Any]:
+        """Fresh tokens (a new family) from the code exchange."""
+        return authorization_code_tokens(
+            self.url, self.context, client=self.client, secret=self.secret, user=self.user
+        )
+
+    def refresh(self, refresh_token: str) -> httpx.Response:
+        return refresh(
+            self.url, client=self.client, secret=self.secret, refresh_token=refresh_token
+        )
+
+
+@pytest.fixture(scope="module")
+def world(live_as: LiveServer, live_context: ServerContext) -> World:
+    user = make_user(live_context)
+    client, secret = make_client(live_context)
+    other, other_secret = make_client(live_context, name="Other")
+    assert secret and other_secret
+    return World(live_as.url, live_context, user, client, secret, other, other_secret)
+
+
+def _family_tokens(context: ServerContext, refresh_token: str) -> list[RefreshToken]:
+    """Every stored refresh token of the family `refresh_token` belongs to."""
+    with Session(context.engine) as session:
+        token = session.get(RefreshToken, hash_token(refresh_token))
+        assert token is not None, "the token is gone: its family was revoked"
+        return list(
+            session.exec(select(RefreshToken).where(RefreshToken.family_id == token.family_id))
+        )
+
+
+@pytest.mark.parametrize("concurrency", [8, 16])
+def test_concurrent_refreshes_share_one_successor(world: World, concurrency: int) -> None:
+    tokens = world.grant()
+    auth = (world.client.client_id, world.secret)
+    responses = concurrent_refreshes(world.url, [(auth, tokens["refresh_token"])] * concurrency)
+    assert len(responses) == concurrency
+    assert [r.status_code for r in responses] == [200] * concurrency, [r.text for r in responses]
+    bodies = [r.json() for r in responses]
+    successors = {body["refresh_token"] for body in bodies}
+    assert len(successors) == 1
+    (successor,) = successors
+    assert len({body["access_token"] for body in bodies}) == concurrency
+    family = _family_tokens(world.context, tokens["refresh_token"])
+    live = [row.token_hash for row in family if row.rotated_at is None]
+    assert live == [hash_token(successor)]  # never more than one live token: no fork
+    jtis = {access_token_jti(body) for body in bodies}
+    assert not jtis & revoked_jtis(world.context.engine)  # nothing was revoked
+    after = world.refresh(successor)
+    assert after.status_code == 200, after.text
+    assert world.refresh(after.json()["refresh_token"]).status_code == 200
+
+
+def test_another_client_in_the_race_gets_no_grace(world: World) -> None:
+    tokens = world.grant()
+    auth = (world.client.client_id, world.secret)
+    other = (world.other.client_id, world.other_secret)
+    requests = [(auth, tokens["refresh_token"])] * 6 + [(other, tokens["refresh_token"])] * 2
+    responses = concurrent_refreshes(world.url, requests)
+    assert [r.status_code for r in responses] == [200] * 6 + [400] * 2
+    assert {r.json()["error"] for r in responses[6:]} == {"invalid_grant"}
+    assert len({r.json()["refresh_token"] for r in responses[:6]}) == 1
+    assert world.refresh(responses[0].json()["refresh_token"]).status_code == 200
+
+
+def test_a_refresh_cut_off_mid_transaction_changes_nothing(
+    world: World, databases: TestDatabases
+) -> None:
+    """The request's database connection is killed while it waits inside its transaction
+    (after the rotation, before the successor's insert): a server_error, and the old token
+    still works because nothing was committed."""
+    if not databases.is_postgres:
+        pytest.skip("terminates a PostgreSQL backend (pg_terminate_backend)")
+    tokens = world.grant()
+    family_id = _family_tokens(world.context, tokens["refresh_token"])[0].family_id
+    url = world.context.settings.database_url
+    with psycopg.connect(url) as holder, psycopg.connect(url, autocommit=True) as admin:
+        # Locking the family row blocks the request's inserts (their foreign key check).
+        holder.execute("SELECT id FROM tokenfamily WHERE id = %s FOR UPDATE", (family_id,))
+        result: list[httpx.Response] = []
+        thread = threading.Thread(
+            target=lambda: result.append(world.refresh(tokens["refresh_token"]))
+        )
+        thread.start()
+        blocked = _wait_for_blocked_backend(admin, holder.info.backend_pid)
+        admin.execute("SELECT pg_terminate_backend(%s)", (blocked,))
+        thread.join(timeout=30)
+        holder.rollback()
+    (response,) = result
+    assert response.status_code == 500
+    assert response.json() == {"error": "server_error"}
+    assert response.headers["cache-control"] == "no-store"
+    family = _family_tokens(world.context, tokens["refresh_token"])
+    assert [row.rotated_at for row in family] == [None]  # not rotated, no successor
+    retry = world.refresh(tokens["refresh_token"])
+    assert retry.status_code == 200, retry.text
+    assert world.refresh(retry.json()["refresh_token"]).status_code == 200
+
+
+def test_a_client_that_gave_up_waiting_gets_the_same_tokens_on_retry(world: World) -> None:
+    """The client times out while its refresh waits on a lock, and the server then commits
+    the rotation: retried within the grace window, the old token gets the same successor."""
+    tokens = world.grant()
+    token_hash = hash_token(tokens["refresh_token"])
+    with world.context.engine.connect() as holder:
+        # A row lock (PostgreSQL) or the write lock (SQLite): the rotation has to wait.
+        holder.execute(
+            update(RefreshToken)
+            .where(col(RefreshToken.token_hash) == token_hash)
+            .values(scope=RefreshToken.scope)
+        )
+        with pytest.raises(httpx.ReadTimeout):
+            httpx.post(
+                f"{world.url}/v1/oauth/token",
+                data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
+                auth=(world.client.client_id, world.secret),
+                timeout=httpx.Timeout(10, read=0.5),
+            )
+        holder.rollback()
+    deadline = time.monotonic() + 10
+    while not any(row.rotated_at for row in _family_tokens(world.context, tokens["refresh_token"])):
+        assert time.monotonic() < deadline, "the abandoned refresh never committed"
+        time.sleep(0.05)
+    retry = world.refresh(tokens["refresh_token"])
+    assert retry.status_code == 200, retry.text
+    family = _family_tokens(world.context, tokens["refresh_token"])
+    live = [row.token_hash for row in family if row.rotated_at is None]
+    assert live == [hash_token(retry.json()["refresh_token"])]
+    assert world.refresh(retry.json()["refresh_token"]).status_code == 200
+
+
+def _wait_for_blocked_backend(admin: psycopg.Connection[Any], holder_pid: int) -> int:
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        row = admin.execute(
+            "SELECT pid FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))",
+            (holder_pid,),
+        ).fetchone()
+        if row is not None:
+            return int(row[0])
+        time.sleep(0.02)
+    raise AssertionError("the refresh never waited on the held lock")
+
+
+@pytest.mark.parametrize(
+    ("refresh_token", "error"),
+    [
+        pytest.param("", "invalid_request", id="empty"),
+        pytest.param("x" * 8000, "invalid_grant", id="huge"),
+        pytest.param("\x00", "invalid_request", id="nul"),
+        pytest.param("\u00e9\U0001f600", "invalid_grant", id="non-ascii"),
+        pytest.param("{token} ", "invalid_grant", id="trailing-space"),
+        pytest.param("{access}", "invalid_grant", id="an-access-token"),
+    ],
+)
+def test_bad_refresh_tokens_are_refused_and_change_nothing(
+    world: World, refresh_token: str, error: str
+) -> None:
+    tokens = world.grant()
+    value = refresh_token.format(token=tokens["refresh_token"], access=tokens["access_token"])
+    response = world.refresh(value)
+    assert (response.status_code, response.json()["error"]) == (400, error)
+    assert response.headers["cache-control"] == "no-store"
+    assert world.refresh(tokens["refresh_token"]).status_code == 200
+
+
+def test_a_replay_asking_for_more_scope_is_refused_and_revokes_nothing(world: World) -> None:
+    tokens = authorization_code_tokens(
+        world.url,
+        world.context,
+        client=world.client,
+        secret=world.secret,
+        user=world.user,
+        scope="read",
+    )
+    first = world.refresh(tokens["refresh_token"])
+    assert first.status_code == 200
+    wider = httpx.post(
+        f"{world.url}/v1/oauth/token",
+        data={
+            "grant_type": "refresh_token",
+            "refresh_token": tokens["refresh_token"],
+            "scope": "read write",
+        },
+        auth=(world.client.client_id, world.secret),
+    )
+    assert (wider.status_code, wider.json()["error"]) == (400, "invalid_scope")
+    again = world.refresh(tokens["refresh_token"])
+    assert again.status_code == 200
+    assert again.json()["refresh_token"] == first.json()["refresh_token"]
