@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from services.authorization_server import repository
 from services.authorization_server.context import ServerContext
 from services.authorization_server.cors import EndpointCORSMiddleware
-from services.authorization_server.db import create_tables, make_engine
+from services.authorization_server.db import SCHEMA, make_engine, prepare
 from services.authorization_server.pages import render_error
 from services.authorization_server.routes import (
     account,
@@ -66,7 +66,8 @@ def _maintain(context: ServerContext) -> None:
 @contextlib.asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     context: ServerContext = app.state.context
-    await run_in_threadpool(create_tables, context.engine)
+    development = context.settings.is_development  # else refuses an old schema
+    await run_in_threadpool(prepare, context.engine, SCHEMA, development=development)
     await run_in_threadpool(context.keys.ensure_key)
 
     async def maintain_forever() -> None:

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from services.demo_client.context import ClientContext
-from services.demo_client.db import create_tables, make_engine
+from services.demo_client.db import SCHEMA, make_engine, prepare
 from services.demo_client.deps import SessionCookie
 from services.demo_client.flows import FlowError
 from services.demo_client.pages import render_error
@@ -33,7 +33,8 @@ logger = logging.getLogger(__name__)
 @contextlib.asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     context: ClientContext = app.state.context
-    await run_in_threadpool(create_tables, context.engine)
+    development = context.settings.is_development  # else refuses an old schema
+    await run_in_threadpool(prepare, context.engine, SCHEMA, development=development)
 
     stop = asyncio.Event()
 
