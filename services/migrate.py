@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     unknown = [name for name in args.services if name not in SERVICES]
     if unknown:
-        parser.error(f"unknown service {unknown[0]!r}: choose from {', '.join(SERVICES)}")
+        _fail(MIGRATE_COMMAND, f"unknown service {unknown[0]!r}: choose from {', '.join(SERVICES)}")
     run(args.services or list(SERVICES))
 
 
