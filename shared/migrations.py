@@ -33,6 +33,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
 logger = logging.getLogger(__name__)
+# Alembic says "Context impl SQLiteImpl." at every start; `upgrade` logs what it does itself.
+logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
 
 MIGRATE_COMMAND = "dropletbook-migrate"
 
@@ -94,7 +96,7 @@ def upgrade(engine: Engine, schema: Schema) -> str | None:
             _create(connection, schema)
         elif current != schema.head:
             _known(current, schema)
-            logger.info("upgrading the %s database from %s", schema.service, current)
+            logger.info("upgrading the %s database: %s to %s", schema.service, current, schema.head)
             command.upgrade(schema.config(connection), "head")
         return current
 
