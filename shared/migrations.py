@@ -11,8 +11,9 @@ table (`alembic_version_<name>`), so the three services could even share one dat
   `baseline` says which revision it holds; it is stamped there, then upgraded;
 - versioned: `alembic upgrade head`.
 
-`prepare` is what start-up runs: development upgrades; production creates an empty database
-but refuses an older or unknown schema, naming the command that upgrades it.
+`prepare` is what start-up (`start_up`) and the commands run: development upgrades;
+production creates an empty database but refuses an older or unknown schema, naming the
+command that upgrades it.
 """
 
 import logging
@@ -113,12 +114,20 @@ def prepare(engine: Engine, schema: Schema, *, development: bool) -> None:
             _create(connection, schema)
         elif current != schema.head:
             _known(current, schema)
-            message = (
+            raise SchemaError(
                 f"the {schema.service} database has schema revision {current}, this version "
                 f"needs {schema.head}: back it up, then run `{MIGRATE_COMMAND} {schema.service}`"
             )
-            logger.error("%s", message)  # one clear line above the start-up traceback
-            raise SchemaError(message)
+
+
+def start_up(engine: Engine, schema: Schema, *, development: bool) -> None:
+    """`prepare`, for a server's lifespan: a refusal is logged first, as one clear line above
+    the traceback the server prints for a failed start-up."""
+    try:
+        prepare(engine, schema, development=development)
+    except SchemaError as exc:
+        logger.error("%s", exc)
+        raise
 
 
 def differences(connection: Connection, schema: Schema) -> list[Any]:

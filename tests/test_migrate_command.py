@@ -12,6 +12,7 @@ from services.migrate import SERVICES
 from shared.db import make_engine
 from shared.migrations import differences
 from tests import legacy_databases as legacy
+from tests.authorization_server.test_cli import production
 from tests.databases import TestDatabases
 from tests.live_server import ROOT
 
@@ -112,3 +113,22 @@ def test_errors_are_one_line(command: str, args: tuple[str, ...], message: str) 
     assert message in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert "secret-password" not in done.stderr + done.stdout
+
+
+def test_other_commands_in_production_refuse_an_old_schema(a846f3e_urls: dict[str, str]) -> None:
+    """`dropletbook-as create-user` (like the server) does not upgrade in production."""
+    url = a846f3e_urls["authorization-server"]
+    command = ["create-user", "--email", "x@example.com", "--password-stdin"]
+    done = subprocess.run(
+        [str(BIN / "dropletbook-as"), *command],
+        env=production(url),
+        cwd=ROOT,
+        input="a long enough password\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "schema revision 0001" in done.stderr
+    assert "run `dropletbook-migrate authorization-server`" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr

@@ -8,9 +8,9 @@ from sqlalchemy.engine import Engine
 from services.demo_client import migrations
 from services.demo_client.models import SessionRow
 from shared.db import make_engine
-from shared.migrations import Schema, prepare, upgrade
+from shared.migrations import Schema, upgrade
 
-__all__ = ["SCHEMA", "create_tables", "make_engine", "prepare"]
+__all__ = ["SCHEMA", "create_tables", "make_engine"]
 
 SCHEMA = Schema(
     service="demo-client",

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from services.demo_client.context import ClientContext
-from services.demo_client.db import SCHEMA, make_engine, prepare
+from services.demo_client.db import SCHEMA, make_engine
 from services.demo_client.deps import SessionCookie
 from services.demo_client.flows import FlowError
 from services.demo_client.pages import render_error
@@ -26,6 +26,7 @@ from shared.docs import install_docs
 from shared.hsts import install_hsts
 from shared.lazy_app import lazy_app
 from shared.log_redaction import install_access_log_redaction
+from shared.migrations import start_up
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +35,7 @@ logger = logging.getLogger(__name__)
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     context: ClientContext = app.state.context
     development = context.settings.is_development  # else refuses an old schema
-    await run_in_threadpool(prepare, context.engine, SCHEMA, development=development)
+    await run_in_threadpool(start_up, context.engine, SCHEMA, development=development)
 
     stop = asyncio.Event()
 

@@ -8,9 +8,9 @@ from sqlalchemy.engine import Engine
 from services.resource_server import migrations
 from services.resource_server.models import TABLE_NAMES
 from shared.db import make_engine
-from shared.migrations import Schema, prepare, upgrade
+from shared.migrations import Schema, upgrade
 
-__all__ = ["SCHEMA", "create_tables", "make_engine", "prepare"]
+__all__ = ["SCHEMA", "create_tables", "make_engine"]
 
 SCHEMA = Schema(
     service="resource-server",

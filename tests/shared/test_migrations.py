@@ -4,6 +4,7 @@ upgrades in development and refuses an old schema in production. On `--db` (SQLi
 PostgreSQL schema per test)."""
 
 import asyncio
+import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -230,7 +231,9 @@ def test_production_refuses_an_old_schema_and_names_the_command(
     assert revision(engine, schema) is None  # nothing written, not even a stamp
 
 
-def test_production_start_up_refuses_an_old_schema(engine: Engine) -> None:
+def test_production_start_up_refuses_an_old_schema(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
     legacy.create_schema(engine, "authorization_server")
     url = engine.url.render_as_string(hide_password=False)
     app = create_app(test_settings(url).model_copy(update={"environment": "production"}))
@@ -244,6 +247,8 @@ def test_production_start_up_refuses_an_old_schema(engine: Engine) -> None:
             asyncio.run(start())
     finally:
         app.state.context.engine.dispose()
+    (line,) = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert line.endswith("then run `dropletbook-migrate authorization-server`")
 
 
 @EACH_SERVICE
