@@ -92,32 +92,30 @@ def upgrade(engine: Engine, schema: Schema) -> str | None:
     """Bring the database to the newest revision (see the module docstring); the revision
     it had (None: it was empty)."""
     with engine.begin() as connection:
-        current = _current(connection, schema)
-        if current is None:
-            _create(connection, schema)
-        elif current != schema.head:
-            _known(current, schema)
-            logger.info("upgrading the %s database: %s to %s", schema.service, current, schema.head)
-            command.upgrade(schema.config(connection), "head")
-        return current
+        return _to_head(connection, schema, migrate=True)
 
 
 def prepare(engine: Engine, schema: Schema, *, development: bool) -> None:
-    """Start-up: upgrade in development; in production create an empty database, and refuse
-    any other schema than the newest (upgrading is the operator's step, after a backup)."""
-    if development:
-        upgrade(engine, schema)
-        return
+    """Upgrade in development; in production create an empty database, and refuse any other
+    schema than the newest (upgrading is the operator's step, after a backup)."""
     with engine.begin() as connection:
-        current = _current(connection, schema)
-        if current is None:
-            _create(connection, schema)
-        elif current != schema.head:
-            _known(current, schema)
+        _to_head(connection, schema, migrate=development)
+
+
+def _to_head(connection: Connection, schema: Schema, *, migrate: bool) -> str | None:
+    current = _current(connection, schema)
+    if current is None:
+        _create(connection, schema)
+    elif current != schema.head:
+        _known(current, schema)
+        if not migrate:
             raise SchemaError(
                 f"the {schema.service} database has schema revision {current}, this version "
                 f"needs {schema.head}: back it up, then run `{MIGRATE_COMMAND} {schema.service}`"
             )
+        logger.info("upgrading the %s database: %s to %s", schema.service, current, schema.head)
+        command.upgrade(schema.config(connection), "head")
+    return current
 
 
 def start_up(engine: Engine, schema: Schema, *, development: bool) -> None:
