@@ -1,21 +1,21 @@
-"""Database plumbing every service shares: engines, aware UTC datetimes, table creation.
+"""Database plumbing every service shares: engines and aware UTC datetimes.
 
 SQLite by default; a PostgreSQL URL (psycopg 3) is all it takes to run replicas on one
-shared database. SQLite files (and their -wal/-shm) are readable by their owner only: they
-hold password hashes, token digests and signing keys.
+shared database. Tables are made and upgraded by migrations (`shared.migrations`). SQLite
+files (and their -wal/-shm) are readable by their owner only: they hold password hashes,
+token digests and signing keys.
 """
 
 import logging
 import os
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, Table, event
+from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import SQLModel, create_engine
+from sqlmodel import create_engine
 
 logger = logging.getLogger(__name__)
 OWNER_ONLY = 0o600
@@ -87,9 +87,3 @@ def _sqlite_pragmas(connection: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
-
-
-def create_tables(engine: Engine, table_names: Iterable[str]) -> None:
-    """Only the given tables: in one process (tests) several services share the metadata."""
-    tables: list[Table] = [SQLModel.metadata.tables[name] for name in table_names]
-    SQLModel.metadata.create_all(engine, tables=tables)

@@ -1,4 +1,5 @@
-"""`dropletbook-as`: seed the demo, create users, rotate signing keys and key encryption keys.
+"""`dropletbook-as`: seed the demo, create users, rotate signing keys and key encryption keys,
+upgrade the database.
 
 Settings come from the `AS_*` environment variables. Every error is one line on stderr and
 exit status 2, never a traceback.
@@ -17,9 +18,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from services.authorization_server.context import ServerContext
-from services.authorization_server.db import create_tables, make_engine
+from services.authorization_server.db import SCHEMA, make_engine, prepare
 from services.authorization_server.key_encryption import KeyEncryptionError
 from services.authorization_server.settings import Settings
+from shared.migrations import SchemaError
 from shared.settings import BaseServiceSettings, settings_error_message
 
 PROG = "dropletbook-as"
@@ -48,11 +50,17 @@ def _context() -> Iterator[ServerContext]:
     settings = _settings()
     context = ServerContext.build(settings, make_engine(settings.database_url))
     try:
-        create_tables(context.engine)
+        prepare(context.engine, SCHEMA, development=settings.is_development)
         context.keys.ensure_key()
         yield context
     finally:
         context.engine.dispose()
+
+
+def _migrate(_: argparse.Namespace) -> None:
+    from services.migrate import run
+
+    run([SCHEMA.service], prog=PROG)  # the same as `dropletbook-migrate authorization-server`
 
 
 def _rotate_key(_: argparse.Namespace) -> None:
@@ -182,6 +190,12 @@ def _parser() -> argparse.ArgumentParser:
         "--seed-only", action="store_true", help="seed (idempotently) and exit without serving"
     )
     command(
+        "migrate",
+        _migrate,
+        "create or upgrade the database (AS_DATABASE_URL) to this version's schema; "
+        "back it up first",
+    )
+    command(
         "rotate-key",
         _rotate_key,
         "publish a new signing key now; it signs after AS_KEY_ACTIVATION_DELAY seconds",
@@ -219,7 +233,7 @@ def main(argv: list[str] | None = None) -> None:
         _fail(f"unrecognized arguments: {options or f'{len(extras)} stray value(s)'} (see --help)")
     try:
         args.run(args)
-    except (CliError, KeyEncryptionError) as exc:
+    except (CliError, KeyEncryptionError, SchemaError) as exc:
         _fail(str(exc))
     except SQLAlchemyError as exc:
         _fail(f"database error: {_first_line(str(getattr(exc, 'orig', None) or exc))}")

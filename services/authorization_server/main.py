@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from services.authorization_server import repository
 from services.authorization_server.context import ServerContext
 from services.authorization_server.cors import EndpointCORSMiddleware
-from services.authorization_server.db import create_tables, make_engine
+from services.authorization_server.db import SCHEMA, make_engine
 from services.authorization_server.pages import render_error
 from services.authorization_server.routes import (
     account,
@@ -42,6 +42,7 @@ from shared.errors import OAuthError
 from shared.hsts import install_hsts, with_hsts
 from shared.lazy_app import lazy_app
 from shared.log_redaction import install_access_log_redaction
+from shared.migrations import start_up
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +67,8 @@ def _maintain(context: ServerContext) -> None:
 @contextlib.asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     context: ServerContext = app.state.context
-    await run_in_threadpool(create_tables, context.engine)
+    development = context.settings.is_development  # else refuses an old schema
+    await run_in_threadpool(start_up, context.engine, SCHEMA, development=development)
     await run_in_threadpool(context.keys.ensure_key)
 
     async def maintain_forever() -> None:

@@ -1,19 +1,25 @@
-"""The demo client's one table on a shared-plumbing engine (see `shared.db`)."""
+"""The demo client's one table on a shared-plumbing engine (see `shared.db`), made and
+upgraded by its migrations (see `shared.migrations`)."""
 
-from sqlalchemy import text
+from pathlib import Path
+
 from sqlalchemy.engine import Engine
 
+from services.demo_client import migrations
 from services.demo_client.models import SessionRow
-from shared.db import create_tables as _create
 from shared.db import make_engine
+from shared.migrations import Schema, upgrade
 
-__all__ = ["create_tables", "make_engine"]
+__all__ = ["SCHEMA", "create_tables", "make_engine"]
 
-LEGACY_TABLE = "browser_session"
-"""The session table of earlier versions, which held tokens in clear: dropped at start-up."""
+SCHEMA = Schema(
+    service="demo-client",
+    directory=Path(migrations.__file__).parent,
+    tables=(str(SessionRow.__tablename__),),
+    baseline=migrations.baseline,
+)
 
 
 def create_tables(engine: Engine) -> None:
-    with engine.begin() as connection:
-        connection.execute(text(f"DROP TABLE IF EXISTS {LEGACY_TABLE}"))
-    _create(engine, [str(SessionRow.__tablename__)])
+    """The newest schema: a new database is created, an older one upgraded."""
+    upgrade(engine, SCHEMA)

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from services.demo_client.context import ClientContext
-from services.demo_client.db import create_tables, make_engine
+from services.demo_client.db import SCHEMA, make_engine
 from services.demo_client.deps import SessionCookie
 from services.demo_client.errors import FlowError
 from services.demo_client.pages import render_error
@@ -26,6 +26,7 @@ from shared.docs import install_docs
 from shared.hsts import install_hsts
 from shared.lazy_app import lazy_app
 from shared.log_redaction import install_access_log_redaction
+from shared.migrations import start_up
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +34,8 @@ logger = logging.getLogger(__name__)
 @contextlib.asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     context: ClientContext = app.state.context
-    await run_in_threadpool(create_tables, context.engine)
+    development = context.settings.is_development  # else refuses an old schema
+    await run_in_threadpool(start_up, context.engine, SCHEMA, development=development)
 
     stop = asyncio.Event()
 

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from services.resource_server.context import ResourceContext
-from services.resource_server.db import create_tables, make_engine
+from services.resource_server.db import SCHEMA, make_engine
 from services.resource_server.routes import account, droplets
 from services.resource_server.settings import Settings
 from shared import health
@@ -21,6 +21,7 @@ from shared.hsts import install_hsts
 from shared.jwks import JwksFetchError
 from shared.lazy_app import lazy_app
 from shared.log_redaction import install_access_log_redaction
+from shared.migrations import start_up
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +41,8 @@ async def _refresh_keys_forever(context: ResourceContext) -> None:
 @contextlib.asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     context: ResourceContext = app.state.context
-    await run_in_threadpool(create_tables, context.engine)
+    development = context.settings.is_development  # else refuses an old schema
+    await run_in_threadpool(start_up, context.engine, SCHEMA, development=development)
     tasks = [asyncio.create_task(_refresh_keys_forever(context))]
     if context.feed is not None:
         tasks.append(

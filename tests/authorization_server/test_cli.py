@@ -232,7 +232,7 @@ def test_every_command_and_option_has_help() -> None:
     parser = cli._parser()
     (commands,) = [a for a in parser._actions if a.dest == "==SUPPRESS==" and a.choices]
     assert isinstance(commands.choices, dict)
-    assert set(commands.choices) == {"demo", "rotate-key", "rotate-kek", "create-user"}
+    assert set(commands.choices) == {"demo", "migrate", "rotate-key", "rotate-kek", "create-user"}
     for name, sub in commands.choices.items():
         assert sub.description, name
         for action in sub._actions:

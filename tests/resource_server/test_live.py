@@ -144,7 +144,11 @@ def _tampered(stack: Stack, key: SigningKey) -> str:
     return f"{header}.{payload}.{signature}"
 
 
-_NOW = int(time.time())
+def _now() -> int:
+    """Read when a token is built: the suite can run for longer than these offsets."""
+    return int(time.time())
+
+
 # (token builder, error_description); the builders sign with the authorization server's own
 # key unless the point is a key it never had.
 FORGED: list[Any] = [
@@ -180,10 +184,12 @@ FORGED: list[Any] = [
         id="wrong-aud",
     ),
     pytest.param(
-        lambda s, k: _signed(s, k, iat=_NOW - 7200, exp=_NOW - 3600), "token expired", id="expired"
+        lambda s, k: _signed(s, k, iat=_now() - 7200, exp=_now() - 3600),
+        "token expired",
+        id="expired",
     ),
     pytest.param(
-        lambda s, k: _signed(s, k, nbf=_NOW + 3600), "token not yet valid", id="not-yet-valid"
+        lambda s, k: _signed(s, k, nbf=_now() + 3600), "token not yet valid", id="not-yet-valid"
     ),
     pytest.param(lambda s, k: _signed(s, k, typ="JWT"), "token type is not at+jwt", id="typ-jwt"),
     pytest.param(lambda s, k: "not.a.jwt", "malformed token", id="malformed"),
