@@ -1,25 +1,18 @@
-"""What an approved or denied authorization request sends back (RFC 6749 §4.1.2, §4.2.2).
+"""The redirect back to the client and the user's consent (RFC 6749 §4.1.2, §4.2.2).
+
+What an approved request issues is its grant's (`Grant.respond`).
 
 Every redirect carries `iss` (RFC 9207) so that a client talking to several servers
 can tell which one answered (mix-up attacks, RFC 9700 §4.4).
 """
 
-from datetime import timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlmodel import Session
 
 from services.authorization_server import repository
 from services.authorization_server.authorize import AuthorizationRequest
-from services.authorization_server.models import (
-    AuthorizationCode,
-    Consent,
-    IssuedAccessToken,
-    TokenFamily,
-    User,
-)
-from services.authorization_server.tokens import AccessTokenIssuer
-from shared.crypto import hash_token, new_token
+from services.authorization_server.models import Consent, User
 from shared.db import utcnow
 from shared.scopes import format_scope, parse_scope
 
@@ -71,43 +64,3 @@ def record_consent(session: Session, *, user: User, request: AuthorizationReques
         consent.scope = format_scope(parse_scope(consent.scope) | parse_scope(request.scope))
         consent.updated_at = utcnow()
     session.add(consent)
-
-
-def issue_code(
-    session: Session, *, user: User, request: AuthorizationRequest, ttl: int
-) -> dict[str, str]:
-    code = new_token()
-    session.add(
-        AuthorizationCode(
-            code_hash=hash_token(code),
-            client_id=request.client.client_id,
-            user_id=user.id,
-            redirect_uri=request.redirect_uri if request.redirect_uri_given else "",
-            scope=request.scope,
-            code_challenge=request.code_challenge,
-            expires_at=utcnow() + timedelta(seconds=ttl),
-        )
-    )
-    return {"code": code}
-
-
-def issue_implicit_token(
-    session: Session, *, user: User, request: AuthorizationRequest, tokens: AccessTokenIssuer
-) -> dict[str, str]:
-    """RFC 6749 §4.2.2: an access token in the fragment, never a refresh token."""
-    client_id = request.client.client_id
-    family = TokenFamily(
-        client_id=client_id, user_id=user.id, scope=request.scope, origin="implicit"
-    )
-    session.add(family)
-    session.flush()
-    access = tokens.issue_for_user(user=user, client_id=client_id, scope=request.scope)
-    session.add(
-        IssuedAccessToken(jti=access.jti, family_id=family.id, expires_at=access.expires_at)
-    )
-    return {
-        "access_token": access.value,
-        "token_type": "bearer",
-        "expires_in": str(access.expires_in),
-        "scope": request.scope,
-    }

@@ -14,6 +14,7 @@ from starlette.requests import Request
 
 from services.authorization_server import repository
 from services.authorization_server.context import ServerContext
+from services.authorization_server.grants import RESPONSE_TYPES
 from services.authorization_server.models import Client
 from services.authorization_server.registration import (
     RegistrationError,
@@ -40,8 +41,12 @@ from shared.errors import (
 from shared.scopes import ScopeSyntaxError, format_scope, parse_scope
 
 # RFC 7591 §2.1: each redirecting grant goes with one response type.
-RESPONSE_TYPE_OF_GRANT = {"authorization_code": "code", "implicit": "token"}
-GRANT_OF_RESPONSE_TYPE = {value: key for key, value in RESPONSE_TYPE_OF_GRANT.items()}
+GRANT_OF_RESPONSE_TYPE = {name: grant.grant_type for name, grant in RESPONSE_TYPES.items()}
+RESPONSE_TYPE_OF_GRANT = {value: key for key, value in GRANT_OF_RESPONSE_TYPE.items()}
+_RESPONSE_TYPES_SUPPORTED = "response_types supported: " + ", ".join(RESPONSE_TYPES)
+_RESPONSE_TYPES_MATCH = "response_types must match grant_types: " + ", ".join(
+    f"{name} for {grant}" for name, grant in GRANT_OF_RESPONSE_TYPE.items()
+)
 CLIENT_TYPE_OF_AUTH_METHOD = {
     "client_secret_basic": "confidential",
     "client_secret_post": "confidential",
@@ -126,7 +131,7 @@ def _grant_and_response_types(
     """RFC 7591 §2.1: defaults, and response types that match the grant types."""
     unknown = [value for value in response_types or () if value not in GRANT_OF_RESPONSE_TYPE]
     if unknown:
-        raise InvalidClientMetadataError("response_types supported: code, token")
+        raise InvalidClientMetadataError(_RESPONSE_TYPES_SUPPORTED)
     if grant_types is None:
         responses = response_types if response_types is not None else ["code"]
         grant_types = [GRANT_OF_RESPONSE_TYPE[value] for value in dict.fromkeys(responses)]
@@ -134,9 +139,7 @@ def _grant_and_response_types(
         RESPONSE_TYPE_OF_GRANT[g] for g in dict.fromkeys(grant_types) if g in RESPONSE_TYPE_OF_GRANT
     ]
     if response_types is not None and set(response_types) != set(expected):
-        raise InvalidClientMetadataError(
-            "response_types must match grant_types: code for authorization_code, token for implicit"
-        )
+        raise InvalidClientMetadataError(_RESPONSE_TYPES_MATCH)
     return grant_types, expected
 
 

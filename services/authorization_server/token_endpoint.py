@@ -27,7 +27,7 @@ from services.authorization_server.endpoint_input import (
     form_parameters,
     read_limited,
 )
-from services.authorization_server.grants import get_grant
+from services.authorization_server.grants import get_grant, token_grants_text, token_parameters
 from services.authorization_server.grants.password import (
     PasswordGrant,
     throttled_password_exchange,
@@ -128,17 +128,7 @@ async def _respond(
 
 _FORM = form_body(
     {
-        "grant_type": {
-            "type": "string",
-            "enum": ["authorization_code", "refresh_token", "client_credentials", "password"],
-        },
-        "code": {"type": "string"},
-        "redirect_uri": {"type": "string"},
-        "code_verifier": {"type": "string"},
-        "refresh_token": {"type": "string"},
-        "username": {"type": "string"},
-        "password": {"type": "string", "format": "password"},
-        "scope": {"type": "string", "examples": ["read write"]},
+        **token_parameters(),
         "resource": {
             "type": "string",
             "description": "RFC 8707: the API the token is for (`resources_supported` in the "
@@ -163,9 +153,8 @@ OPENAPI_PATH_ITEM: dict[str, Any] = {
         "tags": ["oauth"],
         "summary": "Token endpoint",
         "description": (
-            "Exchange a grant for an access token: `authorization_code` (with PKCE), "
-            "`refresh_token` (rotated on use), `client_credentials` and `password` (trusted "
-            "clients). Responses carry `Cache-Control: no-store`."
+            f"Exchange a grant for an access token: {token_grants_text()}. "
+            "Responses carry `Cache-Control: no-store`."
         ),
         "operationId": "token_v1_oauth_token_post",
         **_FORM,

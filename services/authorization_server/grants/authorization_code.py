@@ -1,30 +1,65 @@
-"""Authorization code grant, RFC 6749 §4.1.3, with PKCE (RFC 7636 §4.6).
+"""Authorization code grant, RFC 6749 §4.1, with PKCE (RFC 7636 §4.6).
 
-A code is checked against its client, redirect URI and verifier before it is consumed,
+The authorization endpoint issues the code (§4.1.2); the token endpoint exchanges it
+(§4.1.3). A code is checked against its client, redirect URI and verifier before it is consumed,
 so a failed attempt changes nothing; a replayed code revokes what it issued (§10.5).
 """
 
-from collections.abc import Mapping
-from typing import Any
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
 
 from services.authorization_server import pkce, repository
-from services.authorization_server.client_auth import RegisteredClient
-from services.authorization_server.grants.base import Grant
-from services.authorization_server.models import TokenFamily
-from shared.crypto import hash_token
+from services.authorization_server.grants.base import Grant, TokenRequest
+from services.authorization_server.models import AuthorizationCode, TokenFamily, User
+from shared.crypto import hash_token, new_token
 from shared.db import utcnow
 from shared.errors import InvalidGrantError
+
+if TYPE_CHECKING:  # authorize.py reads the registry: imported for typing only
+    from services.authorization_server.authorize import AuthorizationRequest
+
+
+def issue_code(
+    session: Session, *, user: User, request: "AuthorizationRequest", ttl: int
+) -> dict[str, str]:
+    """A new code, stored hashed and bound to the client, redirect URI and PKCE challenge."""
+    code = new_token()
+    session.add(
+        AuthorizationCode(
+            code_hash=hash_token(code),
+            client_id=request.client.client_id,
+            user_id=user.id,
+            redirect_uri=request.redirect_uri if request.redirect_uri_given else "",
+            scope=request.scope,
+            code_challenge=request.code_challenge,
+            expires_at=utcnow() + timedelta(seconds=ttl),
+        )
+    )
+    return {"code": code}
 
 
 class AuthorizationCodeGrant(Grant):
     grant_type = "authorization_code"
+    response_type = "code"
+    pkce = True
+    parameters = {  # noqa: RUF012 (read-only declaration)
+        "code": {"type": "string"},
+        "redirect_uri": {"type": "string"},
+        "code_verifier": {"type": "string"},
+    }
     required = ("code",)
+    note = " (with PKCE)"
 
-    def issue(
-        self, form: Mapping[str, str], client: RegisteredClient, audience: str
-    ) -> dict[str, Any]:
+    def respond(
+        self, session: Session, *, user: User, request: "AuthorizationRequest"
+    ) -> dict[str, str]:
+        ttl = self.context.settings.authorization_code_ttl
+        return issue_code(session, user=user, request=request, ttl=ttl)
+
+    def issue(self, request: TokenRequest) -> dict[str, Any]:
+        form, client, audience = request.form, request.client, request.audience
         code_hash = hash_token(form["code"])
         now = utcnow()
         with Session(self.context.engine, expire_on_commit=False) as session:

@@ -1,13 +1,11 @@
 """Refresh token grant, RFC 6749 §6, with rotation and reuse detection (RFC 9700 §4.14.2)."""
 
-from collections.abc import Mapping
 from typing import Any
 
 from sqlmodel import Session
 
 from services.authorization_server import repository
-from services.authorization_server.client_auth import RegisteredClient
-from services.authorization_server.grants.base import Grant
+from services.authorization_server.grants.base import SCOPE_PARAMETER, Grant, TokenRequest
 from services.authorization_server.scopes import narrow_scope
 from shared.crypto import hash_token
 from shared.db import utcnow
@@ -16,11 +14,15 @@ from shared.errors import InvalidGrantError
 
 class RefreshTokenGrant(Grant):
     grant_type = "refresh_token"
+    parameters = {  # noqa: RUF012 (read-only declaration)
+        "refresh_token": {"type": "string"},
+        "scope": SCOPE_PARAMETER,
+    }
     required = ("refresh_token",)
+    note = " (rotated on use)"
 
-    def issue(
-        self, form: Mapping[str, str], client: RegisteredClient, audience: str
-    ) -> dict[str, Any]:
+    def issue(self, request: TokenRequest) -> dict[str, Any]:
+        form, client, audience = request.form, request.client, request.audience
         token_hash = hash_token(form["refresh_token"])
         now = utcnow()
         with Session(self.context.engine, expire_on_commit=False) as session:

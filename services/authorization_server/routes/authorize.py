@@ -11,8 +11,6 @@ from starlette.responses import RedirectResponse, Response
 from services.authorization_server import repository
 from services.authorization_server.authorization_response import (
     has_consent,
-    issue_code,
-    issue_implicit_token,
     record_consent,
     redirect_url,
     response_parameters,
@@ -77,12 +75,8 @@ def _login_redirect(request: AuthorizationRequest) -> Response:
 def _approve(
     session: Session, context: ServerContext, user: User, request: AuthorizationRequest
 ) -> Response:
-    if request.response_type == "token":
-        params = issue_implicit_token(session, user=user, request=request, tokens=context.tokens)
-    else:
-        params = issue_code(
-            session, user=user, request=request, ttl=context.settings.authorization_code_ttl
-        )
+    grant = context.grants[request.grant_type]
+    params = grant.respond(session, user=user, request=request)
     session.commit()
     params = response_parameters(request, params, issuer=context.settings.issuer)
     return _redirect(redirect_url(request.redirect_uri, params, fragment=request.uses_fragment))

@@ -18,11 +18,11 @@ from starlette.responses import Response
 from services.authorization_server import repository
 from services.authorization_server.context import ServerContext
 from services.authorization_server.deps import ContextDep, SessionDep
+from services.authorization_server.grants import GRANTS
 from services.authorization_server.models import Client, User
 from services.authorization_server.pages import render, render_error, see_other
 from services.authorization_server.registration import (
     CLIENT_TYPES,
-    GRANT_TYPES,
     RegistrationError,
     delete_client,
     register_client,
@@ -122,7 +122,7 @@ def _form_page(
         "client": client,
         "values": values,
         "error": error,
-        "grant_type_choices": GRANT_TYPES,
+        "grant_type_choices": list(GRANTS.values()),
         "client_types": CLIENT_TYPES,
         "action": app_path(client.client_id, "edit") if client else f"{APPS_PATH}/new",
         "path": app_path(client.client_id) if client else APPS_PATH,
