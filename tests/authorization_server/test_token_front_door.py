@@ -1,4 +1,4 @@
-"""The token endpoint is served in front of the router: documented like a route, and safe."""
+"""The token endpoint: a route in the table, documented like one, behind the same handlers."""
 
 import asyncio
 from typing import Any
@@ -52,7 +52,9 @@ def test_unexpected_failure_is_a_detail_free_server_error(
     monkeypatch.setattr(grant, "exchange", explode)
 
     async def post() -> httpx.Response:
-        transport = httpx.ASGITransport(app=app)
+        # The app's one `server_error` handler answers, then (as Starlette does for every
+        # route) re-raises for the server to log: the transport must not raise it here.
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://as") as http:
             return await http.post(
                 "/v1/oauth/token",
@@ -66,4 +68,56 @@ def test_unexpected_failure_is_a_detail_free_server_error(
         app.state.context.engine.dispose()
     assert response.status_code == 500
     assert response.json() == {"error": "server_error"}
+    assert response.headers["cache-control"] == "no-store"
+
+
+def _post_token(app: Any, **kwargs: Any) -> httpx.Response:
+    async def send() -> httpx.Response:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://as") as http:
+            return await http.request(url="/v1/oauth/token", **kwargs)
+
+    return asyncio.run(send())
+
+
+def test_token_endpoint_is_in_the_route_table(context: ServerContext) -> None:
+    app = create_app(context.settings)
+    paths = [getattr(route, "path", None) for route in app.router.routes]
+    assert paths[:2] == ["/healthz", "/v1/oauth/token"]
+    app.state.context.engine.dispose()
+
+
+def test_other_methods_get_the_routers_405(context: ServerContext) -> None:
+    app = create_app(context.settings)
+    response = _post_token(app, method="GET", headers={"Origin": "https://spa.example"})
+    app.state.context.engine.dispose()
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert response.json()["error"] == "method_not_allowed"
+    assert response.headers["access-control-allow-origin"] == "*"
+
+
+def test_application_middleware_sees_token_requests(context: ServerContext) -> None:
+    app = create_app(context.settings)
+    seen: list[str] = []
+
+    class Recorder:
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            seen.append(scope.get("path", ""))
+            await self.inner(scope, receive, send)
+
+    app.add_middleware(Recorder)
+    response = _post_token(
+        app,
+        method="POST",
+        data={"grant_type": "nonsense"},
+        headers={"Origin": "https://spa.example"},
+    )
+    app.state.context.engine.dispose()
+    assert seen == ["/v1/oauth/token"]
+    assert response.status_code in (400, 401)
+    assert response.headers["access-control-allow-origin"] == "*"
     assert response.headers["cache-control"] == "no-store"
