@@ -75,7 +75,9 @@ def authenticate(
     """Check the credentials against the registration; one vague error for every failure."""
     basic = credentials.method == "client_secret_basic"
     if client is None:
-        raise InvalidClientError("client authentication failed", basic_challenge=basic)
+        raise InvalidClientError(
+            "client authentication failed", basic_challenge=basic, detail="unknown client_id"
+        )
     if client.is_public:
         if credentials.method != "none":
             raise InvalidClientError("public clients do not authenticate", basic_challenge=basic)
@@ -88,7 +90,9 @@ def authenticate(
         or secret_hash is None
         or not digest_matches(credentials.client_secret, secret_hash)
     ):
-        raise InvalidClientError("client authentication failed", basic_challenge=basic)
+        raise InvalidClientError(
+            "client authentication failed", basic_challenge=basic, detail="wrong client secret"
+        )
     return client
 
 

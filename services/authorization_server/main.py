@@ -39,7 +39,7 @@ from shared.body_limit import BodyLimitMiddleware
 from shared.db import utcnow
 from shared.docs import install_docs
 from shared.error_handlers import error_response, install_error_handlers
-from shared.errors import OAuthError
+from shared.errors import OAuthError, log_detail
 from shared.hsts import install_hsts
 from shared.lazy_app import lazy_app
 from shared.log_redaction import install_access_log_redaction
@@ -90,6 +90,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 async def _oauth_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, OAuthError)
+    log_detail(exc)
     wants_html = "text/html" in request.headers.get("accept", "")
     if wants_html and not request.url.path.startswith(_JSON_PREFIXES):
         return render_error(request, exc)

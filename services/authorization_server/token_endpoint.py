@@ -32,7 +32,7 @@ from services.authorization_server.grants.password import (
 )
 from services.authorization_server.schemas import form_body
 from shared.error_handlers import error_response
-from shared.errors import OAuthError
+from shared.errors import OAuthError, log_detail
 from shared.http import NO_STORE_HEADERS, parse_form
 
 TOKEN_PATH = "/v1/oauth/token"  # noqa: S105 (a path, not a secret)
@@ -119,6 +119,7 @@ class TokenFastPath:
         try:
             await self._handler(scope, receive, send)
         except OAuthError as error:
+            log_detail(error)
             await error_response(error)(scope, receive, send)
 
 

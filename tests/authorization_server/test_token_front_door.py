@@ -1,6 +1,7 @@
 """The token endpoint: a route in the table, documented like one, behind the same handlers."""
 
 import asyncio
+import logging
 from typing import Any
 
 import httpx
@@ -9,7 +10,7 @@ import pytest
 from services.authorization_server.context import ServerContext
 from services.authorization_server.main import create_app
 from services.authorization_server.settings import Settings
-from tests.factories import make_client
+from tests.factories import VERIFIER, make_auth_code, make_client, make_user
 
 
 @pytest.fixture(scope="module")
@@ -121,3 +122,29 @@ def test_application_middleware_sees_token_requests(context: ServerContext) -> N
     assert response.status_code in (400, 401)
     assert response.headers["access-control-allow-origin"] == "*"
     assert response.headers["cache-control"] == "no-store"
+
+
+def test_internal_detail_is_logged_never_sent(
+    context: ServerContext, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = create_app(context.settings)
+    app.state.context.keys.ensure_key()  # what the lifespan does
+    client, secret = make_client(context, grant_types=("authorization_code",))
+    user = make_user(context, email="replay@example.com")
+    code = make_auth_code(context, client=client, user=user)
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": "http://127.0.0.1:8080/callback",
+        "code_verifier": VERIFIER,
+    }
+    auth = (client.client_id, secret or "")
+    assert _post_token(app, method="POST", data=form, auth=auth).status_code == 200
+    with caplog.at_level(logging.INFO, logger="shared.errors"):
+        replay = _post_token(app, method="POST", data=form, auth=auth)
+    app.state.context.engine.dispose()
+    assert replay.json() == {
+        "error": "invalid_grant",
+        "error_description": "authorization code invalid",
+    }
+    assert "already used" in caplog.text

@@ -17,6 +17,10 @@ from shared.crypto import hash_token, new_token
 from shared.db import utcnow
 from shared.errors import InvalidGrantError
 
+# Public: the RFC code and this; who used a code, or that anyone did, is for the log only.
+_INVALID = "authorization code invalid"
+_REPLAYED = "authorization code already used; the tokens it issued are revoked"
+
 if TYPE_CHECKING:  # authorize.py reads the registry: imported for typing only
     from services.authorization_server.authorize import AuthorizationRequest
 
@@ -65,12 +69,12 @@ class AuthorizationCodeGrant(Grant):
         with Session(self.context.engine, expire_on_commit=False) as session:
             code = repository.get_code(session=session, code_hash=code_hash)
             if code is None or code.client_id != client.client_id:
-                raise InvalidGrantError("authorization code invalid")
+                raise InvalidGrantError(_INVALID, detail="unknown code, or another client's")
             if code.consumed_at is not None:
                 if code.token_family_id:
                     repository.revoke_family(session=session, family_id=code.token_family_id)
                     session.commit()
-                raise InvalidGrantError("authorization code already used")
+                raise InvalidGrantError(_INVALID, detail=_REPLAYED)
             if code.expires_at <= now:
                 raise InvalidGrantError("authorization code expired")
             if code.redirect_uri and form.get("redirect_uri") != code.redirect_uri:
@@ -78,9 +82,9 @@ class AuthorizationCodeGrant(Grant):
             pkce.verify(challenge=code.code_challenge, verifier=form.get("code_verifier"))
             user = repository.get_user(session=session, user_id=code.user_id)
             if user is None:
-                raise InvalidGrantError("authorization code invalid")
+                raise InvalidGrantError(_INVALID, detail="the code's user no longer exists")
             if not repository.consume_code(session=session, code_hash=code_hash, now=now):
-                raise InvalidGrantError("authorization code already used")
+                raise InvalidGrantError(_INVALID, detail=_REPLAYED)
             family = TokenFamily(
                 client_id=client.client_id,
                 user_id=user.id,
