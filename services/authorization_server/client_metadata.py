@@ -5,12 +5,10 @@ Both share the portal's rules (`registration.py`); here they are mapped to the R
 """
 
 import hmac
-import json
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
-from starlette.requests import Request
 
 from services.authorization_server import repository
 from services.authorization_server.context import ServerContext
@@ -32,11 +30,9 @@ from shared.errors import (
     AccessDeniedError,
     InvalidClientMetadataError,
     InvalidRedirectUriError,
-    InvalidRequestError,
     InvalidTokenError,
     MissingTokenError,
     OAuthError,
-    PayloadTooLargeError,
 )
 from shared.scopes import ScopeSyntaxError, format_scope, parse_scope
 
@@ -59,28 +55,6 @@ _Model = TypeVar("_Model", bound=BaseModel)
 def public_text(text: str) -> str:
     """RFC 6749 §5.2 allows only printable ASCII minus quote and backslash in descriptions."""
     return "".join(ch if " " <= ch <= "~" and ch not in '"\\' else "?" for ch in text)[:200]
-
-
-async def read_json_object(request: Request, *, max_bytes: int) -> dict[str, Any]:
-    """The JSON object in the body; anything else is `invalid_request`, never a 500."""
-    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media_type != "application/json":
-        raise InvalidRequestError("content type must be application/json")
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
-        raise PayloadTooLargeError(f"request body larger than {max_bytes} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > max_bytes:
-            raise PayloadTooLargeError(f"request body larger than {max_bytes} bytes")
-    try:
-        value = json.loads(bytes(body))
-    except (ValueError, RecursionError):  # bad JSON or UTF-8; absurd nesting
-        raise InvalidRequestError("request body is not valid JSON") from None
-    if not isinstance(value, dict):
-        raise InvalidRequestError("request body must be a JSON object")
-    return value
 
 
 def metadata_error(exc: RegistrationError) -> OAuthError:

@@ -21,9 +21,10 @@ from services.authorization_server.routes import (
     apps_self,
     authorize,
     developer,
+    introspection,
     login,
     register,
-    token_status,
+    revocation,
     well_known,
 )
 from services.authorization_server.schemas import ErrorResponse, TokenResponse
@@ -34,6 +35,7 @@ from services.authorization_server.token_endpoint import (
     TokenFastPath,
     token_route,
 )
+from services.authorization_server.web_session import PAGE_SCOPE_KEY
 from shared import health
 from shared.body_limit import BodyLimitMiddleware
 from shared.db import utcnow
@@ -92,7 +94,8 @@ async def _oauth_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, OAuthError)
     log_detail(exc)
     wants_html = "text/html" in request.headers.get("accept", "")
-    if wants_html and not request.url.path.startswith(_JSON_PREFIXES):
+    is_page = request.scope.get(PAGE_SCOPE_KEY, False)
+    if is_page or (wants_html and not request.url.path.startswith(_JSON_PREFIXES)):
         return render_error(request, exc)
     return error_response(exc)
 
@@ -127,7 +130,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for module in (
         well_known,
-        token_status,
+        revocation,
+        introspection,
         authorize,
         login,
         developer,

@@ -18,17 +18,17 @@ from starlette.requests import ClientDisconnect
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from services.authorization_server.client_auth import authenticate_client
 from services.authorization_server.context import ServerContext
-from services.authorization_server.endpoint_input import (
-    authenticate_client,
-    check_form_request,
-    form_parameters,
-    read_limited,
-)
 from services.authorization_server.grants import get_grant, token_grants_text, token_parameters
 from services.authorization_server.grants.password import (
     PasswordGrant,
     throttled_password_exchange,
+)
+from services.authorization_server.request_body import (
+    check_form_request,
+    form_parameters,
+    read_body,
 )
 from services.authorization_server.schemas import form_body
 from shared.error_handlers import error_response
@@ -79,7 +79,7 @@ class TokenEndpoint:
             max_bytes=max_bytes,
         )
         try:
-            body = await read_limited(receive, max_bytes=max_bytes)
+            body = await read_body(receive, max_bytes=max_bytes)
         except ClientDisconnect:
             return
         form = parse_form(body, max_bytes=max_bytes, known=PARAMETERS)

@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, Response
 from services.authorization_server import client_metadata
 from services.authorization_server.context import ServerContext
 from services.authorization_server.deps import ContextDep, SessionDep
+from services.authorization_server.request_body import read_json_object
 from services.authorization_server.schemas import AppRegistration, AppSelfUpdate, ErrorResponse
 from shared.errors import InsufficientScopeError
 from shared.http import NO_STORE_HEADERS
@@ -61,9 +62,7 @@ async def update_self(request: Request) -> Response:
     context: ServerContext = request.app.state.context
     authorization = request.headers.get("authorization")
     await run_in_threadpool(_authenticate, context, authorization, "write")
-    body = await client_metadata.read_json_object(
-        request, max_bytes=context.settings.max_body_bytes
-    )
+    body = await read_json_object(request, max_bytes=context.settings.max_body_bytes)
     result = await run_in_threadpool(_update, context, authorization, body)
     return JSONResponse(result, headers=NO_STORE_HEADERS)
 

@@ -23,7 +23,6 @@ from services.authorization_server.authorize import (
 )
 from services.authorization_server.context import ServerContext
 from services.authorization_server.deps import ContextDep, SessionDep
-from services.authorization_server.endpoint_input import read_form
 from services.authorization_server.models import Client, User
 from services.authorization_server.pages import (
     render,
@@ -32,6 +31,7 @@ from services.authorization_server.pages import (
     url_host,
     website_link,
 )
+from services.authorization_server.request_body import read_form
 from services.authorization_server.throttle import TooManyAttemptsError, client_ip, ip_key
 from services.authorization_server.web_session import (
     CsrfError,

@@ -9,7 +9,6 @@ from starlette.responses import Response
 from services.authorization_server import repository
 from services.authorization_server.context import ServerContext
 from services.authorization_server.deps import ContextDep, SessionDep
-from services.authorization_server.endpoint_input import read_form
 from services.authorization_server.pages import (
     render,
     render_error,
@@ -17,6 +16,7 @@ from services.authorization_server.pages import (
     safe_next,
     see_other,
 )
+from services.authorization_server.request_body import read_form
 from services.authorization_server.throttle import (
     TooManyAttemptsError,
     account_key,

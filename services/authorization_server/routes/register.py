@@ -9,6 +9,7 @@ from starlette.responses import JSONResponse, Response
 
 from services.authorization_server import client_metadata
 from services.authorization_server.context import ServerContext
+from services.authorization_server.request_body import read_json_object
 from services.authorization_server.schemas import (
     ClientRegistrationRequest,
     ClientRegistrationResponse,
@@ -50,9 +51,7 @@ async def register(request: Request) -> Response:
     token>` unless registration is open. The secret is returned once; never a trusted client."""
     context: ServerContext = request.app.state.context
     await _check_access(request, context)
-    body = await client_metadata.read_json_object(
-        request, max_bytes=context.settings.max_body_bytes
-    )
+    body = await read_json_object(request, max_bytes=context.settings.max_body_bytes)
     response = await run_in_threadpool(_register, context, body)
     return JSONResponse(response, status_code=201, headers=NO_STORE_HEADERS)
 

@@ -1,4 +1,4 @@
-"""endpoint_input.read_limited: the body from ASGI `receive`, bounded, however it is chunked."""
+"""request_body.read_body: the body from ASGI `receive`, bounded, however it is chunked."""
 
 import asyncio
 from collections.abc import Awaitable, Callable
@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from starlette.requests import ClientDisconnect
 
-from services.authorization_server.endpoint_input import read_limited
+from services.authorization_server.request_body import read_body
 from shared.errors import PayloadTooLargeError
 
 
@@ -36,19 +36,19 @@ def _chunks(body: bytes, size: int) -> list[dict[str, Any]]:
 def test_body_is_reassembled_from_any_chunking(chunk_size: int) -> None:
     body = bytes(range(256)) * 40  # 10,240 bytes
     receive, _ = _receive(*_chunks(body, chunk_size))
-    assert asyncio.run(read_limited(receive, max_bytes=len(body))) == body
+    assert asyncio.run(read_body(receive, max_bytes=len(body))) == body
 
 
 def test_empty_body_and_missing_body_key() -> None:
     receive, _ = _receive({"type": "http.request"})
-    assert asyncio.run(read_limited(receive, max_bytes=10)) == b""
+    assert asyncio.run(read_body(receive, max_bytes=10)) == b""
 
 
 def test_oversized_body_is_refused_as_soon_as_it_outgrows_the_limit() -> None:
     messages = _chunks(b"x" * 100, 10)
     receive, taken = _receive(*messages)
     with pytest.raises(PayloadTooLargeError):
-        asyncio.run(read_limited(receive, max_bytes=35))
+        asyncio.run(read_body(receive, max_bytes=35))
     assert taken[0] == 4  # the fourth chunk crossed 35 bytes; the rest was never read
 
 
@@ -58,4 +58,4 @@ def test_client_disconnect_mid_body() -> None:
         {"type": "http.disconnect"},
     )
     with pytest.raises(ClientDisconnect):
-        asyncio.run(read_limited(receive, max_bytes=1000))
+        asyncio.run(read_body(receive, max_bytes=1000))
