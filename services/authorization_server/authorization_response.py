@@ -11,9 +11,15 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from sqlmodel import Session
 
 from services.authorization_server import repository
-from services.authorization_server.authorize import AuthorizationRequest
+from services.authorization_server.authorize import (
+    AuthorizationRedirectError,
+    AuthorizationRequest,
+    error_parameters,
+)
+from services.authorization_server.grants import Grant
 from services.authorization_server.models import Consent, User
 from shared.db import utcnow
+from shared.errors import AccessDeniedError
 from shared.scopes import format_scope, parse_scope
 
 
@@ -64,3 +70,44 @@ def record_consent(session: Session, *, user: User, request: AuthorizationReques
         consent.scope = format_scope(parse_scope(consent.scope) | parse_scope(request.scope))
         consent.updated_at = utcnow()
     session.add(consent)
+
+
+def error_redirect_url(error: AuthorizationRedirectError, *, issuer: str) -> str:
+    """Where an error found after the redirect URI was verified goes (RFC 6749 §4.1.2.1)."""
+    params = error_parameters(error.error)
+    if error.state is not None:
+        params["state"] = error.state
+    params["iss"] = issuer
+    return redirect_url(error.redirect_uri, params, fragment=error.fragment)
+
+
+def approve(
+    session: Session, *, grant: Grant, user: User, request: AuthorizationRequest, issuer: str
+) -> str:
+    """Issue what the request's grant issues (a code, or a token), commit; the redirect URL."""
+    params = grant.respond(session, user=user, request=request)
+    session.commit()
+    params = response_parameters(request, params, issuer=issuer)
+    return redirect_url(request.redirect_uri, params, fragment=request.uses_fragment)
+
+
+def decide(
+    session: Session,
+    *,
+    grant: Grant,
+    user: User,
+    request: AuthorizationRequest,
+    approved: bool,
+    issuer: str,
+) -> str:
+    """The user's answer on the consent screen: remembered and approved, or `access_denied`."""
+    if approved:
+        record_consent(session, user=user, request=request)
+        return approve(session, grant=grant, user=user, request=request, issuer=issuer)
+    denied = AuthorizationRedirectError(
+        AccessDeniedError("the user denied the request"),
+        redirect_uri=request.redirect_uri,
+        state=request.state,
+        fragment=request.uses_fragment,
+    )
+    return error_redirect_url(denied, issuer=issuer)
