@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from services.authorization_server import pkce, repository
 from services.authorization_server.grants.base import Grant, TokenRequest
-from services.authorization_server.models import AuthorizationCode, TokenFamily, User
+from services.authorization_server.models import AuthorizationCode, User
 from shared.crypto import hash_token, new_token
 from shared.db import utcnow
 from shared.errors import InvalidGrantError
@@ -85,24 +85,10 @@ class AuthorizationCodeGrant(Grant):
                 raise InvalidGrantError(_INVALID, detail="the code's user no longer exists")
             if not repository.consume_code(session=session, code_hash=code_hash, now=now):
                 raise InvalidGrantError(_INVALID, detail=_REPLAYED)
-            family = TokenFamily(
-                client_id=client.client_id,
-                user_id=user.id,
-                scope=code.scope,
-                origin=self.grant_type,
+            family, body = self.start_family(
+                session, user=user, client=client, scope=code.scope, now=now, audience=audience
             )
-            session.add(family)
-            code.token_family_id = family.id
+            code.token_family_id = family.id  # a replay of the code revokes this family
             session.add(code)
-            session.flush()
-            body = self.issue_for_user(
-                session,
-                family=family,
-                user=user,
-                client=client,
-                scope=code.scope,
-                now=now,
-                audience=audience,
-            )
             session.commit()
         return body

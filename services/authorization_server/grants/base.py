@@ -119,6 +119,33 @@ class Grant(ABC):
         """The parameters of the approved authorization response (RFC 6749 §4.1.2, §4.2.2)."""
         raise UnsupportedResponseTypeError(f"{self.grant_type} has no response_type")
 
+    def start_family(
+        self,
+        session: Session,
+        *,
+        user: User,
+        client: RegisteredClient,
+        scope: str,
+        now: datetime,
+        audience: str,
+    ) -> tuple[TokenFamily, dict[str, Any]]:
+        """A new grant (token family) for the user, and its first tokens; not committed."""
+        family = TokenFamily(
+            client_id=client.client_id, user_id=user.id, scope=scope, origin=self.grant_type
+        )
+        session.add(family)
+        session.flush()
+        body = self.issue_for_user(
+            session,
+            family=family,
+            user=user,
+            client=client,
+            scope=scope,
+            now=now,
+            audience=audience,
+        )
+        return family, body
+
     def issue_for_user(
         self,
         session: Session,

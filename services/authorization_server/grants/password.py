@@ -8,7 +8,6 @@ from starlette.concurrency import run_in_threadpool
 from services.authorization_server import repository
 from services.authorization_server.client_auth import RegisteredClient
 from services.authorization_server.grants.base import SCOPE_PARAMETER, Grant, TokenRequest
-from services.authorization_server.models import TokenFamily
 from services.authorization_server.scopes import resolve_scope
 from services.authorization_server.throttle import account_key, ip_key
 from shared.db import utcnow
@@ -47,20 +46,8 @@ class PasswordGrant(Grant):
             password_hash = user.password_hash if user else None
             if not self.context.passwords.verify(form["password"], password_hash) or user is None:
                 raise WrongPasswordError("invalid username or password")
-            now = utcnow()
-            family = TokenFamily(
-                client_id=client.client_id, user_id=user.id, scope=scope, origin=self.grant_type
-            )
-            session.add(family)
-            session.flush()
-            body = self.issue_for_user(
-                session,
-                family=family,
-                user=user,
-                client=client,
-                scope=scope,
-                now=now,
-                audience=audience,
+            _, body = self.start_family(
+                session, user=user, client=client, scope=scope, now=utcnow(), audience=audience
             )
             session.commit()
         return body
