@@ -3,11 +3,16 @@ RFC 8707 §2).
 
 Each exception carries its RFC code and HTTP status; one handler renders them
 (see `shared.error_handlers`). `description` is public text: short, ASCII, safe to
-show. Diagnostics belong in logs, never in the description.
+show, and what a developer needs to fix the request. `detail` is internal: facts the
+caller has no business learning (another party's use of a code, a revoked grant) go
+there, to the log (`log_detail`), never to the response.
 """
 
+import logging
 import re
 from typing import ClassVar
+
+logger = logging.getLogger(__name__)
 
 # RFC 6749 §5.2: error_description is %x20-21 / %x23-5B / %x5D-7E. Descriptions may quote
 # request input (a repeated parameter's name, an unknown grant_type), so the rest is masked.
@@ -18,11 +23,12 @@ class OAuthError(Exception):
     error: ClassVar[str] = "server_error"
     status_code: ClassVar[int] = 500
 
-    def __init__(self, description: str | None = None) -> None:
+    def __init__(self, description: str | None = None, *, detail: str | None = None) -> None:
         if description:
             description = _NOT_DESCRIPTION_CHAR.sub("?", description)
         super().__init__(description or self.error)
         self.description = description
+        self.detail = detail
 
     def headers(self) -> dict[str, str]:
         return {}
@@ -32,6 +38,12 @@ class OAuthError(Exception):
         if self.description:
             body["error_description"] = self.description
         return body
+
+
+def log_detail(error: OAuthError) -> None:
+    """Log an error's internal detail (by the handler that renders it)."""
+    if error.detail:
+        logger.info("%s: %s", error.error, error.detail)
 
 
 class InvalidRequestError(OAuthError):
@@ -45,8 +57,14 @@ class InvalidClientError(OAuthError):
     error = "invalid_client"
     status_code = 401
 
-    def __init__(self, description: str | None = None, *, basic_challenge: bool = True) -> None:
-        super().__init__(description)
+    def __init__(
+        self,
+        description: str | None = None,
+        *,
+        basic_challenge: bool = True,
+        detail: str | None = None,
+    ) -> None:
+        super().__init__(description, detail=detail)
         self.basic_challenge = basic_challenge
 
     def headers(self) -> dict[str, str]:

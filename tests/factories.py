@@ -6,9 +6,9 @@ from typing import Any
 from pydantic import SecretStr
 from sqlmodel import Session
 
-from services.authorization_server.authorization_response import issue_code
 from services.authorization_server.authorize import AuthorizationRequest
 from services.authorization_server.context import ServerContext
+from services.authorization_server.grants.authorization_code import issue_code
 from services.authorization_server.models import Client, User
 from services.authorization_server.pkce import s256_challenge
 from services.authorization_server.registration import register_client

@@ -1,26 +1,25 @@
-"""What an approved or denied authorization request sends back (RFC 6749 §4.1.2, §4.2.2).
+"""The redirect back to the client and the user's consent (RFC 6749 §4.1.2, §4.2.2).
+
+What an approved request issues is its grant's (`Grant.respond`).
 
 Every redirect carries `iss` (RFC 9207) so that a client talking to several servers
 can tell which one answered (mix-up attacks, RFC 9700 §4.4).
 """
 
-from datetime import timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlmodel import Session
 
 from services.authorization_server import repository
-from services.authorization_server.authorize import AuthorizationRequest
-from services.authorization_server.models import (
-    AuthorizationCode,
-    Consent,
-    IssuedAccessToken,
-    TokenFamily,
-    User,
+from services.authorization_server.authorize import (
+    AuthorizationRedirectError,
+    AuthorizationRequest,
+    error_parameters,
 )
-from services.authorization_server.tokens import AccessTokenIssuer
-from shared.crypto import hash_token, new_token
+from services.authorization_server.grants import Grant
+from services.authorization_server.models import Consent, User
 from shared.db import utcnow
+from shared.errors import AccessDeniedError
 from shared.scopes import format_scope, parse_scope
 
 
@@ -73,41 +72,42 @@ def record_consent(session: Session, *, user: User, request: AuthorizationReques
     session.add(consent)
 
 
-def issue_code(
-    session: Session, *, user: User, request: AuthorizationRequest, ttl: int
-) -> dict[str, str]:
-    code = new_token()
-    session.add(
-        AuthorizationCode(
-            code_hash=hash_token(code),
-            client_id=request.client.client_id,
-            user_id=user.id,
-            redirect_uri=request.redirect_uri if request.redirect_uri_given else "",
-            scope=request.scope,
-            code_challenge=request.code_challenge,
-            expires_at=utcnow() + timedelta(seconds=ttl),
-        )
-    )
-    return {"code": code}
+def error_redirect_url(error: AuthorizationRedirectError, *, issuer: str) -> str:
+    """Where an error found after the redirect URI was verified goes (RFC 6749 §4.1.2.1)."""
+    params = error_parameters(error.error)
+    if error.state is not None:
+        params["state"] = error.state
+    params["iss"] = issuer
+    return redirect_url(error.redirect_uri, params, fragment=error.fragment)
 
 
-def issue_implicit_token(
-    session: Session, *, user: User, request: AuthorizationRequest, tokens: AccessTokenIssuer
-) -> dict[str, str]:
-    """RFC 6749 §4.2.2: an access token in the fragment, never a refresh token."""
-    client_id = request.client.client_id
-    family = TokenFamily(
-        client_id=client_id, user_id=user.id, scope=request.scope, origin="implicit"
+def approve(
+    session: Session, *, grant: Grant, user: User, request: AuthorizationRequest, issuer: str
+) -> str:
+    """Issue what the request's grant issues (a code, or a token), commit; the redirect URL."""
+    params = grant.respond(session, user=user, request=request)
+    session.commit()
+    params = response_parameters(request, params, issuer=issuer)
+    return redirect_url(request.redirect_uri, params, fragment=request.uses_fragment)
+
+
+def decide(
+    session: Session,
+    *,
+    grant: Grant,
+    user: User,
+    request: AuthorizationRequest,
+    approved: bool,
+    issuer: str,
+) -> str:
+    """The user's answer on the consent screen: remembered and approved, or `access_denied`."""
+    if approved:
+        record_consent(session, user=user, request=request)
+        return approve(session, grant=grant, user=user, request=request, issuer=issuer)
+    denied = AuthorizationRedirectError(
+        AccessDeniedError("the user denied the request"),
+        redirect_uri=request.redirect_uri,
+        state=request.state,
+        fragment=request.uses_fragment,
     )
-    session.add(family)
-    session.flush()
-    access = tokens.issue_for_user(user=user, client_id=client_id, scope=request.scope)
-    session.add(
-        IssuedAccessToken(jti=access.jti, family_id=family.id, expires_at=access.expires_at)
-    )
-    return {
-        "access_token": access.value,
-        "token_type": "bearer",
-        "expires_in": str(access.expires_in),
-        "scope": request.scope,
-    }
+    return error_redirect_url(denied, issuer=issuer)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.authorization_server import pkce
+from services.authorization_server.grants import RESPONSE_TYPES
 from services.authorization_server.models import Client
 from services.authorization_server.resources import known_resources
 from services.authorization_server.scopes import resolve_scope
@@ -33,8 +34,13 @@ AUTHORIZE_PARAMETERS = (
 )
 _PRE_REDIRECT = ("client_id", "redirect_uri")
 _MAX_PARAMETER_LENGTH = 2000
-# response_type -> the grant type the client must be registered for
-RESPONSE_TYPES = {"code": "authorization_code", "token": "implicit"}
+_RESPONSE_TYPE_CHOICES = " or ".join(RESPONSE_TYPES)
+
+
+def uses_fragment(response_type: str | None) -> bool:
+    """Whether responses to this `response_type` go in the fragment (RFC 6749 §4.2.2)."""
+    grant = RESPONSE_TYPES.get(response_type or "")
+    return grant is not None and grant.response_mode == "fragment"
 
 
 @dataclass(frozen=True)
@@ -48,8 +54,12 @@ class AuthorizationRequest:
     code_challenge: str | None
 
     @property
+    def grant_type(self) -> str:
+        return RESPONSE_TYPES[self.response_type].grant_type
+
+    @property
     def uses_fragment(self) -> bool:
-        return self.response_type == "token"
+        return uses_fragment(self.response_type)
 
     def form_parameters(self) -> dict[str, str]:
         """The request as hidden fields of the consent form, to be checked again on submit."""
@@ -132,9 +142,10 @@ def check_response_type(params: Mapping[str, str], client: Client) -> str:
     response_type = params.get("response_type")
     if response_type is None:
         raise InvalidRequestError("missing parameter: response_type")
-    if response_type not in RESPONSE_TYPES:
-        raise UnsupportedResponseTypeError("response_type must be code or token")
-    if RESPONSE_TYPES[response_type] not in client.grant_types:
+    grant = RESPONSE_TYPES.get(response_type)
+    if grant is None:
+        raise UnsupportedResponseTypeError(f"response_type must be {_RESPONSE_TYPE_CHOICES}")
+    if grant.grant_type not in client.grant_types:
         raise UnauthorizedClientError(f"client may not use response_type={response_type}")
     return response_type
 
@@ -156,7 +167,7 @@ def check_resource(params: Mapping[str, str], settings: Settings) -> None:
 
 def check_pkce(params: Mapping[str, str], client: Client, response_type: str) -> str | None:
     challenge = params.get("code_challenge")
-    if response_type != "code":
+    if not RESPONSE_TYPES[response_type].pkce:
         return None
     pkce.check_challenge(challenge, params.get("code_challenge_method"))
     if challenge is None and client.is_public:
@@ -175,7 +186,7 @@ def validate_request(
     client = check_client(params, load_client)
     redirect_uri = check_redirect_uri(params, client)
     state = params.get("state")
-    fragment = params.get("response_type") == "token"
+    fragment = uses_fragment(params.get("response_type"))
     try:
         check_parameters(params, repeated)
         response_type = check_response_type(params, client)

@@ -4,13 +4,22 @@ Methods: `client_secret_basic`, `client_secret_post`, and `none` for public clie
 """
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
 
 from services.authorization_server.models import Client
+from services.authorization_server.request_body import read_form
+from services.authorization_server.throttle import account_key, client_ip, ip_key
 from shared.crypto import digest_matches
 from shared.errors import InvalidClientError, InvalidRequestError
 from shared.http import parse_basic_credentials
+
+if TYPE_CHECKING:  # the context holds the client cache: imported for typing only
+    from services.authorization_server.context import ServerContext
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +84,9 @@ def authenticate(
     """Check the credentials against the registration; one vague error for every failure."""
     basic = credentials.method == "client_secret_basic"
     if client is None:
-        raise InvalidClientError("client authentication failed", basic_challenge=basic)
+        raise InvalidClientError(
+            "client authentication failed", basic_challenge=basic, detail="unknown client_id"
+        )
     if client.is_public:
         if credentials.method != "none":
             raise InvalidClientError("public clients do not authenticate", basic_challenge=basic)
@@ -88,7 +99,9 @@ def authenticate(
         or secret_hash is None
         or not digest_matches(credentials.client_secret, secret_hash)
     ):
-        raise InvalidClientError("client authentication failed", basic_challenge=basic)
+        raise InvalidClientError(
+            "client authentication failed", basic_challenge=basic, detail="wrong client secret"
+        )
     return client
 
 
@@ -123,3 +136,42 @@ class ClientCache:
 
     def invalidate(self, client_id: str) -> None:
         self._entries.pop(client_id, None)
+
+
+async def authenticate_client(
+    context: "ServerContext", form: dict[str, str], authorization: str | None, *, client_ip: str
+) -> RegisteredClient:
+    """The calling client, from the in-memory cache when it can (the token hot path).
+
+    Throttled per client_id and per client IP. A success touches no shared storage: the
+    lockout check before the secret is verified reads this process's mirror of lockouts,
+    and only a failure goes to the counters (Redis when set), which also refreshes the
+    mirror. So another replica's lockout is honoured from this replica's first failure on.
+    """
+    credentials = read_credentials(form, authorization)
+    throttle = context.throttle
+    account = account_key("client", credentials.client_id[:200])
+    ip = ip_key("client", client_ip)
+    throttle.check_local(account, ip)
+    client = context.clients.cached(credentials.client_id)
+    if client is None:
+        client = await run_in_threadpool(context.clients.load, credentials.client_id)
+    try:
+        return authenticate(credentials, client)
+    except InvalidClientError:
+        await throttle.failed((throttle.policy.client, account), (throttle.policy.ip, ip))
+        raise
+
+
+async def authenticated_token_form(
+    request: Request, context: "ServerContext", *, known: Container[str]
+) -> tuple[str, RegisteredClient]:
+    """The `token` of a revocation or introspection request (RFC 7009 §2.1, RFC 7662 §2.1)
+    and the client that sent it, authenticated before the token is looked at."""
+    form = await read_form(request, max_bytes=context.settings.max_body_bytes, known=known)
+    client = await authenticate_client(
+        context, form, request.headers.get("authorization"), client_ip=client_ip(request)
+    )
+    if "token" not in form:
+        raise InvalidRequestError("missing parameter: token")
+    return form["token"], client

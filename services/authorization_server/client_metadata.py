@@ -5,15 +5,14 @@ Both share the portal's rules (`registration.py`); here they are mapped to the R
 """
 
 import hmac
-import json
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
-from starlette.requests import Request
 
 from services.authorization_server import repository
 from services.authorization_server.context import ServerContext
+from services.authorization_server.grants import RESPONSE_TYPES
 from services.authorization_server.models import Client
 from services.authorization_server.registration import (
     RegistrationError,
@@ -31,17 +30,19 @@ from shared.errors import (
     AccessDeniedError,
     InvalidClientMetadataError,
     InvalidRedirectUriError,
-    InvalidRequestError,
     InvalidTokenError,
     MissingTokenError,
     OAuthError,
-    PayloadTooLargeError,
 )
 from shared.scopes import ScopeSyntaxError, format_scope, parse_scope
 
 # RFC 7591 §2.1: each redirecting grant goes with one response type.
-RESPONSE_TYPE_OF_GRANT = {"authorization_code": "code", "implicit": "token"}
-GRANT_OF_RESPONSE_TYPE = {value: key for key, value in RESPONSE_TYPE_OF_GRANT.items()}
+GRANT_OF_RESPONSE_TYPE = {name: grant.grant_type for name, grant in RESPONSE_TYPES.items()}
+RESPONSE_TYPE_OF_GRANT = {value: key for key, value in GRANT_OF_RESPONSE_TYPE.items()}
+_RESPONSE_TYPES_SUPPORTED = "response_types supported: " + ", ".join(RESPONSE_TYPES)
+_RESPONSE_TYPES_MATCH = "response_types must match grant_types: " + ", ".join(
+    f"{name} for {grant}" for name, grant in GRANT_OF_RESPONSE_TYPE.items()
+)
 CLIENT_TYPE_OF_AUTH_METHOD = {
     "client_secret_basic": "confidential",
     "client_secret_post": "confidential",
@@ -54,28 +55,6 @@ _Model = TypeVar("_Model", bound=BaseModel)
 def public_text(text: str) -> str:
     """RFC 6749 §5.2 allows only printable ASCII minus quote and backslash in descriptions."""
     return "".join(ch if " " <= ch <= "~" and ch not in '"\\' else "?" for ch in text)[:200]
-
-
-async def read_json_object(request: Request, *, max_bytes: int) -> dict[str, Any]:
-    """The JSON object in the body; anything else is `invalid_request`, never a 500."""
-    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media_type != "application/json":
-        raise InvalidRequestError("content type must be application/json")
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
-        raise PayloadTooLargeError(f"request body larger than {max_bytes} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > max_bytes:
-            raise PayloadTooLargeError(f"request body larger than {max_bytes} bytes")
-    try:
-        value = json.loads(bytes(body))
-    except (ValueError, RecursionError):  # bad JSON or UTF-8; absurd nesting
-        raise InvalidRequestError("request body is not valid JSON") from None
-    if not isinstance(value, dict):
-        raise InvalidRequestError("request body must be a JSON object")
-    return value
 
 
 def metadata_error(exc: RegistrationError) -> OAuthError:
@@ -126,7 +105,7 @@ def _grant_and_response_types(
     """RFC 7591 §2.1: defaults, and response types that match the grant types."""
     unknown = [value for value in response_types or () if value not in GRANT_OF_RESPONSE_TYPE]
     if unknown:
-        raise InvalidClientMetadataError("response_types supported: code, token")
+        raise InvalidClientMetadataError(_RESPONSE_TYPES_SUPPORTED)
     if grant_types is None:
         responses = response_types if response_types is not None else ["code"]
         grant_types = [GRANT_OF_RESPONSE_TYPE[value] for value in dict.fromkeys(responses)]
@@ -134,9 +113,7 @@ def _grant_and_response_types(
         RESPONSE_TYPE_OF_GRANT[g] for g in dict.fromkeys(grant_types) if g in RESPONSE_TYPE_OF_GRANT
     ]
     if response_types is not None and set(response_types) != set(expected):
-        raise InvalidClientMetadataError(
-            "response_types must match grant_types: code for authorization_code, token for implicit"
-        )
+        raise InvalidClientMetadataError(_RESPONSE_TYPES_MATCH)
     return grant_types, expected
 
 

@@ -24,11 +24,6 @@ _WITH_ORIGIN = ((b"access-control-allow-origin", b"*"), (b"vary", b"Origin"))
 _WITHOUT_ORIGIN = ((b"vary", b"Origin"),)
 
 
-def simple_cors_headers(*, has_origin: bool) -> tuple[tuple[bytes, bytes], ...]:
-    """The CORS headers of an actual (non-preflight) request to a CORS path."""
-    return _WITH_ORIGIN if has_origin else _WITHOUT_ORIGIN
-
-
 class EndpointCORSMiddleware:
     """Starlette's CORSMiddleware answers preflights; actual requests get two static headers.
 
@@ -55,7 +50,7 @@ class EndpointCORSMiddleware:
             await self._preflight(scope, receive, send)
             return
         has_origin = any(name == b"origin" for name, _ in scope["headers"])
-        cors_headers = simple_cors_headers(has_origin=has_origin)
+        cors_headers = _WITH_ORIGIN if has_origin else _WITHOUT_ORIGIN
 
         async def send_with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":

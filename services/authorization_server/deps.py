@@ -10,20 +10,23 @@ from services.authorization_server.context import ServerContext
 from services.authorization_server.settings import Settings
 
 
-def get_context(request: Request) -> ServerContext:
+# `async`: a plain lookup, so FastAPI runs it on the event loop, not in a worker thread.
+async def get_context(request: Request) -> ServerContext:
     context: ServerContext = request.app.state.context
     return context
 
 
-def get_settings(request: Request) -> Settings:
-    return get_context(request).settings
+ContextDep = Annotated[ServerContext, Depends(get_context)]
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    with Session(get_context(request).engine, expire_on_commit=False) as session:
+async def get_settings(context: ContextDep) -> Settings:
+    return context.settings
+
+
+def get_session(context: ContextDep) -> Iterator[Session]:
+    with Session(context.engine, expire_on_commit=False) as session:
         yield session
 
 
-ContextDep = Annotated[ServerContext, Depends(get_context)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]

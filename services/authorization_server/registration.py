@@ -9,18 +9,16 @@ from urllib.parse import urlsplit
 from sqlmodel import Session, col, func, select
 
 from services.authorization_server import repository
+from services.authorization_server.grants import GRANT_TYPES, GRANTS, REDIRECTING_GRANTS
 from services.authorization_server.models import Client, TokenFamily, User
 from shared.crypto import hash_token, new_token
 from shared.db import utcnow
 from shared.scopes import ScopeSyntaxError, format_scope, parse_scope
 
 CLIENT_TYPES = ("confidential", "public")
-GRANT_TYPES = ("authorization_code", "implicit", "refresh_token", "client_credentials", "password")
 MAX_REDIRECT_URIS = 10
 # RFC 3986 §2: the characters a URI may contain (anything else must be percent-encoded).
 _URI_CHARACTERS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
-# Grants that send the user agent back to the client, so they need a redirect URI.
-REDIRECTING_GRANTS = frozenset({"authorization_code", "implicit"})
 # A deleted client stays in the revoked-client feed this long past its last token's `exp`:
 # resource servers accept a token up to their clock-skew leeway after it (RS_LEEWAY <= 300).
 REVOKED_CLIENT_LEEWAY = timedelta(seconds=300)
@@ -121,15 +119,19 @@ def check_grant_types(grant_types: Iterable[str], *, client_type: str, trusted: 
         raise RegistrationError(f"Unknown grant type: {unknown[0][:50]}", field="grant_types")
     if not chosen:
         raise RegistrationError("Choose at least one grant type.", field="grant_types")
-    if client_type == "public" and "client_credentials" in chosen:
-        raise RegistrationError(
-            "Public clients cannot use client_credentials: they hold no secret.",
-            field="grant_types",
-        )
-    if "password" in chosen and not trusted:
-        raise RegistrationError(
-            "The password grant is only for trusted (first-party) clients.", field="grant_types"
-        )
+    grants = [GRANTS[name] for name in chosen]
+    for grant in grants:
+        if client_type == "public" and grant.confidential_only:
+            raise RegistrationError(
+                f"Public clients cannot use {grant.grant_type}: they hold no secret.",
+                field="grant_types",
+            )
+    for grant in grants:
+        if grant.trusted_only and not trusted:
+            raise RegistrationError(
+                f"The {grant.grant_type} grant is only for trusted (first-party) clients.",
+                field="grant_types",
+            )
     return chosen
 
 

@@ -118,7 +118,7 @@ class Throttle:
 
     Keys are `kind:subject` strings; `prefix` separates deployments (and tests) sharing one
     Redis. Lockouts this process has seen are mirrored in memory: `check_local` reads only
-    that mirror, for the token hot path (see `endpoint_input.authenticate_client`).
+    that mirror, for the token hot path (see `client_auth.authenticate_client`).
     """
 
     def __init__(self, storage: Storage, *, policy: Policy, prefix: str) -> None:

@@ -1,42 +1,39 @@
-"""The token endpoint, RFC 6749 §3.2, answered in front of the web framework.
+"""The token endpoint, RFC 6749 §3.2: a plain ASGI handler in the route table.
 
 It is the hot path. A client-credentials token costs one ES256 signature (about 35 µs);
-FastAPI's routing, request and response layers cost about as much again, and the work
-needs none of them. So the application's front door (`main.AuthorizationServerApp`) hands
-requests for `/v1/oauth/token` (but CORS preflights) to `TokenEndpoint`, a small ASGI
-handler built once with the server context: it parses
-the body once, authenticates the client from the in-memory cache, dispatches on the grant
-registry, and renders errors with the same `OAuthError` model as every other endpoint (and
-a detail-free `server_error` for anything unexpected). The OpenAPI document describes it
-like any other route (`OPENAPI_PATH_ITEM`, merged in by `main`).
+FastAPI's request, dependency and response layers cost about as much again, and the work
+needs none of them. So `TokenEndpoint` is a Starlette `Route` (`token_route`), first in the
+table after `/healthz`, behind the same middleware as every route (CORS, HSTS, the body
+cap, the error handlers), but without FastAPI's per-route machinery: it parses the body
+once, authenticates the client from the in-memory cache and dispatches on the grant
+registry. Its OpenAPI entry (`OPENAPI_PATH_ITEM`, merged in by `main`) is generated from
+the grant registry.
 """
 
-import logging
 from typing import Any
 
 import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
-from starlette.types import Receive, Scope, Send
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from services.authorization_server.client_auth import authenticate_client
 from services.authorization_server.context import ServerContext
-from services.authorization_server.cors import simple_cors_headers
-from services.authorization_server.endpoint_input import (
-    authenticate_client,
-    check_form_request,
-    form_parameters,
-    read_limited,
-)
-from services.authorization_server.grants import get_grant
+from services.authorization_server.grants import get_grant, token_grants_text, token_parameters
 from services.authorization_server.grants.password import (
     PasswordGrant,
     throttled_password_exchange,
 )
+from services.authorization_server.request_body import (
+    check_form_request,
+    form_parameters,
+    read_body,
+)
 from services.authorization_server.schemas import form_body
-from shared.errors import OAuthError
+from shared.error_handlers import error_response
+from shared.errors import OAuthError, log_detail
 from shared.http import NO_STORE_HEADERS, parse_form
-
-logger = logging.getLogger(__name__)
 
 TOKEN_PATH = "/v1/oauth/token"  # noqa: S105 (a path, not a secret)
 _RESPONSE_HEADERS = [
@@ -59,44 +56,71 @@ async def exchange(
 
 
 class TokenEndpoint:
-    """The ASGI handler of `/v1/oauth/token` (any method but a CORS preflight)."""
+    """The ASGI handler of `POST /v1/oauth/token`, first in the route table (`token_route`).
+
+    Errors are raised, not rendered: `OAuthError` goes to the application's one handler,
+    anything else to its detail-free `server_error`. CORS, HSTS and the body cap are the
+    application's middleware, as for every route.
+    """
 
     def __init__(self, context: ServerContext) -> None:
         self._context = context
         self._max_bytes = context.settings.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        content_type, content_length, authorization, origin = _headers(
-            scope, b"content-type", b"content-length", b"authorization", b"origin"
+        content_type, content_length, authorization = _headers(
+            scope, b"content-type", b"content-length", b"authorization"
         )
-        cors = simple_cors_headers(has_origin=origin is not None)
-        if scope["method"] != "POST":
-            refusal = {"error": "method_not_allowed", "error_description": "use POST"}
-            await _respond(send, 405, refusal, cors, {"Allow": "POST"})
-            return
         max_bytes = self._max_bytes
-        extra: dict[str, str] = {}
+        check_form_request(
+            query_string=scope["query_string"],
+            content_type=content_type,
+            content_length=content_length,
+            max_bytes=max_bytes,
+        )
         try:
-            check_form_request(
-                query_string=scope["query_string"],
-                content_type=content_type,
-                content_length=content_length,
-                max_bytes=max_bytes,
-            )
-            body = await read_limited(receive, max_bytes=max_bytes)
-            form = parse_form(body, max_bytes=max_bytes, known=PARAMETERS)
-            client = scope.get("client")
-            client_ip = client[0] if client else "unknown"
-            payload = await exchange(self._context, form, authorization, client_ip=client_ip)
-            status = 200
-        except OAuthError as error:
-            status, payload, extra = error.status_code, error.body(), error.headers()
+            body = await read_body(receive, max_bytes=max_bytes)
         except ClientDisconnect:
             return
-        except Exception:
-            logger.exception("token endpoint failed")
-            status, payload = 500, {"error": "server_error"}
-        await _respond(send, status, payload, cors, extra)
+        form = parse_form(body, max_bytes=max_bytes, known=PARAMETERS)
+        client = scope.get("client")
+        client_ip = client[0] if client else "unknown"
+        payload = await exchange(self._context, form, authorization, client_ip=client_ip)
+        content = orjson.dumps(payload)
+        headers = [*_RESPONSE_HEADERS, (b"content-length", str(len(content)).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": content})
+
+
+def token_route(context: ServerContext) -> Route:
+    """The token endpoint's entry in the route table: POST only (the router answers 405)."""
+    return Route(TOKEN_PATH, endpoint=TokenEndpoint(context), methods=["POST"])
+
+
+class TokenFastPath:
+    """Middleware: a token request goes straight to the token route's handler.
+
+    Installed in `create_app` inside CORS, HSTS and the body cap, so those apply to it as to
+    every route; it skips only what lies between here and the handler (the exception
+    middleware, FastAPI's exit stack, the router). So it renders its own `OAuthError`s, with
+    the shared `error_response`; anything unexpected still reaches the `server_error` handler
+    outside. Other methods go on to the router, which answers 405.
+    """
+
+    def __init__(self, app: ASGIApp, *, route: Route) -> None:
+        self._app = app
+        self._path = route.path
+        self._handler = route.app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != self._path or scope["method"] != "POST":
+            await self._app(scope, receive, send)
+            return
+        try:
+            await self._handler(scope, receive, send)
+        except OAuthError as error:
+            log_detail(error)
+            await error_response(error)(scope, receive, send)
 
 
 def _headers(scope: Scope, *names: bytes) -> list[str | None]:
@@ -108,37 +132,9 @@ def _headers(scope: Scope, *names: bytes) -> list[str | None]:
     return [found.get(name) for name in names]
 
 
-async def _respond(
-    send: Send,
-    status: int,
-    payload: dict[str, Any],
-    cors: tuple[tuple[bytes, bytes], ...],
-    extra: dict[str, str],
-) -> None:
-    content = orjson.dumps(payload)
-    headers = [
-        *_RESPONSE_HEADERS,
-        (b"content-length", str(len(content)).encode()),
-        *cors,
-        *((name.lower().encode(), value.encode("latin-1")) for name, value in extra.items()),
-    ]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": content})
-
-
 _FORM = form_body(
     {
-        "grant_type": {
-            "type": "string",
-            "enum": ["authorization_code", "refresh_token", "client_credentials", "password"],
-        },
-        "code": {"type": "string"},
-        "redirect_uri": {"type": "string"},
-        "code_verifier": {"type": "string"},
-        "refresh_token": {"type": "string"},
-        "username": {"type": "string"},
-        "password": {"type": "string", "format": "password"},
-        "scope": {"type": "string", "examples": ["read write"]},
+        **token_parameters(),
         "resource": {
             "type": "string",
             "description": "RFC 8707: the API the token is for (`resources_supported` in the "
@@ -163,9 +159,8 @@ OPENAPI_PATH_ITEM: dict[str, Any] = {
         "tags": ["oauth"],
         "summary": "Token endpoint",
         "description": (
-            "Exchange a grant for an access token: `authorization_code` (with PKCE), "
-            "`refresh_token` (rotated on use), `client_credentials` and `password` (trusted "
-            "clients). Responses carry `Cache-Control: no-store`."
+            f"Exchange a grant for an access token: {token_grants_text()}. "
+            "Responses carry `Cache-Control: no-store`."
         ),
         "operationId": "token_v1_oauth_token_post",
         **_FORM,

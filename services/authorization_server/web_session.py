@@ -17,6 +17,7 @@ from sqlmodel import Session
 from services.authorization_server import repository
 from services.authorization_server.deps import ContextDep, SessionDep
 from services.authorization_server.models import User, UserSession
+from services.authorization_server.request_body import PageForm, read_page_form
 from services.authorization_server.settings import Settings
 from shared.cookies import host_cookie
 from shared.crypto import hash_token, new_token, sign_value, signature_matches
@@ -116,3 +117,21 @@ def check_csrf(request: Request, settings: Settings, submitted: str | None) -> N
         or not signature_matches(_secret(settings), binding, submitted)
     ):
         raise CsrfError("CSRF token missing or invalid; reload the page and try again")
+
+
+PAGE_SCOPE_KEY = "authorization_server.page"
+
+
+async def csrf_checked_form(request: Request, context: ContextDep) -> PageForm:
+    """A page POST's form, once its CSRF token matches this browser's session or seed.
+
+    The request is marked as a page's, so its errors are rendered as a page whatever the
+    `Accept` header (main's `OAuthError` handler)."""
+    request.scope[PAGE_SCOPE_KEY] = True
+    form = await read_page_form(request, max_bytes=context.settings.max_body_bytes)
+    csrf = form.getlist("csrf_token")
+    check_csrf(request, context.settings, csrf[0] if len(csrf) == 1 else None)
+    return form
+
+
+CsrfForm = Annotated[PageForm, Depends(csrf_checked_form)]

@@ -111,7 +111,9 @@ def test_code_is_single_use_and_replay_revokes_what_it_issued(
     first = _exchange(context, client, **_form(code))
     with pytest.raises(InvalidGrantError) as caught:
         _exchange(context, client, **_form(code))
-    assert caught.value.description == "authorization code already used"
+    # The client learns the code is invalid; that someone used it is for the log (detail).
+    assert caught.value.description == "authorization code invalid"
+    assert caught.value.detail is not None and "already used" in caught.value.detail
     jti = read_access_token(
         first["access_token"], keys=context.keys, issuer=context.settings.issuer
     )

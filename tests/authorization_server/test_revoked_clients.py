@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from services.authorization_server import repository, token_status
+from services.authorization_server import introspection, repository
 from services.authorization_server.context import ServerContext
 from services.authorization_server.models import Client, RevokedClient
 from services.authorization_server.registration import (
@@ -51,7 +51,7 @@ def _active(context: ServerContext, token: str) -> bool:
     caller, _ = make_client(context, name="Resource server", grant_types=SERVICE_GRANTS)
     listed = context.settings.model_copy(update={"introspection_clients": [caller.client_id]})
     as_listed = dataclasses.replace(context, settings=listed)
-    return bool(token_status.introspect(as_listed, token=token, client=caller)["active"])
+    return bool(introspection.introspect(as_listed, token=token, client=caller)["active"])
 
 
 def test_delete_records_the_client_until_its_last_token_expires(context: ServerContext) -> None:
@@ -73,7 +73,7 @@ def test_deleted_clients_access_token_is_inactive(context: ServerContext) -> Non
     token = _token(context, client)
     assert _active(context, token)
     _delete(context, client)
-    assert token_status.introspect(context, token=token, client=client) == {"active": False}
+    assert introspection.introspect(context, token=token, client=client) == {"active": False}
     assert not _active(context, token)
 
 

@@ -1,10 +1,16 @@
-"""The grant interface: each grant type is one module with one class (RFC 6749 §4, §6)."""
+"""The grant interface: each grant type is one module with one class (RFC 6749 §4, §6).
 
-from abc import ABC, abstractmethod
+A grant owns both endpoints it appears at: the authorization endpoint through its
+`response_type` (`respond`), the token endpoint through its `grant_type` (`validate`,
+then `issue`). Everything that lists grant or response types derives from the classes'
+declarations (`grants/__init__.py`).
+"""
+
+from abc import ABC
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -21,7 +27,17 @@ from services.authorization_server.resources import Resources, known_resources
 from services.authorization_server.settings import Settings
 from services.authorization_server.tokens import AccessTokenIssuer, token_response
 from shared.crypto import hash_token, new_token
-from shared.errors import InvalidRequestError, UnauthorizedClientError
+from shared.errors import (
+    InvalidRequestError,
+    UnauthorizedClientError,
+    UnsupportedGrantTypeError,
+    UnsupportedResponseTypeError,
+)
+
+if TYPE_CHECKING:  # authorize.py reads the registry: imported for typing only
+    from services.authorization_server.authorize import AuthorizationRequest
+
+SCOPE_PARAMETER: dict[str, Any] = {"type": "string", "examples": ["read write"]}
 
 
 @dataclass(frozen=True)
@@ -32,11 +48,36 @@ class GrantContext:
     settings: Settings
 
 
+@dataclass(frozen=True)
+class TokenRequest:
+    """A token request `validate` accepted: what `issue` works from."""
+
+    form: Mapping[str, str]
+    client: RegisteredClient
+    audience: str
+
+
 class Grant(ABC):
     grant_type: ClassVar[str]
+    """Its `grant_type` value, also its name in client metadata (RFC 7591 §2)."""
+    token_endpoint: ClassVar[bool] = True
+    """Whether the token endpoint accepts it (implicit is answered at /authorize only)."""
+    parameters: ClassVar[dict[str, dict[str, Any]]] = {}
+    """Its own token-request form fields, as OpenAPI schemas (the endpoint adds the common ones)."""
     required: ClassVar[tuple[str, ...]] = ()
+    note: ClassVar[str] = ""
+    """What a developer should know, after its name in the token endpoint's documentation."""
+    response_type: ClassVar[str | None] = None
+    """Its `response_type` at the authorization endpoint, if it has one (RFC 6749 §3.1.1)."""
+    response_mode: ClassVar[Literal["query", "fragment"]] = "query"
+    pkce: ClassVar[bool] = False
+    """Its authorization requests carry a PKCE challenge (RFC 7636)."""
+    confidential_only: ClassVar[bool] = False
+    """Only for clients that hold a secret."""
+    trusted_only: ClassVar[bool] = False
+    """Only for the operator's trusted (first-party) clients."""
     blocking: ClassVar[bool] = True
-    """True when `exchange` does database or hashing work and must run off the event loop."""
+    """True when `issue` does database or hashing work and must run off the event loop."""
     for_user: ClassVar[bool] = True
     """Its tokens act for a user, so they may only be for resources that serve users."""
 
@@ -48,7 +89,11 @@ class Grant(ABC):
         )
 
     def exchange(self, form: Mapping[str, str], client: RegisteredClient) -> dict[str, Any]:
-        """Validate the request for this client and return the token response body."""
+        """The token endpoint's work: validate the request, then issue the tokens."""
+        return self.issue(self.validate(form, client))
+
+    def validate(self, form: Mapping[str, str], client: RegisteredClient) -> TokenRequest:
+        """Check the request against this grant and the client, without side effects."""
         if self.grant_type not in client.grant_types:
             raise UnauthorizedClientError(f"client may not use the {self.grant_type} grant")
         missing = [name for name in self.required if name not in form]
@@ -56,12 +101,50 @@ class Grant(ABC):
             raise InvalidRequestError(f"missing parameter: {missing[0]}")
         # RFC 8707 §2.2: checked before the grant is used, so a refused target consumes nothing.
         audience = self.resources.audience(form.get("resource"), for_user=self.for_user)
-        return self.issue(form, client, audience)
+        if self.confidential_only and client.is_public:
+            raise UnauthorizedClientError(f"public clients may not use {self.grant_type}")
+        if self.trusted_only and not client.trusted:
+            raise UnauthorizedClientError(
+                f"the {self.grant_type} grant is only for trusted clients"
+            )
+        return TokenRequest(form, client, audience)
 
-    @abstractmethod
-    def issue(
-        self, form: Mapping[str, str], client: RegisteredClient, audience: str
-    ) -> dict[str, Any]: ...
+    def issue(self, request: TokenRequest) -> dict[str, Any]:
+        """The token response body (RFC 6749 §5.1) for a validated request."""
+        raise UnsupportedGrantTypeError(f"grant_type {self.grant_type!r} is not supported")
+
+    def respond(
+        self, session: Session, *, user: User, request: "AuthorizationRequest"
+    ) -> dict[str, str]:
+        """The parameters of the approved authorization response (RFC 6749 §4.1.2, §4.2.2)."""
+        raise UnsupportedResponseTypeError(f"{self.grant_type} has no response_type")
+
+    def start_family(
+        self,
+        session: Session,
+        *,
+        user: User,
+        client: RegisteredClient,
+        scope: str,
+        now: datetime,
+        audience: str,
+    ) -> tuple[TokenFamily, dict[str, Any]]:
+        """A new grant (token family) for the user, and its first tokens; not committed."""
+        family = TokenFamily(
+            client_id=client.client_id, user_id=user.id, scope=scope, origin=self.grant_type
+        )
+        session.add(family)
+        session.flush()
+        body = self.issue_for_user(
+            session,
+            family=family,
+            user=user,
+            client=client,
+            scope=scope,
+            now=now,
+            audience=audience,
+        )
+        return family, body
 
     def issue_for_user(
         self,

@@ -1,6 +1,5 @@
 """Resource owner password credentials grant, RFC 6749 §4.3: trusted clients only."""
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
@@ -8,12 +7,11 @@ from starlette.concurrency import run_in_threadpool
 
 from services.authorization_server import repository
 from services.authorization_server.client_auth import RegisteredClient
-from services.authorization_server.grants.base import Grant
-from services.authorization_server.models import TokenFamily
+from services.authorization_server.grants.base import SCOPE_PARAMETER, Grant, TokenRequest
 from services.authorization_server.scopes import resolve_scope
 from services.authorization_server.throttle import account_key, ip_key
 from shared.db import utcnow
-from shared.errors import InvalidGrantError, UnauthorizedClientError
+from shared.errors import InvalidGrantError
 
 if TYPE_CHECKING:  # the context holds the grants: imported for typing only
     from services.authorization_server.context import ServerContext
@@ -25,13 +23,17 @@ class WrongPasswordError(InvalidGrantError):
 
 class PasswordGrant(Grant):
     grant_type = "password"
+    parameters = {  # noqa: RUF012 (read-only declaration)
+        "username": {"type": "string"},
+        "password": {"type": "string", "format": "password"},
+        "scope": SCOPE_PARAMETER,
+    }
     required = ("username", "password")
+    trusted_only = True
+    note = " (trusted clients)"
 
-    def issue(
-        self, form: Mapping[str, str], client: RegisteredClient, audience: str
-    ) -> dict[str, Any]:
-        if not client.trusted:
-            raise UnauthorizedClientError("the password grant is only for trusted clients")
+    def issue(self, request: TokenRequest) -> dict[str, Any]:
+        form, client, audience = request.form, request.client, request.audience
         settings = self.context.settings
         scope = resolve_scope(
             form.get("scope"),
@@ -44,20 +46,8 @@ class PasswordGrant(Grant):
             password_hash = user.password_hash if user else None
             if not self.context.passwords.verify(form["password"], password_hash) or user is None:
                 raise WrongPasswordError("invalid username or password")
-            now = utcnow()
-            family = TokenFamily(
-                client_id=client.client_id, user_id=user.id, scope=scope, origin=self.grant_type
-            )
-            session.add(family)
-            session.flush()
-            body = self.issue_for_user(
-                session,
-                family=family,
-                user=user,
-                client=client,
-                scope=scope,
-                now=now,
-                audience=audience,
+            _, body = self.start_family(
+                session, user=user, client=client, scope=scope, now=utcnow(), audience=audience
             )
             session.commit()
         return body

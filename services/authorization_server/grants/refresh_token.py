@@ -22,7 +22,7 @@ from sqlmodel import Session
 
 from services.authorization_server import repository
 from services.authorization_server.client_auth import RegisteredClient
-from services.authorization_server.grants.base import Grant
+from services.authorization_server.grants.base import SCOPE_PARAMETER, Grant, TokenRequest
 from services.authorization_server.models import IssuedAccessToken, TokenFamily, User
 from services.authorization_server.scopes import narrow_scope
 from services.authorization_server.tokens import token_response
@@ -36,11 +36,15 @@ _REUSED = "refresh token already used; the grant is revoked"
 
 class RefreshTokenGrant(Grant):
     grant_type = "refresh_token"
+    parameters = {  # noqa: RUF012 (read-only declaration)
+        "refresh_token": {"type": "string"},
+        "scope": SCOPE_PARAMETER,
+    }
     required = ("refresh_token",)
+    note = " (rotated on use)"
 
-    def issue(
-        self, form: Mapping[str, str], client: RegisteredClient, audience: str
-    ) -> dict[str, Any]:
+    def issue(self, request: TokenRequest) -> dict[str, Any]:
+        form, client, audience = request.form, request.client, request.audience
         presented = form["refresh_token"]
         token_hash = hash_token(presented)
         now = utcnow()

@@ -11,6 +11,8 @@ from starlette.responses import JSONResponse, Response
 from services.authorization_server import client_metadata
 from services.authorization_server.context import ServerContext
 from services.authorization_server.deps import ContextDep, SessionDep
+from services.authorization_server.models import Client
+from services.authorization_server.request_body import read_json_object
 from services.authorization_server.schemas import AppRegistration, AppSelfUpdate, ErrorResponse
 from shared.errors import InsufficientScopeError
 from shared.http import NO_STORE_HEADERS
@@ -56,30 +58,27 @@ def read_self(request: Request, context: ContextDep, session: SessionDep) -> Res
         },
     },
 )
-async def update_self(request: Request) -> Response:
-    """Needs a client-credentials token with the `write` scope."""
-    context: ServerContext = request.app.state.context
+async def update_self(request: Request, context: ContextDep, session: SessionDep) -> Response:
+    """Needs a client-credentials token with the `write` scope; the body is read after."""
     authorization = request.headers.get("authorization")
-    await run_in_threadpool(_authenticate, context, authorization, "write")
-    body = await client_metadata.read_json_object(
-        request, max_bytes=context.settings.max_body_bytes
-    )
-    result = await run_in_threadpool(_update, context, authorization, body)
+    client = await run_in_threadpool(_authenticate, context, session, authorization, "write")
+    body = await read_json_object(request, max_bytes=context.settings.max_body_bytes)
+    result = await run_in_threadpool(_update, context, session, client, body)
     return JSONResponse(result, headers=NO_STORE_HEADERS)
 
 
-def _authenticate(context: ServerContext, authorization: str | None, scope: str) -> None:
-    with Session(context.engine) as session:
-        _, scopes = client_metadata.authenticate_app(context, session, authorization)
+def _authenticate(
+    context: ServerContext, session: Session, authorization: str | None, scope: str
+) -> Client:
+    client, scopes = client_metadata.authenticate_app(context, session, authorization)
     if scope not in scopes:
         raise InsufficientScopeError(f"the {scope} scope is required", scope=scope)
+    return client
 
 
 def _update(
-    context: ServerContext, authorization: str | None, body: dict[str, Any]
+    context: ServerContext, session: Session, client: Client, body: dict[str, Any]
 ) -> dict[str, Any]:
-    with Session(context.engine, expire_on_commit=False) as session:
-        client, _ = client_metadata.authenticate_app(context, session, authorization)
-        client = client_metadata.update_self(session, client, body)
+    client = client_metadata.update_self(session, client, body)
     context.clients.invalidate(client.client_id)
     return client_metadata.app_registration(client).model_dump()

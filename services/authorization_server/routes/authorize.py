@@ -1,4 +1,8 @@
-"""Authorization endpoint: checks, login, the consent screen and the redirect back."""
+"""Authorization endpoint: checks, login, the consent screen and the redirect back.
+
+The protocol decisions are in `authorize` (the checks) and `authorization_response`
+(approve, deny, consent); these routes shape pages and redirects.
+"""
 
 from collections.abc import Sequence
 from urllib.parse import quote, urlencode
@@ -10,23 +14,19 @@ from starlette.responses import RedirectResponse, Response
 
 from services.authorization_server import repository
 from services.authorization_server.authorization_response import (
+    approve,
+    decide,
+    error_redirect_url,
     has_consent,
-    issue_code,
-    issue_implicit_token,
-    record_consent,
-    redirect_url,
-    response_parameters,
 )
 from services.authorization_server.authorize import (
     AuthorizationRedirectError,
     AuthorizationRequest,
-    error_parameters,
     validate_request,
 )
 from services.authorization_server.context import ServerContext
 from services.authorization_server.deps import ContextDep, SessionDep
-from services.authorization_server.endpoint_input import read_form
-from services.authorization_server.models import Client, User
+from services.authorization_server.models import Client
 from services.authorization_server.pages import (
     render,
     render_error,
@@ -34,6 +34,7 @@ from services.authorization_server.pages import (
     url_host,
     website_link,
 )
+from services.authorization_server.request_body import read_form
 from services.authorization_server.throttle import TooManyAttemptsError, client_ip, ip_key
 from services.authorization_server.web_session import (
     CsrfError,
@@ -41,7 +42,7 @@ from services.authorization_server.web_session import (
     check_csrf,
     current_user,
 )
-from shared.errors import AccessDeniedError, OAuthError
+from shared.errors import OAuthError
 
 router = APIRouter(tags=["pages"])
 AUTHORIZE_PATH = "/v1/oauth/authorize"
@@ -53,39 +54,24 @@ def _redirect(url: str) -> Response:
 
 
 def _validate(
-    items: Sequence[tuple[str, str]], context: ServerContext, session: Session
-) -> AuthorizationRequest:
+    request: Request, items: Sequence[tuple[str, str]], context: ServerContext, session: Session
+) -> AuthorizationRequest | Response:
+    """The checked request, or the page or redirect that answers its error."""
+
     def load_client(client_id: str) -> Client | None:
         return repository.get_client(session=session, client_id=client_id)
 
-    return validate_request(items, load_client=load_client, settings=context.settings)
-
-
-def _error_redirect(error: AuthorizationRedirectError, issuer: str) -> Response:
-    params = error_parameters(error.error)
-    if error.state is not None:
-        params["state"] = error.state
-    params["iss"] = issuer
-    return _redirect(redirect_url(error.redirect_uri, params, fragment=error.fragment))
+    try:
+        return validate_request(items, load_client=load_client, settings=context.settings)
+    except AuthorizationRedirectError as error:
+        return _redirect(error_redirect_url(error, issuer=context.settings.issuer))
+    except OAuthError as error:
+        return render_error(request, error)
 
 
 def _login_redirect(request: AuthorizationRequest) -> Response:
     next_url = f"{AUTHORIZE_PATH}?{urlencode(request.form_parameters())}"
     return _redirect(f"/login?next={quote(next_url, safe='')}")
-
-
-def _approve(
-    session: Session, context: ServerContext, user: User, request: AuthorizationRequest
-) -> Response:
-    if request.response_type == "token":
-        params = issue_implicit_token(session, user=user, request=request, tokens=context.tokens)
-    else:
-        params = issue_code(
-            session, user=user, request=request, ttl=context.settings.authorization_code_ttl
-        )
-    session.commit()
-    params = response_parameters(request, params, issuer=context.settings.issuer)
-    return _redirect(redirect_url(request.redirect_uri, params, fragment=request.uses_fragment))
 
 
 @router.get(AUTHORIZE_PATH, summary="Authorization endpoint (RFC 6749 §3.1)")
@@ -94,16 +80,17 @@ def authorize(
 ) -> Response:
     """Start an authorization: `response_type=code` (PKCE S256) or `token` (implicit).
     Logs the user in if needed, then shows the consent screen unless already consented."""
-    try:
-        auth_request = _validate(request.query_params.multi_items(), context, session)
-    except AuthorizationRedirectError as error:
-        return _error_redirect(error, context.settings.issuer)
-    except OAuthError as error:
-        return render_error(request, error)
+    auth_request = _validate(request, request.query_params.multi_items(), context, session)
+    if isinstance(auth_request, Response):
+        return auth_request
     if user is None:
         return _login_redirect(auth_request)
     if has_consent(session, user=user, request=auth_request):
-        return _approve(session, context, user, auth_request)
+        grant = context.grants[auth_request.grant_type]
+        issuer = context.settings.issuer
+        return _redirect(
+            approve(session, grant=grant, user=user, request=auth_request, issuer=issuer)
+        )
     labels = [context.settings.scopes[name] for name in auth_request.scope.split(" ")]
     return render(
         request,
@@ -121,8 +108,9 @@ def authorize(
 
 
 @router.post(AUTHORIZE_PATH, summary="Consent decision", include_in_schema=False)
-async def decide(request: Request) -> Response:
-    context: ServerContext = request.app.state.context
+async def consent_decision(request: Request, context: ContextDep, session: SessionDep) -> Response:
+    """The consent form's answer. Its CSRF token is checked once the request and the session
+    are (`_decide`), not by `CsrfForm`: a logged-out browser is sent to log in, not refused."""
     throttle, failures = context.throttle, ip_key("consent", client_ip(request))
     try:
         await throttle.check(failures)
@@ -132,7 +120,7 @@ async def decide(request: Request) -> Response:
     except OAuthError as error:
         return render_error(request, error)
     try:
-        return await run_in_threadpool(_decide, request, context, form)
+        return await run_in_threadpool(_decide, request, context, session, form)
     except CsrfError as error:  # a forged or stale form: counts against the IP
         try:
             await throttle.failed((throttle.policy.ip, failures))
@@ -141,28 +129,25 @@ async def decide(request: Request) -> Response:
         return render_error(request, error)
 
 
-def _decide(request: Request, context: ServerContext, form: dict[str, str]) -> Response:
+def _decide(
+    request: Request, context: ServerContext, session: Session, form: dict[str, str]
+) -> Response:
     decision = form.pop("decision", None)
     csrf = form.pop("csrf_token", None)
-    with Session(context.engine, expire_on_commit=False) as session:
-        try:
-            auth_request = _validate(list(form.items()), context, session)
-        except AuthorizationRedirectError as error:
-            return _error_redirect(error, context.settings.issuer)
-        except OAuthError as error:
-            return render_error(request, error)
-        user = current_user(request, context, session)
-        if user is None:  # logged out since the page: its token died with the session
-            return _login_redirect(auth_request)
-        # Bound to the session, so checked once there is one (web_session).
-        check_csrf(request, context.settings, csrf)
-        if decision == "approve":
-            record_consent(session, user=user, request=auth_request)
-            return _approve(session, context, user, auth_request)
-        denied = AuthorizationRedirectError(
-            AccessDeniedError("the user denied the request"),
-            redirect_uri=auth_request.redirect_uri,
-            state=auth_request.state,
-            fragment=auth_request.uses_fragment,
-        )
-        return _error_redirect(denied, context.settings.issuer)
+    auth_request = _validate(request, list(form.items()), context, session)
+    if isinstance(auth_request, Response):
+        return auth_request
+    user = current_user(request, context, session)
+    if user is None:  # logged out since the page: its token died with the session
+        return _login_redirect(auth_request)
+    # Bound to the session, so checked once there is one (web_session).
+    check_csrf(request, context.settings, csrf)
+    url = decide(
+        session,
+        grant=context.grants[auth_request.grant_type],
+        user=user,
+        request=auth_request,
+        approved=decision == "approve",
+        issuer=context.settings.issuer,
+    )
+    return _redirect(url)

@@ -12,27 +12,25 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from services.authorization_server import repository
 from services.authorization_server.context import ServerContext
 from services.authorization_server.deps import ContextDep, SessionDep
+from services.authorization_server.grants import GRANTS
 from services.authorization_server.models import Client, User
-from services.authorization_server.pages import render, render_error, see_other
+from services.authorization_server.pages import render, see_other
 from services.authorization_server.registration import (
     CLIENT_TYPES,
-    GRANT_TYPES,
     RegistrationError,
     delete_client,
     register_client,
     rotate_secret,
     update_client,
 )
-from services.authorization_server.web_forms import PageForm, read_page_form
-from services.authorization_server.web_session import OptionalUser, current_user
+from services.authorization_server.request_body import PageForm
+from services.authorization_server.web_session import CsrfForm, OptionalUser
 from shared.crypto import digest_matches
-from shared.errors import OAuthError
 from shared.scopes import format_scope
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -122,7 +120,7 @@ def _form_page(
         "client": client,
         "values": values,
         "error": error,
-        "grant_type_choices": GRANT_TYPES,
+        "grant_type_choices": list(GRANTS.values()),
         "client_types": CLIENT_TYPES,
         "action": app_path(client.client_id, "edit") if client else f"{APPS_PATH}/new",
         "path": app_path(client.client_id) if client else APPS_PATH,
@@ -130,25 +128,21 @@ def _form_page(
     return render(request, "developer_app_form.html", page, status=400 if error else 200)
 
 
-# Page POSTs: read and CSRF-check the form on the event loop, then work in a thread.
+# Page POSTs: the CSRF-checked form first (`CsrfForm`), then the user, then the action.
 _Action = Callable[[Request, ServerContext, Session, User, PageForm], Response]
 
 
-async def _post(request: Request, action: _Action) -> Response:
-    context: ServerContext = request.app.state.context
-    try:
-        form = await read_page_form(request, context.settings)
-    except OAuthError as error:
-        return render_error(request, error)
-    return await run_in_threadpool(_run, request, context, form, action)
-
-
-def _run(request: Request, context: ServerContext, form: PageForm, action: _Action) -> Response:
-    with Session(context.engine, expire_on_commit=False) as session:
-        user = current_user(request, context, session)
-        if user is None:
-            return _login_redirect(request)
-        return action(request, context, session, user, form)
+def _run(
+    request: Request,
+    context: ServerContext,
+    session: Session,
+    user: User | None,
+    form: PageForm,
+    action: _Action,
+) -> Response:
+    if user is None:
+        return _login_redirect(request)
+    return action(request, context, session, user, form)
 
 
 @router.get(APPS_PATH)
@@ -172,8 +166,10 @@ def new_app_page(request: Request, user: OptionalUser) -> Response:
 
 
 @router.post(f"{APPS_PATH}/new")
-async def create_app(request: Request) -> Response:
-    return await _post(request, _create)
+def create_app(
+    request: Request, form: CsrfForm, context: ContextDep, session: SessionDep, user: OptionalUser
+) -> Response:
+    return _run(request, context, session, user, form, _create)
 
 
 def _create(
@@ -233,8 +229,10 @@ def edit_app_page(
 
 
 @router.post(f"{APPS_PATH}/{{client_id}}/edit")
-async def edit_app(request: Request) -> Response:
-    return await _post(request, _edit)
+def edit_app(
+    request: Request, form: CsrfForm, context: ContextDep, session: SessionDep, user: OptionalUser
+) -> Response:
+    return _run(request, context, session, user, form, _edit)
 
 
 def _edit(
@@ -261,8 +259,10 @@ def _edit(
 
 
 @router.post(f"{APPS_PATH}/{{client_id}}/rotate-secret")
-async def rotate_app_secret(request: Request) -> Response:
-    return await _post(request, _rotate)
+def rotate_app_secret(
+    request: Request, form: CsrfForm, context: ContextDep, session: SessionDep, user: OptionalUser
+) -> Response:
+    return _run(request, context, session, user, form, _rotate)
 
 
 def _rotate(
@@ -282,8 +282,10 @@ def _rotate(
 
 
 @router.post(f"{APPS_PATH}/{{client_id}}/delete")
-async def delete_app(request: Request) -> Response:
-    return await _post(request, _delete)
+def delete_app(
+    request: Request, form: CsrfForm, context: ContextDep, session: SessionDep, user: OptionalUser
+) -> Response:
+    return _run(request, context, session, user, form, _delete)
 
 
 def _delete(

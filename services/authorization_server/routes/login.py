@@ -9,7 +9,6 @@ from starlette.responses import Response
 from services.authorization_server import repository
 from services.authorization_server.context import ServerContext
 from services.authorization_server.deps import ContextDep, SessionDep
-from services.authorization_server.endpoint_input import read_form
 from services.authorization_server.pages import (
     render,
     render_error,
@@ -17,6 +16,7 @@ from services.authorization_server.pages import (
     safe_next,
     see_other,
 )
+from services.authorization_server.request_body import read_form
 from services.authorization_server.throttle import (
     TooManyAttemptsError,
     account_key,
@@ -65,8 +65,7 @@ def login_page(request: Request, user: OptionalUser, next: str | None = None) ->
 
 
 @router.post("/login")
-async def login(request: Request) -> Response:
-    context: ServerContext = request.app.state.context
+async def login(request: Request, context: ContextDep, session: SessionDep) -> Response:
     try:
         form = await _checked_form(request, context)
     except OAuthError as error:
@@ -76,7 +75,7 @@ async def login(request: Request) -> Response:
     account, ip = account_key("password", email), ip_key("password", client_ip(request))
     try:
         await throttle.check(account, ip)  # locked: not even a right password is tried
-        response, outcome = await run_in_threadpool(_login, request, context, form, email)
+        response, outcome = await run_in_threadpool(_login, request, context, session, form, email)
         if outcome is False:
             await throttle.failed((policy.account, account), (policy.ip, ip))
         elif outcome:
@@ -87,31 +86,30 @@ async def login(request: Request) -> Response:
 
 
 def _login(
-    request: Request, context: ServerContext, form: dict[str, str], email: str
+    request: Request, context: ServerContext, session: Session, form: dict[str, str], email: str
 ) -> tuple[Response, bool | None]:
     """The answer, and whether the password was right (None: right, but for a sign-up
     whose email is not confirmed yet)."""
     target = safe_next(form.get("next"))
     now = utcnow()
-    with Session(context.engine, expire_on_commit=False) as session:
-        user = repository.get_user_by_email(session=session, email=email) if email else None
-        if user is not None:
-            password_hash: str | None = user.password_hash
-        elif email:
-            password_hash = unconfirmed_password_hash(session, email=email, now=now)
-        else:
-            password_hash = None
-        password_ok = context.passwords.verify(form.get("password", "")[:1024], password_hash)
-        if user is None or not password_ok:
-            error = "Wrong email or password."
-            if password_ok:
-                error = "Confirm your email address first: follow the link we sent to it."
-            page = {"next": target, "email": email, "error": error, "user": None}
-            outcome = None if password_ok else False
-            return render(request, "login.html", page, status=400), outcome
-        response = see_other(target)
-        start_session(response, session=session, settings=context.settings, user=user)
-        return response, True
+    user = repository.get_user_by_email(session=session, email=email) if email else None
+    if user is not None:
+        password_hash: str | None = user.password_hash
+    elif email:
+        password_hash = unconfirmed_password_hash(session, email=email, now=now)
+    else:
+        password_hash = None
+    password_ok = context.passwords.verify(form.get("password", "")[:1024], password_hash)
+    if user is None or not password_ok:
+        error = "Wrong email or password."
+        if password_ok:
+            error = "Confirm your email address first: follow the link we sent to it."
+        page = {"next": target, "email": email, "error": error, "user": None}
+        outcome = None if password_ok else False
+        return render(request, "login.html", page, status=400), outcome
+    response = see_other(target)
+    start_session(response, session=session, settings=context.settings, user=user)
+    return response, True
 
 
 @router.get("/signup")
@@ -120,9 +118,8 @@ def signup_page(request: Request, user: OptionalUser, next: str | None = None) -
 
 
 @router.post("/signup")
-async def signup(request: Request) -> Response:
+async def signup(request: Request, context: ContextDep, session: SessionDep) -> Response:
     """Answers alike for known and unknown emails: "check your email to finish"."""
-    context: ServerContext = request.app.state.context
     try:
         form = await _checked_form(request, context)
     except OAuthError as error:
@@ -136,7 +133,7 @@ async def signup(request: Request) -> Response:
         return render_too_many(request, error)
     except UserInputError as exc:
         return _signup_form(request, form, str(exc))
-    return await run_in_threadpool(_signup, request, context, form)
+    return await run_in_threadpool(_signup, request, context, session, form)
 
 
 def _signup_form(request: Request, form: dict[str, str], error: str) -> Response:
@@ -145,22 +142,23 @@ def _signup_form(request: Request, form: dict[str, str], error: str) -> Response
     return render(request, "signup.html", context, status=400)
 
 
-def _signup(request: Request, context: ServerContext, form: dict[str, str]) -> Response:
+def _signup(
+    request: Request, context: ServerContext, session: Session, form: dict[str, str]
+) -> Response:
     settings = context.settings
-    with Session(context.engine, expire_on_commit=False) as session:
-        try:
-            mail = start_signup(
-                session,
-                passwords=context.passwords,
-                email=form.get("email", ""),
-                password=form.get("password", ""),
-                name=form.get("name", ""),
-                issuer=settings.issuer,
-                ttl=settings.signup_link_ttl,
-                now=utcnow(),
-            )
-        except UserInputError as exc:
-            return _signup_form(request, form, str(exc))
+    try:
+        mail = start_signup(
+            session,
+            passwords=context.passwords,
+            email=form.get("email", ""),
+            password=form.get("password", ""),
+            name=form.get("name", ""),
+            issuer=settings.issuer,
+            ttl=settings.signup_link_ttl,
+            now=utcnow(),
+        )
+    except UserInputError as exc:
+        return _signup_form(request, form, str(exc))
     response = see_other("/signup/sent")
     response.background = BackgroundTask(context.mailer.send, mail)  # after the answer
     return response
@@ -182,18 +180,16 @@ def verify_page(
 
 
 @router.post(VERIFY_PATH)
-async def verify(request: Request) -> Response:
-    context: ServerContext = request.app.state.context
+async def verify(request: Request, context: ContextDep, session: SessionDep) -> Response:
     try:
         form = await _checked_form(request, context)
     except OAuthError as error:
         return render_error(request, error)
-    return await run_in_threadpool(_verify, request, context, form.get("token", ""))
+    return await run_in_threadpool(_verify, request, session, form.get("token", ""))
 
 
-def _verify(request: Request, context: ServerContext, token: str) -> Response:
-    with Session(context.engine, expire_on_commit=False) as session:
-        user = finish_signup(session, token=token, now=utcnow())
+def _verify(request: Request, session: Session, token: str) -> Response:
+    user = finish_signup(session, token=token, now=utcnow())
     if user is None:
         return _verify_page(request, error=_LINK_INVALID, status=400)
     return _verify_page(request, email=user.email, done=True)

@@ -3,12 +3,13 @@
 from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
 from services.authorization_server import client_metadata
 from services.authorization_server.context import ServerContext
+from services.authorization_server.deps import ContextDep, SessionDep
+from services.authorization_server.request_body import read_json_object
 from services.authorization_server.schemas import (
     ClientRegistrationRequest,
     ClientRegistrationResponse,
@@ -45,21 +46,15 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     responses=_ERRORS,
     openapi_extra=_OPENAPI,
 )
-async def register(request: Request) -> Response:
+async def register(request: Request, context: ContextDep, session: SessionDep) -> Response:
     """Register a client from its JSON metadata. Needs `Authorization: Bearer <initial access
     token>` unless registration is open. The secret is returned once; never a trusted client."""
-    context: ServerContext = request.app.state.context
     await _check_access(request, context)
-    body = await client_metadata.read_json_object(
-        request, max_bytes=context.settings.max_body_bytes
+    body = await read_json_object(request, max_bytes=context.settings.max_body_bytes)
+    response = await run_in_threadpool(
+        client_metadata.register, session, body, settings=context.settings
     )
-    response = await run_in_threadpool(_register, context, body)
     return JSONResponse(response, status_code=201, headers=NO_STORE_HEADERS)
-
-
-def _register(context: ServerContext, body: dict[str, Any]) -> dict[str, Any]:
-    with Session(context.engine, expire_on_commit=False) as session:
-        return client_metadata.register(session, body, settings=context.settings)
 
 
 async def _check_access(request: Request, context: ServerContext) -> None:

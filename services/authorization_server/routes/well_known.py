@@ -9,7 +9,11 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 
 from services.authorization_server.deps import ContextDep
-from services.authorization_server.grants import GRANTS
+from services.authorization_server.grants import (
+    GRANT_TYPES_SUPPORTED,
+    RESPONSE_MODES,
+    RESPONSE_TYPES,
+)
 
 router = APIRouter(tags=["discovery"])
 
@@ -38,9 +42,9 @@ def metadata(context: ContextDep) -> dict[str, Any]:
         # the cloud API, the default, and this server's API, for client credentials only.
         "resources_supported": [settings.resource_audience, settings.apps_api_resource],
         "scopes_supported": list(settings.scopes),
-        "response_types_supported": ["code", "token"],
-        "response_modes_supported": ["query", "fragment"],
-        "grant_types_supported": [*GRANTS, "implicit"],
+        "response_types_supported": list(RESPONSE_TYPES),
+        "response_modes_supported": RESPONSE_MODES,
+        "grant_types_supported": GRANT_TYPES_SUPPORTED,
         "token_endpoint_auth_methods_supported": auth_methods,
         "revocation_endpoint_auth_methods_supported": auth_methods,
         "introspection_endpoint_auth_methods_supported": auth_methods[:2],

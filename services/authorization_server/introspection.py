@@ -1,10 +1,9 @@
-"""Revocation (RFC 7009) and introspection (RFC 7662): what a presented token is, and ending it.
+"""Token introspection, RFC 7662: whether a presented token is active, and its claims.
 
-A token is looked up as a refresh token (by digest) and as an access token (by signature),
-in the order the `token_type_hint` suggests; an unknown hint is ignored (RFC 7009 §2.1).
+A token is looked up as an access token (by signature) and then as a refresh token (by
+digest); `token_type_hint` only orders lookups, and an unknown hint is ignored (§2.1).
 """
 
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -16,32 +15,8 @@ from services.authorization_server.models import RefreshToken
 from services.authorization_server.tokens import read_access_token
 from shared.crypto import hash_token
 from shared.db import utcnow
-from shared.errors import UnauthorizedClientError
 
 _INACTIVE: dict[str, Any] = {"active": False}
-
-
-def revoke(context: ServerContext, *, token: str, client: RegisteredClient) -> None:
-    """Revoke a refresh token (and its whole family) or an access token of `client`.
-
-    Unknown or expired tokens are not an error (RFC 7009 §2.2); another client's token is.
-    """
-    with Session(context.engine, expire_on_commit=False) as session:
-        refresh = repository.get_refresh_token(session=session, token_hash=hash_token(token))
-        if refresh is not None:
-            _check_owner(refresh.client_id, client)
-            repository.revoke_family(session=session, family_id=refresh.family_id)
-            session.commit()
-            return
-        claims = read_access_token(token, keys=context.keys, issuer=context.settings.issuer)
-        if claims is None:
-            return
-        _check_owner(str(claims.get("client_id")), client)
-        expires_at = datetime.fromtimestamp(int(claims["exp"]), UTC)
-        repository.revoke_access_token(
-            session=session, jti=str(claims["jti"]), expires_at=expires_at
-        )
-        session.commit()
 
 
 def introspect(context: ServerContext, *, token: str, client: RegisteredClient) -> dict[str, Any]:
@@ -94,8 +69,3 @@ def _describe_refresh_token(session: Session, refresh: RefreshToken) -> dict[str
         "iat": int(refresh.created_at.timestamp()),
         "exp": int(refresh.expires_at.timestamp()),
     }
-
-
-def _check_owner(owner_client_id: str, client: RegisteredClient) -> None:
-    if owner_client_id != client.client_id:
-        raise UnauthorizedClientError("the token was not issued to this client")
