@@ -25,6 +25,7 @@ MIB = 1024 * 1024
 STREAMED = 256 * MIB  # what the client tries to send
 MEMORY_BUDGET = 48 * MIB  # what the server may grow by meanwhile (VmHWM, the peak RSS)
 FLOWING = 1 * MIB  # sent before the answer is awaited
+LIMIT = 16 * 1024  # RS_MAX_BODY_BYTES, its default
 
 
 @dataclass
@@ -129,7 +130,7 @@ def test_streamed_body_without_a_token_is_refused_unread(stack: Stack) -> None:
     assert answer.status == 401, answer.body
     assert b'"invalid_token"' in answer.body
     assert answer.seconds < 5
-    assert FLOWING <= answer.sent < STREAMED // 4  # flow control stopped the client early
+    assert answer.sent < STREAMED // 4  # flow control or the close stopped the client early
     _check_memory(stack, before)
 
 
@@ -140,7 +141,8 @@ def test_streamed_oversize_body_with_a_token_is_cut_at_the_limit(stack: Stack, t
     assert answer.status == 413, answer.body
     assert b'"invalid_request"' in answer.body
     assert answer.seconds < 5
-    assert FLOWING <= answer.sent < STREAMED // 4
+    # Cut at the limit: the server may answer (and close) before FLOWING went out.
+    assert LIMIT < answer.sent < STREAMED // 4
     _check_memory(stack, before)
 
 
