@@ -2,6 +2,7 @@
 
 A token is looked up as a refresh token (by digest) and as an access token (by signature),
 in the order the `token_type_hint` suggests; an unknown hint is ignored (RFC 7009 §2.1).
+Revoking a user's last live grant to a client also withdraws the consent behind it.
 """
 
 from datetime import UTC, datetime
@@ -22,7 +23,8 @@ _INACTIVE: dict[str, Any] = {"active": False}
 
 
 def revoke(context: ServerContext, *, token: str, client: RegisteredClient) -> None:
-    """Revoke a refresh token (and its whole family) or an access token of `client`.
+    """Revoke a refresh token (and its whole family, see `_end_grant`) or an access token of
+    `client`.
 
     Unknown or expired tokens are not an error (RFC 7009 §2.2); another client's token is.
     """
@@ -30,7 +32,7 @@ def revoke(context: ServerContext, *, token: str, client: RegisteredClient) -> N
         refresh = repository.get_refresh_token(session=session, token_hash=hash_token(token))
         if refresh is not None:
             _check_owner(refresh.client_id, client)
-            repository.revoke_family(session=session, family_id=refresh.family_id)
+            _end_grant(session, refresh)
             session.commit()
             return
         claims = read_access_token(token, keys=context.keys, issuer=context.settings.issuer)
@@ -42,6 +44,22 @@ def revoke(context: ServerContext, *, token: str, client: RegisteredClient) -> N
             session=session, jti=str(claims["jti"]), expires_at=expires_at
         )
         session.commit()
+
+
+def _end_grant(session: Session, refresh: RefreshToken) -> None:
+    """Revoke the refresh token's whole grant; when it was the user's last live grant to the
+    client, withdraw the consent too, so the app leaves the user's authorized apps and a new
+    authorization request shows the consent screen again."""
+    family = repository.get_family(session=session, family_id=refresh.family_id)
+    now = utcnow()
+    repository.revoke_family(session=session, family_id=refresh.family_id, now=now)
+    if family is None or family.user_id is None:
+        return
+    user_id, client_id = family.user_id, family.client_id
+    if not repository.has_live_grant(
+        session=session, user_id=user_id, client_id=client_id, now=now
+    ):
+        repository.withdraw_consent(session=session, user_id=user_id, client_id=client_id)
 
 
 def introspect(context: ServerContext, *, token: str, client: RegisteredClient) -> dict[str, Any]:
