@@ -122,8 +122,11 @@ def replaced_grant_kept(url: str, reason: str) -> Note:
 def revocation(hint: str) -> Note:
     return Note(
         f"Disconnect: revoke the {hint.replace('_', ' ')}",
-        "RFC 7009 revocation. Revoking the refresh token ends the whole grant; the "
-        "resource server learns of revoked access tokens within seconds.",
+        "RFC 7009 revocation. Revoking the refresh token ends the whole grant, and with "
+        "it Droplet Cloud withdraws your consent (unless Dropletbook still holds another "
+        "grant from you, say on another device): Dropletbook leaves your authorized apps, "
+        "and the next Connect shows the consent screen again. The resource server learns "
+        "of revoked access tokens within seconds.",
         "Disconnect",
     )
 
