@@ -31,7 +31,7 @@ def introspect(context: ServerContext, *, token: str, client: RegisteredClient) 
                 return _INACTIVE
             if _is_revoked(session, claims):
                 return _INACTIVE
-            return {"active": True, "token_type": "Bearer", **claims}
+            return {"active": True, "token_type": "bearer", **claims}
         refresh = repository.get_refresh_token(session=session, token_hash=hash_token(token))
         if refresh is None or not (sees_all or refresh.client_id == client.client_id):
             return _INACTIVE

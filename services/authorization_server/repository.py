@@ -65,6 +65,38 @@ def delete_consents(*, session: Session, user_id: str, client_id: str) -> None:
     )
 
 
+def has_live_grant(*, session: Session, user_id: str, client_id: str, now: datetime) -> bool:
+    """Whether the user's authorization of the client is still in use: an unrevoked family
+    (grant) holding a live refresh token or an unexpired, unrevoked access token."""
+    live_refresh = select(RefreshToken.family_id).where(
+        col(RefreshToken.rotated_at).is_(None), col(RefreshToken.expires_at) > now
+    )
+    live_access = select(IssuedAccessToken.family_id).where(
+        col(IssuedAccessToken.expires_at) > now,
+        col(IssuedAccessToken.jti).not_in(select(RevokedAccessToken.jti)),
+    )
+    family = select(TokenFamily.id).where(
+        TokenFamily.user_id == user_id,
+        TokenFamily.client_id == client_id,
+        col(TokenFamily.revoked_at).is_(None),
+        col(TokenFamily.id).in_(live_refresh) | col(TokenFamily.id).in_(live_access),
+    )
+    return session.exec(family.limit(1)).first() is not None
+
+
+def withdraw_consent(*, session: Session, user_id: str, client_id: str) -> None:
+    """Forget every approval the user gave the client, and the codes not yet exchanged under
+    them (a code must not outlive the consent it was issued on)."""
+    delete_consents(session=session, user_id=user_id, client_id=client_id)
+    session.exec(
+        delete(AuthorizationCode).where(
+            col(AuthorizationCode.user_id) == user_id,
+            col(AuthorizationCode.client_id) == client_id,
+            col(AuthorizationCode.consumed_at).is_(None),
+        )
+    )
+
+
 def list_consents(*, session: Session, user_id: str) -> Sequence[tuple[Consent, Client]]:
     statement = (
         select(Consent, Client)

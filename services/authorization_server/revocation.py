@@ -1,6 +1,7 @@
 """Token revocation, RFC 7009: a client ends its own refresh or access token.
 
 A refresh token ends with its whole grant (its token family); an access token by its `jti`.
+Revoking a user's last live grant to a client also withdraws the consent behind it.
 """
 
 from datetime import UTC, datetime
@@ -10,6 +11,7 @@ from sqlmodel import Session
 from services.authorization_server import repository
 from services.authorization_server.client_auth import RegisteredClient
 from services.authorization_server.context import ServerContext
+from services.authorization_server.models import RefreshToken
 from services.authorization_server.tokens import read_access_token
 from shared.crypto import hash_token
 from shared.db import utcnow
@@ -17,7 +19,8 @@ from shared.errors import UnauthorizedClientError
 
 
 def revoke(context: ServerContext, *, token: str, client: RegisteredClient) -> None:
-    """Revoke a refresh token (and its whole family) or an access token of `client`.
+    """Revoke a refresh token (and its whole grant, see `_end_grant`) or an access token of
+    `client`.
 
     Unknown or expired tokens are not an error (RFC 7009 §2.2); another client's token is.
     """
@@ -25,7 +28,7 @@ def revoke(context: ServerContext, *, token: str, client: RegisteredClient) -> N
         refresh = repository.get_refresh_token(session=session, token_hash=hash_token(token))
         if refresh is not None:
             _check_owner(refresh.client_id, client)
-            repository.revoke_family(session=session, family_id=refresh.family_id)
+            _end_grant(session, refresh)
             session.commit()
             return
         claims = read_access_token(token, keys=context.keys, issuer=context.settings.issuer)
@@ -37,6 +40,22 @@ def revoke(context: ServerContext, *, token: str, client: RegisteredClient) -> N
             session=session, jti=str(claims["jti"]), expires_at=expires_at
         )
         session.commit()
+
+
+def _end_grant(session: Session, refresh: RefreshToken) -> None:
+    """Revoke the refresh token's whole grant; when it was the user's last live grant to the
+    client, withdraw the consent too, so the app leaves the user's authorized apps and a new
+    authorization request shows the consent screen again."""
+    family = repository.get_family(session=session, family_id=refresh.family_id)
+    now = utcnow()
+    repository.revoke_family(session=session, family_id=refresh.family_id, now=now)
+    if family is None or family.user_id is None:
+        return
+    user_id, client_id = family.user_id, family.client_id
+    if not repository.has_live_grant(
+        session=session, user_id=user_id, client_id=client_id, now=now
+    ):
+        repository.withdraw_consent(session=session, user_id=user_id, client_id=client_id)
 
 
 def revoked_feed(context: ServerContext) -> dict[str, list[dict[str, object]]]:

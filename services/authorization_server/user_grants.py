@@ -7,10 +7,10 @@ client holds for the user ends, pending authorization codes too.
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, col, delete
+from sqlmodel import Session
 
 from services.authorization_server import repository
-from services.authorization_server.models import AuthorizationCode, Client
+from services.authorization_server.models import Client
 from shared.scopes import parse_scope
 
 
@@ -35,13 +35,6 @@ def authorized_applications(session: Session, *, user_id: str) -> list[Authorize
 
 def revoke_application(session: Session, *, user_id: str, client_id: str) -> None:
     """Forget the consent and revoke every grant the user gave the client, pending codes too."""
-    repository.delete_consents(session=session, user_id=user_id, client_id=client_id)
+    repository.withdraw_consent(session=session, user_id=user_id, client_id=client_id)
     repository.revoke_client_families(session=session, user_id=user_id, client_id=client_id)
-    session.exec(
-        delete(AuthorizationCode).where(
-            col(AuthorizationCode.user_id) == user_id,
-            col(AuthorizationCode.client_id) == client_id,
-            col(AuthorizationCode.consumed_at).is_(None),
-        )
-    )
     session.commit()

@@ -98,7 +98,7 @@ class BearerApi:
         try:
             response = self.http.request(method, url, headers=headers, json=json, params=params)
         except httpx.HTTPError as exc:
-            reason = f"{self.shown_url} is unreachable ({type(exc).__name__})"
+            reason = f"{url} is unreachable ({type(exc).__name__})"  # the URL that failed
             return ApiCall(method, shown, 0, None, {}, sent_json=json, unreachable=reason)
         try:
             body: Any = response.json() if response.content else None

@@ -35,14 +35,14 @@ def refuse(rec: Recorder, refusal: Refusal) -> FlowError:
     return FlowError.of(refusal)
 
 
-def unreachable(issuer: str, reason: str) -> FlowError:
-    return FlowError.of(refusals.unreachable(issuer, reason))
+def unreachable(url: str, reason: str) -> FlowError:
+    """The authorization server did not answer the request to `url` (the URL that failed)."""
+    return FlowError.of(refusals.unreachable(url, reason))
 
 
 @contextmanager
 def back_channel(
     rec: Recorder,
-    issuer: str,
     *,
     refused: Callable[[str, str], Refusal] | None = None,
     tutorial: str = "",
@@ -59,4 +59,4 @@ def back_channel(
         rec.exchange(refusal.step, exc.exchange, text="", tutorial=tutorial)
         raise FlowError.of(refusal) from None
     except AuthorizationServerUnreachableError as exc:
-        raise unreachable(issuer, exc.reason) from None
+        raise unreachable(exc.url, exc.reason) from None

@@ -117,7 +117,8 @@ def test_active_access_token(world: World) -> None:
     for auth in (None, resource_server):  # its own client, and an allow-listed resource server
         body = _active(world.introspect(tokens["access_token"], auth=auth))
         assert body["active"] is True
-        assert body["token_type"] == "Bearer"
+        # Spelled as in the token response (DESIGN: "bearer"; RFC 6749 §7.1 ignores case).
+        assert body["token_type"] == tokens["token_type"] == "bearer"
         assert body["scope"] == "read"
         assert body["client_id"] == world.app.client_id
         assert body["sub"] == world.user.id

@@ -45,6 +45,7 @@ class FakeServers:
     )
     token_error: dict[str, str] | None = None
     unreachable: bool = False
+    unreachable_paths: set[str] = field(default_factory=set)
     counter: int = 0
 
     def transport(self) -> httpx.MockTransport:
@@ -58,7 +59,8 @@ class FakeServers:
 
     def handle(self, request: httpx.Request) -> httpx.Response:
         self.requests.append(request)
-        if self.unreachable and str(request.url).startswith(AS_INTERNAL):
+        down = self.unreachable or request.url.path in self.unreachable_paths
+        if down and str(request.url).startswith(AS_INTERNAL):
             raise httpx.ConnectError("connection refused", request=request)
         path = request.url.path
         if path == "/.well-known/oauth-authorization-server":

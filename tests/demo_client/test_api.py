@@ -86,4 +86,4 @@ def test_unreachable_api_is_a_result_not_an_exception() -> None:
     call = api(httpx.MockTransport(refuse)).call("GET", "/v2/account", token="t")
     assert call.status == 0
     assert call.error == "unreachable"
-    assert "http://rs is unreachable" in call.error_description
+    assert "http://rs.internal/v2/account is unreachable" in call.error_description

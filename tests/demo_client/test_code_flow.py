@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 from services.demo_client.oauth import s256_challenge
 from services.demo_client.settings import Settings
 from tests.demo_client.conftest import ISSUER, Browser
-from tests.demo_client.fakes import FakeServers, basic_credentials
+from tests.demo_client.fakes import AS_INTERNAL, FakeServers, basic_credentials
 
 
 def start(browser: Browser, access: str = "read") -> dict[str, str]:
@@ -166,7 +166,18 @@ def test_unreachable_authorization_server_is_shown_plainly(
     response = browser.get("/connect")
     assert response.status_code == 502
     assert "Droplet Cloud is unreachable" in response.text
-    assert "https://as.example" in response.text
+    # The page names the URL that failed: the back-channel one, not the public issuer.
+    assert f"{AS_INTERNAL}/.well-known/oauth-authorization-server failed" in response.text
+    assert "CLIENT_AS_INTERNAL_URL" in response.text
+
+
+def test_unreachable_token_endpoint_is_named(browser: Browser, fake: FakeServers) -> None:
+    params = start(browser)
+    fake.unreachable = True
+    query = {"code": "read-code", "state": params["state"], "iss": ISSUER}
+    response = browser.get("/callback", params=query)
+    assert response.status_code == 502
+    assert f"{AS_INTERNAL}/v1/oauth/token failed (ConnectError)" in response.text
 
 
 def test_expired_token_is_refreshed_with_rotation_and_the_call_retried_once(
@@ -297,3 +308,59 @@ def test_response_without_iss_is_accepted_from_a_server_that_never_sends_it(
     response = browser.get("/callback", params={"code": "read-code", "state": params["state"]})
     assert response.status_code == 303
     assert len(fake.token_requests()) == 1
+
+
+def _callback(browser: Browser, params: dict[str, str], code: str) -> None:
+    query = {"code": code, "state": params["state"], "iss": ISSUER}
+    response = browser.get("/callback", params=query)
+    assert response.status_code == 303, response.text
+
+
+def test_connect_while_holding_write_asks_for_the_union_and_keeps_it(
+    browser: Browser, fake: FakeServers
+) -> None:
+    """The server has no include_granted_scopes: asking for read alone would get a read-only
+    grant in place of the read write one."""
+    _callback(browser, start(browser, access="write"), "write-code")
+    params = start(browser, access="read")
+    assert params["scope"] == "read write"
+    _callback(browser, params, "write-code")
+    page = browser.get("/dashboard").text
+    assert '<code class="granted-scope">read write</code>' in page
+    assert "Dropletbook keeps what you granted" in page
+    assert "Why Dropletbook asks again" not in page  # it holds write: nothing to ask again
+
+
+def test_a_new_grant_revokes_the_one_it_replaces(browser: Browser, fake: FakeServers) -> None:
+    """So that Disconnect, which revokes the grant Dropletbook holds, leaves none behind."""
+    connect(browser)
+    _callback(browser, start(browser, access="write"), "write-code")
+    assert fake.revoked == [("refresh-1", "refresh_token")]
+    assert "Revoke the grant this one replaces" in browser.get("/dashboard").text
+    response = browser.post("/disconnect", data={"csrf_token": csrf(browser, "/dashboard")})
+    assert response.headers["location"] == "/"
+    assert fake.revoked[1:] == [("refresh-2", "refresh_token"), ("access-2", "access_token")]
+
+
+def test_an_unreachable_server_does_not_undo_the_new_grant(
+    browser: Browser, fake: FakeServers
+) -> None:
+    connect(browser)
+    params = start(browser, access="write")
+    fake.unreachable_paths.add("/v1/oauth/revoke")
+    _callback(browser, params, "write-code")
+    page = browser.get("/dashboard").text
+    assert '<code class="granted-scope">read write</code>' in page
+    assert f"POST {AS_INTERNAL}/v1/oauth/revoke failed (ConnectError)" in page
+
+
+def test_no_backticks_in_what_the_inspector_says(browser: Browser, fake: FakeServers) -> None:
+    connect(browser)
+    _callback(browser, start(browser, access="write"), "write-code")
+    fake.expired.add("access-2")  # a refresh too
+    browser.get("/dashboard")
+    browser.post("/disconnect", data={"csrf_token": csrf(browser, "/dashboard")})
+    page = browser.get("/inspector")
+    for step in ("Authorization request", "Refresh the access token", "Disconnect: revoke"):
+        assert step in page.text
+    assert "`" not in page.text

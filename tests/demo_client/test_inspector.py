@@ -6,6 +6,7 @@ import json
 from fastapi import FastAPI
 
 from services.demo_client.api import ApiCall
+from services.demo_client.explanations.parameters import CLAIM_MEANINGS, MEANINGS
 from services.demo_client.inspector import (
     HIDDEN,
     MAX_STEPS,
@@ -175,3 +176,9 @@ def test_client_secrets_are_shown_and_stored_without_any_part_of_them(
         assert "Basic ZHJv" not in shown  # base64 of "dropletbook…:secret"
         assert "(23 chars)" not in shown  # len("dropletbook-demo-secret")
         assert "drople…" not in shown
+
+
+def test_parameter_and_claim_meanings_are_plain_text() -> None:
+    """The inspector shows them as text: Markdown backticks would appear literally."""
+    for meaning in (*MEANINGS.values(), *CLAIM_MEANINGS.values()):
+        assert "`" not in meaning, meaning

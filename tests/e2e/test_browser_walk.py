@@ -80,6 +80,40 @@ def test_disconnect_revokes_the_tokens_everywhere(stack: Stack) -> None:
     assert refresh.json()["error"] == "invalid_grant"
 
 
+def authorized_apps(page: Page, stack: Stack) -> list[str]:
+    """The names on the user's "Authorized applications" page at Droplet Cloud."""
+    page.goto(f"{stack.auth}/account/applications")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Authorized applications")
+    return page.locator("tr.application strong").all_inner_texts()
+
+
+def test_connect_keeps_write_and_disconnect_withdraws_the_consent(stack: Stack) -> None:
+    """Connect while holding read write asks for the union (and keeps it); Disconnect ends the
+    grant and the consent: the app leaves Authorized apps, and Connect asks again. Runs before
+    the expiry test, which leaves a live grant of the demo user behind."""
+    with chromium() as browser:
+        page = browser.new_page()
+        connect(page, stack)
+        page.goto(f"{stack.client}/connect?access=write")
+        if "/v1/oauth/authorize" in page.url:
+            expect(page.locator("ul.permissions li")).to_have_text(["Read", "Write"])
+            page.get_by_role("button", name="Authorize Application").click()
+        expect(page.locator(".granted-scope")).to_have_text("read write")
+        page.goto(f"{stack.client}/connect")  # access=read, while holding read write
+        expect(page).to_have_url(stack.client + "/dashboard")  # no consent screen
+        expect(page.locator(".granted-scope")).to_have_text("read write")
+        assert "Dropletbook" in authorized_apps(page, stack)
+
+        page.goto(f"{stack.client}/dashboard")
+        page.get_by_role("button", name="Disconnect").click()
+        expect(page.locator("main")).to_contain_text("Disconnected")
+        assert "Dropletbook" not in authorized_apps(page, stack)
+        page.goto(stack.client)
+        page.get_by_role("link", name="Connect with Droplet Cloud").click()
+        expect(page).to_have_url(re.compile(re.escape(stack.auth) + "/v1/oauth/authorize"))
+        expect(page.get_by_role("button", name="Authorize Application")).to_be_visible()
+
+
 def test_expired_access_token_is_refreshed_and_the_call_retried(stack: Stack) -> None:
     """Step 7: the API answers invalid_token once the token expires; Dropletbook refreshes."""
     with chromium() as browser:

@@ -2,10 +2,10 @@
 inspector shows them next to the values."""
 
 MEANINGS: dict[str, str] = {
-    "response_type": "what the app asks for: `code` (authorization code) or `token` (implicit)",
+    "response_type": "what the app asks for: code (authorization code) or token (implicit)",
     "client_id": "who is asking: the app's public identifier from its registration",
     "redirect_uri": "where the server sends the user back; must exactly match a registered URI",
-    "scope": "the access asked for: `read`, or `read write`",
+    "scope": "the access asked for: read, or read and write",
     "state": "a random value tied to this browser session; the app checks it comes back "
     "unchanged (CSRF protection)",
     "code_challenge": "PKCE: SHA-256 of a secret verifier that only the app knows",
@@ -23,7 +23,7 @@ MEANINGS: dict[str, str] = {
     "token": "the token to revoke",
     "token_type_hint": "which kind of token it is, to speed up the server's lookup",
     "access_token": "the bearer token the API accepts",
-    "token_type": "how to present the token: `bearer`",
+    "token_type": "how to present the token: as a bearer token (RFC 6750)",
     "expires_in": "seconds until the access token expires",
 }
 

@@ -118,8 +118,9 @@ def refresh_refused(error: str, description: str) -> Refusal:
 def unreachable(url: str, reason: str) -> Refusal:
     return Refusal(
         "Droplet Cloud is unreachable",
-        f"Dropletbook could not reach the authorization server at {url} ({reason}). "
-        "Check that it is running, then try again.",
+        f"Dropletbook could not reach the authorization server: {url} failed ({reason}). "
+        "Check that Droplet Cloud is running at that address (Dropletbook's setting "
+        "CLIENT_AS_INTERNAL_URL, or CLIENT_ISSUER when that is empty), then try again.",
         status=502,
     )
 

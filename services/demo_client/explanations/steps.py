@@ -50,8 +50,18 @@ WRITE_REASON = (
 )
 
 
-def asking_again(reason: str) -> Note:
-    return Note("Why Dropletbook asks again", reason, "Incremental authorization")
+ASKING_FOR_WRITE = Note("Why Dropletbook asks again", WRITE_REASON, "Incremental authorization")
+
+
+def keeping_granted(held: str, scope: str) -> Note:
+    return Note(
+        "Dropletbook keeps what you granted",
+        f"Dropletbook already holds {held}. The grant this request leads to replaces the one "
+        f"it holds, so it asks for {scope}: what it holds plus what it wants. Asking for less "
+        "would lose access you gave (Droplet Cloud does not support include_granted_scopes). "
+        "You approved this before, so Droplet Cloud may not show the consent screen again.",
+        "Incremental authorization",
+    )
 
 
 def metadata_unreachable(url: str, reason: str) -> Note:
@@ -91,11 +101,32 @@ CONNECTED = "Connected: Dropletbook can now read your Droplet Cloud account."
 WRITE_GRANTED = "Dropletbook now has read and write access: you can create droplets."
 
 
+REPLACED_GRANT_REVOKED = Note(
+    "Revoke the grant this one replaces",
+    "Dropletbook keeps one grant per browser: it revokes the refresh token of the grant it "
+    "held before (RFC 7009), which ends that grant at Droplet Cloud. Your consent stays, "
+    "since the new grant uses it.",
+    "Incremental authorization",
+)
+
+
+def replaced_grant_kept(url: str, reason: str) -> Note:
+    return Note(
+        "The grant this one replaces was not revoked",
+        f"POST {url} failed ({reason}). Dropletbook forgot the old refresh token anyway; it "
+        "expires on its own, or you can revoke Dropletbook at Droplet Cloud.",
+        "Incremental authorization",
+    )
+
+
 def revocation(hint: str) -> Note:
     return Note(
         f"Disconnect: revoke the {hint.replace('_', ' ')}",
-        "RFC 7009 revocation. Revoking the refresh token ends the whole grant; the "
-        "resource server learns of revoked access tokens within seconds.",
+        "RFC 7009 revocation. Revoking the refresh token ends the whole grant, and with "
+        "it Droplet Cloud withdraws your consent (unless Dropletbook still holds another "
+        "grant from you, say on another device): Dropletbook leaves your authorized apps, "
+        "and the next Connect shows the consent screen again. The resource server learns "
+        "of revoked access tokens within seconds.",
         "Disconnect",
     )
 

@@ -62,7 +62,7 @@ def _refresh(
         drop_grant(browser, key)
         return refusals.refresh_refused(error, description)
 
-    with back_channel(rec, ctx.settings.issuer, refused=ended, tutorial="Step 7"):
+    with back_channel(rec, refused=ended, tutorial="Step 7"):
         result = _token_client(ctx, key).refresh(refresh_token=grant["refresh_token"])
     step = steps.REFRESH
     rec.exchange(step.title, result.exchange, text=step.text, tutorial=step.tutorial)

@@ -20,7 +20,7 @@ def request_app_token(ctx: ClientContext, browser: BrowserSession, *, scope: str
     client_id = ctx.settings.service_client_id
     with recording(browser, CLIENT_CREDENTIALS, fresh=True) as rec:
         rec.explain(steps.app_token_intro(client_id))
-        with back_channel(rec, ctx.settings.issuer, refused=refusals.app_token_refused):
+        with back_channel(rec, refused=refusals.app_token_refused):
             result = ctx.client_credentials_client.client_credentials(
                 scope=scope, resource=apps_api_resource(ctx.settings.issuer)
             )

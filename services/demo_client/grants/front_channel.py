@@ -12,6 +12,7 @@ from services.demo_client import oauth
 from services.demo_client.context import ClientContext
 from services.demo_client.errors import refuse, unreachable
 from services.demo_client.explanations import refusals, steps
+from services.demo_client.explanations.steps import Note
 from services.demo_client.grants import IMPLICIT
 from services.demo_client.grants.browser_state import recording
 from services.demo_client.inspector import Recorder, mask
@@ -28,9 +29,9 @@ def _server_metadata(ctx: ClientContext, rec: Recorder) -> dict[str, Any]:
         response = ctx.http.get(url)
     except httpx.HTTPError as exc:
         rec.explain(steps.metadata_unreachable(url, type(exc).__name__), ok=False)
-        raise unreachable(ctx.settings.issuer, type(exc).__name__) from None
+        raise unreachable(url, type(exc).__name__) from None
     if response.status_code != 200:
-        raise unreachable(ctx.settings.issuer, f"HTTP {response.status_code}")
+        raise unreachable(url, f"HTTP {response.status_code}")
     try:
         metadata = response.json()
     except ValueError:
@@ -39,10 +40,15 @@ def _server_metadata(ctx: ClientContext, rec: Recorder) -> dict[str, Any]:
 
 
 def start_authorization(
-    ctx: ClientContext, browser: BrowserSession, *, flow: str, scope: str, reason: str = ""
+    ctx: ClientContext,
+    browser: BrowserSession,
+    *,
+    flow: str,
+    scope: str,
+    why: Note | None = None,
 ) -> str:
     """Remember `state` (and the PKCE verifier) in the session; return the URL to send the
-    browser to."""
+    browser to. `why` explains the scope asked for, when it needs explaining."""
     settings = ctx.settings
     implicit = flow == IMPLICIT
     client_id = settings.implicit_client_id if implicit else settings.client_id
@@ -50,8 +56,8 @@ def start_authorization(
     title = steps.flow_title(flow, scope)
     with recording(browser, flow, fresh=True, title=title) as rec:
         rec.explain(steps.registered(client_id, redirect_uri, public=implicit))
-        if reason:
-            rec.explain(steps.asking_again(reason))
+        if why is not None:
+            rec.explain(why)
         metadata = _server_metadata(ctx, rec)
         state = oauth.new_state()
         pkce = None if implicit else oauth.new_pkce_pair()

@@ -14,6 +14,6 @@ def request_token(
 ) -> None:
     with recording(browser, PASSWORD, fresh=True) as rec:
         rec.explain(steps.password_intro(ctx.settings.trusted_client_id))
-        with back_channel(rec, ctx.settings.issuer, refused=refusals.password_refused):
+        with back_channel(rec, refused=refusals.password_refused):
             result = ctx.trusted_client.password(username=username, password=password, scope=scope)
         keep_tokens(browser, rec, PASSWORD, result, steps.PASSWORD_REQUEST)

@@ -14,9 +14,9 @@ from services.demo_client.explanations import steps
 from services.demo_client.grants import CODE, authorization_code
 from services.demo_client.grants.api_calls import call_api
 from services.demo_client.grants.browser_state import granted_scopes
-from services.demo_client.grants.front_channel import start_authorization
 from services.demo_client.models import BrowserSession
 from services.demo_client.pages import back_on_error, check_form, render, see_other, take_notice
+from shared.scopes import parse_scope
 
 router = APIRouter()
 
@@ -33,9 +33,8 @@ def home(request: Request, browser: BrowserDep) -> Response:
 @router.get("/connect")
 def connect(ctx: ContextDep, browser: BrowserDep, access: str = "read") -> Response:
     """Step 2: send the browser to the authorization endpoint with state and PKCE."""
-    scope = SCOPES.get(access, "read")
-    reason = steps.WRITE_REASON if access == "write" else ""
-    return see_other(start_authorization(ctx, browser, flow=CODE, scope=scope, reason=reason))
+    wanted = parse_scope(SCOPES.get(access, "read"))
+    return see_other(authorization_code.connect(ctx, browser, wanted=wanted))
 
 
 @router.get("/callback")

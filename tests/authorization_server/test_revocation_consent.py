@@ -1,0 +1,210 @@
+"""RFC 7009 revocation of a user's last grant withdraws the consent (over real HTTP): the app
+leaves the user's authorized apps, and its next authorization request shows the consent
+screen again. A client's Disconnect is thus complete without the user visiting the server."""
+
+import base64
+import hashlib
+import secrets
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+from sqlalchemy import update
+from sqlmodel import Session, col
+
+from services.authorization_server.context import ServerContext
+from services.authorization_server.models import Client, RefreshToken, User
+from shared.crypto import hash_token
+from shared.db import utcnow
+from tests.authorization_server.portal_browser import Browser, hidden_fields
+from tests.factories import make_client, make_user
+from tests.live_server import LiveServer
+
+CALLBACK = "http://127.0.0.1:8080/callback"
+APPLICATIONS = "/account/applications"
+
+
+@pytest.fixture
+def user(live_context: ServerContext) -> User:
+    return make_user(live_context, email=f"user-{uuid.uuid4().hex[:8]}@example.com")
+
+
+@pytest.fixture
+def browser(live_as: LiveServer, user: User) -> Iterator[Browser]:
+    browser = Browser(live_as.url)
+    browser.login(user.email)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def app(live_context: ServerContext) -> tuple[Client, str]:
+    client, secret = make_client(
+        live_context, name=f"Dropletbook {uuid.uuid4().hex[:6]}", redirect_uris=(CALLBACK,)
+    )
+    assert secret is not None
+    return client, secret
+
+
+def _authorization_request(client_id: str, scope: str) -> tuple[dict[str, str], str]:
+    verifier = secrets.token_urlsafe(48)
+    digest = hashlib.sha256(verifier.encode()).digest()
+    params = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": CALLBACK,
+        "scope": scope,
+        "state": "xyz",
+        "code_challenge": base64.urlsafe_b64encode(digest).rstrip(b"=").decode(),
+        "code_challenge_method": "S256",
+    }
+    return params, verifier
+
+
+def _shows_consent(browser: Browser, client: Client) -> bool:
+    """Whether an authorization request asks the user (rather than redirecting at once)."""
+    params, _ = _authorization_request(client.client_id, "read")
+    response = browser.get("/v1/oauth/authorize", params=params)
+    assert response.status_code in (200, 303), response.text
+    return response.status_code == 200 and "Authorize Application" in response.text
+
+
+def _approve(browser: Browser, client: Client) -> tuple[str, str]:
+    """An authorization code and its verifier, approving the consent screen if it is shown."""
+    params, verifier = _authorization_request(client.client_id, "read write")
+    answer = browser.get("/v1/oauth/authorize", params=params)
+    if answer.status_code == 200:
+        approval = {**hidden_fields(answer), "decision": "approve"}
+        answer = browser.post("/v1/oauth/authorize", approval)
+    assert answer.status_code == 303, answer.text
+    return parse_qs(urlsplit(answer.headers["location"]).query)["code"][0], verifier
+
+
+def _exchange(
+    live_as: LiveServer, app: tuple[Client, str], code: str, verifier: str
+) -> httpx.Response:
+    client, secret = app
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "code_verifier": verifier,
+        "redirect_uri": CALLBACK,
+    }
+    return httpx.post(f"{live_as.url}/v1/oauth/token", data=form, auth=(client.client_id, secret))
+
+
+def _connect(live_as: LiveServer, browser: Browser, app: tuple[Client, str]) -> dict[str, Any]:
+    """The code flow as a client runs it."""
+    response = _exchange(live_as, app, *_approve(browser, app[0]))
+    assert response.status_code == 200, response.text
+    tokens: dict[str, Any] = response.json()
+    return tokens
+
+
+def _revoke(live_as: LiveServer, app: tuple[Client, str], token: str, hint: str) -> None:
+    client, secret = app
+    response = httpx.post(
+        f"{live_as.url}/v1/oauth/revoke",
+        data={"token": token, "token_type_hint": hint},
+        auth=(client.client_id, secret),
+    )
+    assert response.status_code == 200, response.text
+
+
+def _listed(browser: Browser, client: Client) -> bool:
+    page = browser.get(APPLICATIONS)
+    assert page.status_code == 200
+    return client.name in page.text
+
+
+def test_revoking_the_last_grant_withdraws_the_consent(
+    live_as: LiveServer, browser: Browser, app: tuple[Client, str]
+) -> None:
+    tokens = _connect(live_as, browser, app)
+    assert _listed(browser, app[0])
+    assert not _shows_consent(browser, app[0])
+
+    _revoke(live_as, app, tokens["refresh_token"], "refresh_token")
+
+    assert not _listed(browser, app[0])
+    assert _shows_consent(browser, app[0])
+
+
+def test_consent_stays_while_another_grant_is_live(
+    live_as: LiveServer, browser: Browser, app: tuple[Client, str]
+) -> None:
+    """E.g. the user connected the app from two devices: disconnecting one keeps the other."""
+    first = _connect(live_as, browser, app)
+    second = _connect(live_as, browser, app)  # no consent screen: the first one's consent
+
+    _revoke(live_as, app, first["refresh_token"], "refresh_token")
+    assert _listed(browser, app[0])
+    assert not _shows_consent(browser, app[0])
+
+    _revoke(live_as, app, second["refresh_token"], "refresh_token")
+    assert not _listed(browser, app[0])
+
+
+def test_an_expired_grant_does_not_keep_the_consent(
+    live_as: LiveServer,
+    live_context: ServerContext,
+    browser: Browser,
+    app: tuple[Client, str],
+) -> None:
+    stale = _connect(live_as, browser, app)
+    live = _connect(live_as, browser, app)
+    with Session(live_context.engine) as session:
+        session.exec(
+            update(RefreshToken)
+            .where(col(RefreshToken.token_hash) == hash_token(stale["refresh_token"]))
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+        session.commit()
+    # The stale grant's access token is unexpired (and unrevoked), so it still counts as live.
+    _revoke(live_as, app, stale["access_token"], "access_token")
+
+    _revoke(live_as, app, live["refresh_token"], "refresh_token")
+    assert not _listed(browser, app[0])
+
+
+def test_revoking_an_access_token_keeps_the_consent(
+    live_as: LiveServer, browser: Browser, app: tuple[Client, str]
+) -> None:
+    tokens = _connect(live_as, browser, app)
+    _revoke(live_as, app, tokens["access_token"], "access_token")
+    assert _listed(browser, app[0])
+    assert not _shows_consent(browser, app[0])
+
+
+def test_other_users_keep_their_consent(
+    live_as: LiveServer,
+    live_context: ServerContext,
+    browser: Browser,
+    app: tuple[Client, str],
+) -> None:
+    other = make_user(live_context, email=f"other-{uuid.uuid4().hex[:8]}@example.com")
+    other_browser = Browser(live_as.url)
+    try:
+        other_browser.login(other.email)
+        _connect(live_as, other_browser, app)
+        tokens = _connect(live_as, browser, app)
+        _revoke(live_as, app, tokens["refresh_token"], "refresh_token")
+        assert not _listed(browser, app[0])
+        assert _listed(other_browser, app[0])
+    finally:
+        other_browser.close()
+
+
+def test_a_code_not_yet_exchanged_dies_with_the_consent(
+    live_as: LiveServer, browser: Browser, app: tuple[Client, str]
+) -> None:
+    tokens = _connect(live_as, browser, app)
+    code, verifier = _approve(browser, app[0])  # no consent screen: a code at once
+    _revoke(live_as, app, tokens["refresh_token"], "refresh_token")
+    refused = _exchange(live_as, app, code, verifier)
+    assert (refused.status_code, refused.json()["error"]) == (400, "invalid_grant")
+    assert not _listed(browser, app[0])
