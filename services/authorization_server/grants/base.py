@@ -158,12 +158,6 @@ class Grant(ABC):
         audience: str,
     ) -> dict[str, Any]:
         """Mint an access token (recorded in its family) and, if allowed, a refresh token."""
-        access = self.context.tokens.issue_for_user(
-            user=user, client_id=client.client_id, scope=scope, audience=audience
-        )
-        session.add(
-            IssuedAccessToken(jti=access.jti, family_id=family.id, expires_at=access.expires_at)
-        )
         refresh = None
         if "refresh_token" in client.grant_types:
             refresh = new_token()
@@ -177,4 +171,33 @@ class Grant(ABC):
                     expires_at=now + timedelta(seconds=self.context.settings.refresh_token_ttl),
                 )
             )
-        return token_response(access, scope=scope, refresh_token=refresh, user=user)
+        return self.respond_for_user(
+            session,
+            family=family,
+            user=user,
+            client=client,
+            scope=scope,
+            audience=audience,
+            refresh_token=refresh,
+        )
+
+    def respond_for_user(
+        self,
+        session: Session,
+        *,
+        family: TokenFamily,
+        user: User,
+        client: RegisteredClient,
+        scope: str,
+        audience: str,
+        refresh_token: str | None,
+    ) -> dict[str, Any]:
+        """The token response: a fresh access token, recorded in its family so that
+        revocation reaches it, beside `refresh_token` (already stored, or None)."""
+        access = self.context.tokens.issue_for_user(
+            user=user, client_id=client.client_id, scope=scope, audience=audience
+        )
+        session.add(
+            IssuedAccessToken(jti=access.jti, family_id=family.id, expires_at=access.expires_at)
+        )
+        return token_response(access, scope=scope, refresh_token=refresh_token, user=user)

@@ -21,11 +21,9 @@ from typing import Any
 from sqlmodel import Session
 
 from services.authorization_server import repository
-from services.authorization_server.client_auth import RegisteredClient
 from services.authorization_server.grants.base import SCOPE_PARAMETER, Grant, TokenRequest
-from services.authorization_server.models import IssuedAccessToken, TokenFamily, User
+from services.authorization_server.models import TokenFamily, User
 from services.authorization_server.scopes import narrow_scope
-from services.authorization_server.tokens import token_response
 from shared.crypto import derive_key, hash_token, sign_value
 from shared.db import utcnow
 from shared.errors import InvalidGrantError
@@ -73,7 +71,15 @@ class RefreshTokenGrant(Grant):
                         now=now,
                         ttl=self.context.settings.refresh_token_ttl,
                     )
-                    body = self._respond(session, family, user, client, scope, audience, successor)
+                    body = self.respond_for_user(
+                        session,
+                        family=family,
+                        user=user,
+                        client=client,
+                        scope=scope,
+                        audience=audience,
+                        refresh_token=successor,
+                    )
                     session.commit()
                     return body
                 session.rollback()  # a concurrent request rotated it first: take the grace path
@@ -82,7 +88,15 @@ class RefreshTokenGrant(Grant):
                 self._revoke(session, family.id)
                 raise InvalidGrantError(_REUSED)
             scope, user = self._scope_and_user(session, form, family)
-            body = self._respond(session, family, user, client, scope, audience, again)
+            body = self.respond_for_user(
+                session,
+                family=family,
+                user=user,
+                client=client,
+                scope=scope,
+                audience=audience,
+                refresh_token=again,
+            )
             session.commit()
         return body
 
@@ -129,25 +143,6 @@ class RefreshTokenGrant(Grant):
         if user is None:
             raise InvalidGrantError("refresh token invalid")
         return scope, user
-
-    def _respond(
-        self,
-        session: Session,
-        family: TokenFamily,
-        user: User,
-        client: RegisteredClient,
-        scope: str,
-        audience: str,
-        refresh_token: str,
-    ) -> dict[str, Any]:
-        """A fresh access token, recorded in its family so that revocation reaches it."""
-        access = self.context.tokens.issue_for_user(
-            user=user, client_id=client.client_id, scope=scope, audience=audience
-        )
-        session.add(
-            IssuedAccessToken(jti=access.jti, family_id=family.id, expires_at=access.expires_at)
-        )
-        return token_response(access, scope=scope, refresh_token=refresh_token, user=user)
 
     @staticmethod
     def _revoke(session: Session, family_id: str) -> None:
