@@ -299,6 +299,20 @@ def test_database_names_hide_the_password_and_resolve_relative_files() -> None:
     assert cli.database_name("sqlite:///./data/as.db") == f"sqlite:///{Path.cwd() / 'data/as.db'}"
 
 
+@pytest.mark.parametrize(
+    ("host", "url"),
+    [
+        ("127.0.0.1", "http://127.0.0.1:9000"),
+        ("0.0.0.0", "http://127.0.0.1:9000"),  # noqa: S104 (a listen address)
+        ("::", "http://127.0.0.1:9000"),
+        ("::1", "http://[::1]:9000"),
+        ("localhost", "http://localhost:9000"),
+    ],
+)
+def test_demo_issuer_follows_host_and_port(host: str, url: str) -> None:
+    assert cli._public_url(host, 9000) == url
+
+
 def test_data_dir_names_the_demo_database(tmp_path: Path) -> None:
     """`--data-dir` is the folder `dropletbook-demo --data-dir` keeps its SQLite files in; it
     wins over AS_DATABASE_URL."""
