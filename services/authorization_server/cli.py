@@ -273,7 +273,8 @@ def _parser() -> argparse.ArgumentParser:
     command(
         "rotate-key",
         _rotate_key,
-        "publish a new signing key now; it signs after AS_KEY_ACTIVATION_DELAY seconds",
+        "store a new signing key: running servers publish it within AS_KEY_CACHE_TTL "
+        "seconds, and it signs after AS_KEY_ACTIVATION_DELAY seconds",
     )
     command(
         "rotate-kek",
