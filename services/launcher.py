@@ -3,7 +3,9 @@
 Seeds the demo data (idempotently), starts the authorization server, the resource server and
 Dropletbook as three uvicorn processes on 127.0.0.1 with SQLite under `./data`, waits until
 each is healthy, prints what to open, streams their logs with a prefix each, and stops all
-three on Ctrl-C or SIGTERM. Running it again keeps the data.
+three on Ctrl-C or SIGTERM. Running it again keeps the data. Other `AS_*`, `RS_*` and
+`CLIENT_*` variables are passed on (e.g. `AS_OPEN_REGISTRATION=true make demo`); the URLs,
+databases and demo secrets are the launcher's.
 """
 
 import argparse
@@ -266,9 +268,13 @@ def banner(services: list[Service], host: str) -> str:
 """
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dropletbook-demo", description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address the three services listen on and their URLs use (default 127.0.0.1)",
+    )
     parser.add_argument(
         "--ports",
         type=parse_ports,
@@ -281,8 +287,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=Path(os.environ.get("DROPLETBOOK_DATA_DIR", ROOT / "data")),
         help="where the SQLite files live (default ./data, or DROPLETBOOK_DATA_DIR)",
     )
-    parser.add_argument("--startup-timeout", type=float, default=60.0)
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--startup-timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="how long to wait for the three services to be healthy (default 60)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     printer = Printer(sys.stdout)
     busy = [port for port in args.ports if _port_in_use(args.host, port)]
     if busy:

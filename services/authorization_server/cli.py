@@ -1,19 +1,26 @@
 """`dropletbook-as`: seed the demo, create users, rotate signing keys and key encryption keys,
 upgrade the database.
 
-Settings come from the `AS_*` environment variables. Every error is one line on stderr and
-exit status 2, never a traceback.
+Settings come from the `AS_*` environment variables; `--data-dir DIR` stands for
+`AS_DATABASE_URL=sqlite:///DIR/authorization_server.db`. Each command names the database it
+uses; only `demo` and `migrate` create one, the others refuse a database that does not exist
+(a mistyped path or the wrong working directory would otherwise start an empty one). Every
+error is one line on stderr and exit status 2, never a traceback.
 """
 
 import argparse
 import getpass
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import NoReturn
 
 from pydantic import ValidationError
 from pydantic_settings import SettingsConfigDict
+from sqlalchemy import inspect
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
@@ -26,6 +33,8 @@ from shared.settings import BaseServiceSettings, settings_error_message
 
 PROG = "dropletbook-as"
 USAGE_ERROR = 2
+DATABASE_FILE = "authorization_server.db"  # its name under `dropletbook-demo --data-dir`
+_WILDCARD_HOSTS = ("0.0.0.0", "::", "")  # noqa: S104 (listen addresses, not URLs)
 
 
 class CliError(Exception):
@@ -45,11 +54,56 @@ def _settings() -> Settings:
         raise CliError(f"invalid settings: {settings_error_message(exc, Settings)}") from None
 
 
+def database_name(url: str) -> str:
+    """The URL without its password; a SQLite file by its absolute path."""
+    parsed = make_url(url)
+    path = _sqlite_file(url)
+    if path is not None:
+        return f"{parsed.drivername}:///{path.resolve()}"
+    return parsed.render_as_string(hide_password=True)
+
+
+def _sqlite_file(url: str) -> Path | None:
+    parsed = make_url(url)
+    database = parsed.database or ""
+    if not parsed.drivername.startswith("sqlite") or database in ("", ":memory:"):
+        return None
+    return None if database.startswith("file:") else Path(database)
+
+
+def _refuse_missing(url: str) -> None:
+    """Before an engine exists: making one creates a missing SQLite file."""
+    path = _sqlite_file(url)
+    if make_url(url).drivername.startswith("sqlite") and (path is None or not path.is_file()):
+        raise CliError(
+            f"no database at {database_name(url)}: name the right one with --data-dir or "
+            "AS_DATABASE_URL, or create it with `dropletbook-as migrate`"
+        )
+
+
+def _refuse_empty(context: ServerContext) -> None:
+    """An existing database (a PostgreSQL schema, an empty file) without our tables."""
+    found = set(inspect(context.engine).get_table_names()) & set(SCHEMA.tables)
+    if not found:
+        raise CliError(
+            f"{database_name(context.settings.database_url)} has no {SCHEMA.service} tables: "
+            "name the right database with --data-dir or AS_DATABASE_URL, or create them "
+            "with `dropletbook-as migrate`"
+        )
+
+
 @contextmanager
-def _context() -> Iterator[ServerContext]:
+def _context(*, create: bool = False) -> Iterator[ServerContext]:
+    """The server's context on its database, upgraded in development; a missing database is
+    created only if `create`."""
     settings = _settings()
+    print(f"database: {database_name(settings.database_url)}", flush=True)
+    if not create:
+        _refuse_missing(settings.database_url)
     context = ServerContext.build(settings, make_engine(settings.database_url))
     try:
+        if not create:
+            _refuse_empty(context)
         prepare(context.engine, SCHEMA, development=settings.is_development)
         context.keys.ensure_key()
         yield context
@@ -66,7 +120,11 @@ def _migrate(_: argparse.Namespace) -> None:
 def _rotate_key(_: argparse.Namespace) -> None:
     with _context() as context:
         record = context.keys.rotate()
-    print(f"new key {record.kid} published now; it signs from {record.active_from.isoformat()}")
+    ttl = f"{context.settings.key_cache_ttl:g}"
+    print(
+        f"new key {record.kid} stored: running servers publish it within {ttl} s "
+        f"(AS_KEY_CACHE_TTL); it signs from {record.active_from.isoformat()}"
+    )
 
 
 def _rotate_kek(_: argparse.Namespace) -> None:
@@ -112,8 +170,6 @@ def _create_user(args: argparse.Namespace) -> None:
 
 
 def _demo(args: argparse.Namespace) -> None:
-    import os
-
     import uvicorn
 
     from services.authorization_server.demo import FEED_CLIENT_ID, DemoSettings, seed_demo
@@ -124,11 +180,13 @@ def _demo(args: argparse.Namespace) -> None:
             f"refusing to seed demo data with AS_ENVIRONMENT={posture.environment}: "
             "the demo runs only with AS_ENVIRONMENT=development"
         )
+    if not os.environ.get("AS_ISSUER"):  # the URL it serves, for the banner and the tokens
+        os.environ["AS_ISSUER"] = _public_url(args.host, args.port)
     try:
         demo = DemoSettings()
     except ValidationError as exc:
         raise CliError(f"invalid settings: {settings_error_message(exc, DemoSettings)}") from None
-    with _context() as context:
+    with _context(create=True) as context:
         clients = seed_demo(context, demo)
     settings = context.settings
     if args.seed_only:
@@ -157,6 +215,12 @@ Demo clients (client_id, client secret), for Dropletbook at {demo.client_url}:
     )
 
 
+def _public_url(host: str, port: int) -> str:
+    """`http://host:port`, with loopback for a wildcard listen address."""
+    host = "127.0.0.1" if host in _WILDCARD_HOSTS else host
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 class _Parser(argparse.ArgumentParser):
     """Usage errors in one line, like every other error."""
 
@@ -176,6 +240,13 @@ def _parser() -> argparse.ArgumentParser:
             allow_abbrev=False,  # `--password` is no prefix
         )
         sub.set_defaults(run=run)
+        sub.add_argument(
+            "--data-dir",
+            type=Path,
+            metavar="DIR",
+            help=f"use the SQLite database DIR/{DATABASE_FILE} (as `dropletbook-demo "
+            "--data-dir DIR` makes it) instead of AS_DATABASE_URL",
+        )
         return sub
 
     demo = command(
@@ -184,7 +255,11 @@ def _parser() -> argparse.ArgumentParser:
         "development only: seed the demo user and the Dropletbook clients (AS_DEMO_*), "
         "then serve; refused unless AS_ENVIRONMENT=development",
     )
-    demo.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    demo.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (127.0.0.1); without AS_ISSUER the issuer is http://HOST:PORT",
+    )
     demo.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
     demo.add_argument(
         "--seed-only", action="store_true", help="seed (idempotently) and exit without serving"
@@ -198,7 +273,8 @@ def _parser() -> argparse.ArgumentParser:
     command(
         "rotate-key",
         _rotate_key,
-        "publish a new signing key now; it signs after AS_KEY_ACTIVATION_DELAY seconds",
+        "store a new signing key: running servers publish it within AS_KEY_CACHE_TTL "
+        "seconds, and it signs after AS_KEY_ACTIVATION_DELAY seconds",
     )
     command(
         "rotate-kek",
@@ -231,6 +307,8 @@ def main(argv: list[str] | None = None) -> None:
     if extras:  # named without their values: a stray value may be a password
         options = " ".join(extra for extra in extras if extra.startswith("-"))
         _fail(f"unrecognized arguments: {options or f'{len(extras)} stray value(s)'} (see --help)")
+    if args.data_dir is not None:  # read by Settings, `migrate` and the server `demo` starts
+        os.environ["AS_DATABASE_URL"] = f"sqlite:///{(args.data_dir / DATABASE_FILE).resolve()}"
     try:
         args.run(args)
     except (CliError, KeyEncryptionError, SchemaError) as exc:

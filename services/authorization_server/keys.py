@@ -1,7 +1,10 @@
 """Signing keys: generated on first start, persisted, rotated with a publication delay.
 
 A rotated-in key is published in the JWKS `key_activation_delay` seconds before it signs,
-so resource servers have it cached before any token needs it. A superseded key stays in
+so resource servers have it cached before any token needs it. A process sees a key another
+process stored (`dropletbook-as rotate-key`, a replica) at its next `reload`, every
+`key_cache_ttl` seconds; the JWKS `max-age` is that TTL too, and the settings keep the
+activation delay at least twice it (or 0: sign at once). A superseded key stays in
 the JWKS until every token it signed has expired. Private keys are stored encrypted under
 the key encryption key of the settings (key_encryption.py).
 """

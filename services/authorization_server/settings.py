@@ -141,6 +141,14 @@ class Settings(BaseServiceSettings):
         return self
 
     @model_validator(mode="after")
+    def _keys_published_before_they_sign(self) -> "Settings":
+        """A rotated key reaches JWKS readers within 2 x key_cache_ttl (this process's key
+        cache, then the JWKS max-age); it must not sign before. 0 signs at once (emergency)."""
+        if 0 < self.key_activation_delay < 2 * self.key_cache_ttl:
+            raise ValueError("AS_KEY_ACTIVATION_DELAY must be 0 or at least twice AS_KEY_CACHE_TTL")
+        return self
+
+    @model_validator(mode="after")
     def _mail_in_production(self) -> "Settings":
         """Sign-up is finished by a mailed link: without a mail server nobody could sign up."""
         if not self.is_development and not self.smtp_host:

@@ -1,26 +1,44 @@
 """`dropletbook-as` as an operator runs it: passwords never on the command line, every error
-one line on stderr with exit status 2, the demo refused outside development, KEK rotation."""
+one line on stderr with exit status 2, the demo refused outside development, KEK rotation,
+the database named and never created by a command that only uses it."""
 
 import base64
 import os
+import signal
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import inspect
 from sqlmodel import Session
 
 from services.authorization_server import cli, repository
 from services.authorization_server.context import ServerContext
-from services.authorization_server.db import make_engine
+from services.authorization_server.db import create_tables, make_engine
+from tests.databases import TestDatabases
 from tests.factories import test_settings
-from tests.live_server import ROOT
+from tests.live_server import ROOT, free_port
 
 CLI = Path(sys.executable).parent / "dropletbook-as"  # the venv running the tests
 PASSWORD = "correct horse battery"
 STRONG = "S" * 43
 K1, K2 = (base64.b64encode(bytes([n]) * 32).decode() for n in (1, 2))
+
+
+@pytest.fixture
+def database_url(databases: TestDatabases) -> str:
+    """An existing, empty authorization server database (as `dropletbook-as migrate` makes)."""
+    url = databases.new_url()
+    engine = make_engine(url)
+    try:
+        create_tables(engine)
+    finally:
+        engine.dispose()
+    return url
 
 
 def environment(database_url: str, **extra: str) -> dict[str, str]:
@@ -106,7 +124,8 @@ def test_create_user_reads_the_password_from_stdin(database_url: str) -> None:
         stdin=PASSWORD + "\n",
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("created user bob@example.com (")
+    assert done.stdout.splitlines()[0] == f"database: {cli.database_name(database_url)}"
+    assert done.stdout.splitlines()[1].startswith("created user bob@example.com (")
     assert PASSWORD not in done.stdout + done.stderr
     assert user_exists(database_url, "bob@example.com", PASSWORD)
 
@@ -214,7 +233,7 @@ def test_rotate_kek_reencrypts_every_key(database_url: str) -> None:
     both = environment(database_url, key_encryption_keys=keys, key_encryption_key_id="k2")
     done = run(both, "rotate-kek")
     assert done.returncode == 0, done.stderr
-    assert done.stdout == "3 signing key(s) encrypted under key encryption key k2\n"
+    assert done.stdout.splitlines()[-1] == "3 signing key(s) encrypted under key encryption key k2"
 
     only_new = environment(database_url, key_encryption_keys=f'{{"k2": "{K2}"}}')
     assert run(only_new, "rotate-key").returncode == 0, "k1 was still needed"
@@ -223,6 +242,136 @@ def test_rotate_kek_reencrypts_every_key(database_url: str) -> None:
 
 def test_rotate_kek_without_a_kek_is_one_line(database_url: str) -> None:
     assert_one_line_error(run(environment(database_url), "rotate-kek"), "AS_KEY_ENCRYPTION_KEYS")
+
+
+# --- which database ------------------------------------------------------------------------
+
+USING_COMMANDS = [
+    pytest.param(["rotate-key"], None, id="rotate-key"),
+    pytest.param(["rotate-kek"], None, id="rotate-kek"),
+    pytest.param(["create-user", "--email", "g@example.com", "--password-stdin"], PASSWORD,
+                 id="create-user"),
+]  # fmt: skip
+
+
+def _with_kek(env: dict[str, str]) -> dict[str, str]:
+    return {**env, "AS_KEY_ENCRYPTION_KEYS": f'{{"k1": "{K1}"}}'}
+
+
+@pytest.mark.parametrize(("command", "stdin"), USING_COMMANDS)
+def test_a_missing_sqlite_file_is_refused_not_created(
+    tmp_path: Path, command: list[str], stdin: str | None
+) -> None:
+    """A wrong working directory or a mistyped path must not start an empty database."""
+    path = tmp_path / "data" / "authorization_server.db"
+    url = f"sqlite:///{path}"
+    done = run(_with_kek(environment(url)), *command, stdin=stdin)
+    assert_one_line_error(done, f"no database at sqlite:///{path}", "--data-dir", "migrate")
+    assert done.stdout == f"database: sqlite:///{path}\n"
+    assert not path.exists()
+    assert not path.parent.exists()
+
+
+@pytest.mark.parametrize(("command", "stdin"), USING_COMMANDS)
+def test_a_database_without_our_tables_is_refused(
+    databases: TestDatabases, command: list[str], stdin: str | None
+) -> None:
+    """A PostgreSQL schema (or an empty SQLite file) without the server's tables."""
+    url = databases.new_url()
+    if databases.is_postgres:  # trust authentication ignores it; it must never be printed
+        url = url.replace("postgresql://postgres@", "postgresql://postgres:pg-secret-pw@", 1)
+    else:
+        Path(url.removeprefix("sqlite:///")).touch()
+    done = run(_with_kek(environment(url)), *command, stdin=stdin)
+    assert_one_line_error(done, "has no authorization-server tables", "dropletbook-as migrate")
+    assert done.stdout == f"database: {cli.database_name(url)}\n"
+    assert "pg-secret-pw" not in done.stdout + done.stderr
+    engine = make_engine(url)
+    try:
+        assert not inspect(engine).get_table_names(), "the command made tables"
+    finally:
+        engine.dispose()
+
+
+def test_database_names_hide_the_password_and_resolve_relative_files() -> None:
+    name = cli.database_name("postgresql://app:s3cret@db.example:5432/as?sslmode=require")
+    assert name == "postgresql://app:***@db.example:5432/as?sslmode=require"
+    assert cli.database_name("sqlite:///./data/as.db") == f"sqlite:///{Path.cwd() / 'data/as.db'}"
+
+
+@pytest.mark.parametrize(
+    ("host", "url"),
+    [
+        ("127.0.0.1", "http://127.0.0.1:9000"),
+        ("0.0.0.0", "http://127.0.0.1:9000"),  # noqa: S104 (a listen address)
+        ("::", "http://127.0.0.1:9000"),
+        ("::1", "http://[::1]:9000"),
+        ("localhost", "http://localhost:9000"),
+    ],
+)
+def test_demo_issuer_follows_host_and_port(host: str, url: str) -> None:
+    assert cli._public_url(host, 9000) == url
+
+
+def test_data_dir_names_the_demo_database(tmp_path: Path) -> None:
+    """`--data-dir` is the folder `dropletbook-demo --data-dir` keeps its SQLite files in; it
+    wins over AS_DATABASE_URL."""
+    data = tmp_path / "demo-data"
+    file = data / "authorization_server.db"
+    elsewhere = environment(f"sqlite:///{tmp_path / 'other.db'}")
+    created = run(elsewhere, "migrate", "--data-dir", str(data))
+    assert created.returncode == 0, created.stderr
+    assert f"sqlite:///{file}" in created.stdout
+
+    done = run(
+        elsewhere,
+        *("create-user", "--data-dir", str(data), "--email", "h@example.com", "--password-stdin"),
+        stdin=PASSWORD,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == f"database: sqlite:///{file}"
+    assert user_exists(f"sqlite:///{file}", "h@example.com", PASSWORD)
+    assert not (tmp_path / "other.db").exists()
+
+
+@pytest.fixture
+def demo_server(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    """`dropletbook-as demo --port P` without AS_ISSUER; its output in a file."""
+    port = free_port()
+    env = environment(f"sqlite:///{tmp_path / 'unused.db'}")
+    log = tmp_path / "demo.log"
+    command = [str(CLI), "demo", "--port", str(port), "--data-dir", str(tmp_path / "data")]
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        yield port, log
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def test_demo_publishes_the_port_it_serves(demo_server: tuple[int, Path]) -> None:
+    port, log = demo_server
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            metadata = httpx.get(f"{base}/.well-known/oauth-authorization-server", timeout=2)
+            break
+        except httpx.TransportError:
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+    assert metadata.json()["issuer"] == base
+    assert metadata.json()["token_endpoint"] == f"{base}/v1/oauth/token"
+    banner = log.read_text()
+    assert f"database: sqlite:///{log.parent / 'data' / 'authorization_server.db'}" in banner
+    assert f"authorization server: {base}\n" in banner
+    assert f"log in:           {base}/login" in banner
+    assert "8000" not in banner
 
 
 # --- help ----------------------------------------------------------------------------------

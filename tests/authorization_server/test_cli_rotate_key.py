@@ -1,4 +1,5 @@
-"""`dropletbook-as rotate-key` against a running server: publish first, sign after the delay."""
+"""`dropletbook-as rotate-key` against a running server: publish first, sign after the delay;
+the JWKS is cached no longer than the server caches keys, and the delay outlasts both."""
 
 import os
 import re
@@ -11,11 +12,14 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import ValidationError
 
 from services.authorization_server.context import ServerContext
 from services.authorization_server.db import make_engine
+from services.authorization_server.settings import Settings
 from shared.jwt import unverified_header, verification_key, verify_jwt
 from tests import factories
+from tests.authorization_server.in_process import InProcessServer
 from tests.databases import TestDatabases
 from tests.factories import as_environment, make_client
 from tests.live_server import ROOT, LiveServer, free_port
@@ -60,14 +64,20 @@ def _rotate(server: LiveServer, delay: int) -> tuple[str, datetime]:
         "AS_ENVIRONMENT": "development",
         "AS_DATABASE_URL": server.settings.database_url,  # type: ignore[attr-defined]
         "AS_KEY_ACTIVATION_DELAY": str(delay),
+        "AS_KEY_CACHE_TTL": str(KEY_CACHE_TTL),  # the server's, as an operator would set it
     }
     done = subprocess.run(
         [str(CLI), "rotate-key"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
-    match = re.fullmatch(r"new key (\S+) published now; it signs from (\S+)\n", done.stdout)
+    match = re.fullmatch(
+        r"database: (\S+)\nnew key (\S+) stored: running servers publish it within "
+        r"(\S+) s \(AS_KEY_CACHE_TTL\); it signs from (\S+)\n",
+        done.stdout,
+    )
     assert match, done.stdout
-    return match[1], datetime.fromisoformat(match[2])
+    assert float(match[3]) == KEY_CACHE_TTL
+    return match[2], datetime.fromisoformat(match[4])
 
 
 def _jwks(server: LiveServer) -> dict[str, dict[str, str]]:
@@ -93,7 +103,7 @@ def _verify_with_jwks(server: LiveServer, token: str) -> str:
     return str(kid)
 
 
-def test_rotated_key_is_published_at_once_and_signs_after_the_delay(
+def test_rotated_key_is_published_within_the_cache_ttl_and_signs_after_the_delay(
     server: LiveServer, credentials: tuple[str, str]
 ) -> None:
     old = _verify_with_jwks(server, _token(server, credentials))
@@ -126,3 +136,33 @@ def test_zero_delay_signs_at_once(server: LiveServer, credentials: tuple[str, st
         assert time.monotonic() < deadline, "the server did not start signing with the new key"
         time.sleep(KEY_CACHE_TTL / 2)
     assert new in _jwks(server)
+
+
+@pytest.mark.parametrize(("key_cache_ttl", "max_age"), [(30.0, 30), (0.5, 0), (120.0, 120)])
+def test_jwks_is_cached_no_longer_than_the_key_cache(
+    database_url: str, key_cache_ttl: float, max_age: int
+) -> None:
+    """A reader sees a rotated key at most 2 x AS_KEY_CACHE_TTL after `rotate-key`."""
+    settings = factories.test_settings(database_url, key_cache_ttl=key_cache_ttl)
+    server = InProcessServer(settings)
+    try:
+        response = server.visitor().get("/.well-known/jwks.json")
+    finally:
+        server.close()
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == f"public, max-age={max_age}"
+
+
+@pytest.mark.parametrize(
+    ("delay", "ttl", "valid"),
+    [(3600, 30, True), (60, 30, True), (59, 30, False), (0, 30, True), (5, 0.2, True)],
+)
+def test_activation_delay_outlasts_the_caches(delay: int, ttl: float, valid: bool) -> None:
+    """A key must be published (process cache, then JWKS max-age) before it signs; 0 is the
+    explicit "sign at once" of an emergency rotation."""
+    env = {"key_activation_delay": delay, "key_cache_ttl": ttl}
+    if valid:
+        Settings(environment="development", **env)  # type: ignore[arg-type]
+    else:
+        with pytest.raises(ValidationError, match="twice AS_KEY_CACHE_TTL"):
+            Settings(environment="development", **env)  # type: ignore[arg-type]

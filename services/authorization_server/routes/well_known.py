@@ -76,4 +76,7 @@ def resource_metadata(path: str, context: ContextDep) -> dict[str, Any]:
 
 @router.get(JWKS_PATH, summary="Public signing keys (RFC 7517 JWK Set)")
 def jwks(request: Request, context: ContextDep) -> JSONResponse:
-    return JSONResponse(context.keys.jwks(), headers={"Cache-Control": "public, max-age=300"})
+    # Cached no longer than this process caches the keys: a rotated key is visible to every
+    # reader within 2 x AS_KEY_CACHE_TTL, well inside AS_KEY_ACTIVATION_DELAY (keys.py).
+    cache_control = f"public, max-age={int(context.settings.key_cache_ttl)}"
+    return JSONResponse(context.keys.jwks(), headers={"Cache-Control": cache_control})
