@@ -1,5 +1,8 @@
 """Rendering the HTML pages with the headers every page carries."""
 
+import base64
+import binascii
+import json
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit, urlunsplit
@@ -10,6 +13,7 @@ from starlette.responses import RedirectResponse
 
 from services.authorization_server.throttle import TooManyAttemptsError
 from services.authorization_server.web_session import csrf_token
+from shared.crypto import sign_value, signature_matches
 from shared.errors import OAuthError
 
 _templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -27,16 +31,89 @@ PAGE_HEADERS = {
 }
 
 
+NOTICE_COOKIE = "as_notice"
+_NOTICE_TTL = 60
+
+
 def render(request: Request, name: str, context: dict[str, Any], *, status: int = 200) -> Response:
+    """A page, with this browser's CSRF token and the one-time notice meant for it, if any."""
     settings = request.app.state.context.settings
     cookies = Response()
     token = csrf_token(request, cookies, settings)
+    notice = _take_notice(request, cookies)
+    page = {**context, "csrf_token": token, "notice": notice}
     response = _templates.TemplateResponse(
-        request, name, {**context, "csrf_token": token}, status_code=status, headers=PAGE_HEADERS
+        request, name, page, status_code=status, headers=PAGE_HEADERS
     )
     for value in cookies.headers.getlist("set-cookie"):
         response.headers.append("set-cookie", value)
     return response
+
+
+def _notice_secret(request: Request) -> bytes:
+    secret: str = request.app.state.context.settings.secret_key.get_secret_value()
+    return ("notice:" + secret).encode("utf-8")
+
+
+def with_notice(request: Request, response: Response, *, path: str, text: str) -> Response:
+    """Say `text` once on the page at `path` (where `response` redirects): what just happened.
+
+    The notice travels in a short-lived cookie scoped to that page, signed with the server
+    secret so that a planted cookie can never put words on our pages."""
+    payload = json.dumps({"path": path, "text": text}).encode("utf-8")
+    value = base64.urlsafe_b64encode(payload).decode("ascii")
+    signed = f"{value}.{sign_value(_notice_secret(request), value)}"
+    settings = request.app.state.context.settings
+    response.set_cookie(
+        NOTICE_COOKIE,
+        signed,
+        max_age=_NOTICE_TTL,
+        path=path,
+        httponly=True,
+        samesite="strict",
+        secure=settings.secure_cookies,
+    )
+    return response
+
+
+def _take_notice(request: Request, response: Response) -> str | None:
+    """The notice for this page, cleared as it is shown; a forged or foreign one is ignored."""
+    value, _, signature = (request.cookies.get(NOTICE_COOKIE) or "").partition(".")
+    if not (value and signature and signature_matches(_notice_secret(request), value, signature)):
+        return None
+    try:
+        notice = json.loads(base64.urlsafe_b64decode(value))
+    except (binascii.Error, ValueError):
+        return None
+    if not isinstance(notice, dict) or notice.get("path") != request.url.path:
+        return None
+    response.delete_cookie(NOTICE_COOKIE, path=request.url.path)
+    text = notice.get("text")
+    return text if isinstance(text, str) else None
+
+
+def render_confirm(
+    request: Request,
+    user: Any,
+    *,
+    title: str,
+    question: str,
+    consequences: list[str],
+    button: str,
+    cancel: str,
+) -> Response:
+    """A destructive action's confirmation page: its form POSTs (with CSRF) to this same path,
+    which alone acts; the page itself changes nothing."""
+    page = {
+        "user": user,
+        "title": title,
+        "question": question,
+        "consequences": consequences,
+        "action": request.url.path,
+        "button": button,
+        "cancel": cancel,
+    }
+    return render(request, "confirm.html", page)
 
 
 def render_error(request: Request, error: OAuthError) -> Response:

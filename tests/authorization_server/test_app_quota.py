@@ -90,7 +90,7 @@ def test_portal_refuses_apps_over_the_cap(
 
     # Deleting one makes room again.
     first = created[0].headers["location"]
-    assert browser.submit(first, f"{first}/delete").status_code == 303
+    assert browser.submit(f"{first}/delete", f"{first}/delete").status_code == 303
     assert _create(browser, "Replacement").status_code == 303
     assert _count(server_context, user) == CAP
 

@@ -4,12 +4,17 @@ The server here caches client registrations for a minute, so the tests also prov
 the portal's edits reach the token endpoint at once (the in-process cache is invalidated).
 """
 
+import base64
+import html
+import json
 import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
+import httpx
 import pytest
 from sqlmodel import Session
 
@@ -228,6 +233,8 @@ def test_posts_require_csrf(
     [
         ("GET", ""),
         ("GET", "/edit"),
+        ("GET", "/rotate-secret"),
+        ("GET", "/delete"),
         ("POST", "/edit"),
         ("POST", "/rotate-secret"),
         ("POST", "/delete"),
@@ -352,9 +359,8 @@ def test_rotate_secret_shows_new_secret_once_and_old_stops(
     client_id, old_secret = _register(browser)
     assert client_credentials(live_as.url, client_id, old_secret).status_code == 200
 
-    rotated = browser.submit(
-        f"/developer/apps/{client_id}", f"/developer/apps/{client_id}/rotate-secret"
-    )
+    rotate = f"/developer/apps/{client_id}/rotate-secret"
+    rotated = browser.submit(rotate, rotate)  # from the confirmation page
     assert rotated.status_code == 303
     assert rotated.headers["location"] == f"/developer/apps/{client_id}"
     page = browser.get(f"/developer/apps/{client_id}")
@@ -389,9 +395,12 @@ def test_rotating_a_public_client_is_refused(
     client, _ = make_client(
         live_context, owner=user, client_type="public", grant_types=("authorization_code",)
     )
-    response = browser.submit(
-        f"/developer/apps/{client.client_id}", f"/developer/apps/{client.client_id}/rotate-secret"
-    )
+    rotate = f"/developer/apps/{client.client_id}/rotate-secret"
+    asked = browser.get(rotate)
+    assert asked.status_code == 400
+    assert "no secret" in asked.text
+    assert f'action="{rotate}"' not in asked.text
+    response = browser.submit(f"/developer/apps/{client.client_id}", rotate)
     assert response.status_code == 400
     assert "no secret" in response.text
 
@@ -402,7 +411,8 @@ def test_delete_stops_the_client(
     client_id, secret = _register(browser)
     assert client_credentials(live_as.url, client_id, secret).status_code == 200  # now cached
 
-    deleted = browser.submit(f"/developer/apps/{client_id}", f"/developer/apps/{client_id}/delete")
+    delete = f"/developer/apps/{client_id}/delete"
+    deleted = browser.submit(delete, delete)  # from the confirmation page
     assert deleted.status_code == 303
     assert deleted.headers["location"] == "/developer/apps"
 
@@ -436,3 +446,84 @@ def test_oversized_form_is_refused(
     )
     assert response.status_code == 413
     assert _count_clients(live_context, user) == 0
+
+
+def _notice(page: httpx.Response) -> str | None:
+    match = re.search(r'<p class="notice" id="notice" role="status">([^<]*)</p>', page.text)
+    return html.unescape(match.group(1)) if match else None
+
+
+@pytest.mark.parametrize("action", ["rotate-secret", "delete"])
+def test_confirmation_pages_need_login(anonymous: Browser, action: str) -> None:
+    path = f"/developer/apps/some-client/{action}"
+    response = anonymous.get(path)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=" + quote(path, safe="")
+
+
+def test_delete_asks_first_then_says_what_happened(
+    live_as: LiveServer, live_context: ServerContext, browser: Browser
+) -> None:
+    client_id, secret = _register(browser)
+    app_page = browser.get(f"/developer/apps/{client_id}")
+    delete = f"/developer/apps/{client_id}/delete"
+    assert f'href="{delete}"' in app_page.text  # the button leads to the confirmation
+    assert f'action="{delete}"' not in app_page.text
+
+    asked = browser.get(delete)
+    assert asked.status_code == 200
+    assert "Delete Dropletbook?" in asked.text
+    assert "Every token issued to it stops working." in asked.text
+    assert f'<form method="post" action="{delete}">' in asked.text
+    assert '<button class="btn danger" type="submit">Delete</button>' in asked.text
+    assert f'<a class="btn secondary" href="/developer/apps/{client_id}">Cancel</a>' in asked.text
+    assert asked.headers["x-frame-options"] == "DENY"
+    # Asking changed nothing.
+    assert _load(live_context, client_id) is not None
+    assert client_credentials(live_as.url, client_id, secret).status_code == 200
+
+    deleted = browser.submit(delete, delete)
+    assert deleted.status_code == 303
+    assert deleted.headers["location"] == "/developer/apps"
+    assert _load(live_context, client_id) is None
+    listing = browser.get("/developer/apps")
+    assert _notice(listing) == "Dropletbook was deleted; its tokens no longer work."
+    assert _notice(browser.get("/developer/apps")) is None  # once
+
+
+def test_rotate_asks_first_then_says_what_happened(
+    live_as: LiveServer, live_context: ServerContext, browser: Browser
+) -> None:
+    client_id, secret = _register(browser)
+    before = _load(live_context, client_id)
+    assert before is not None
+    rotate = f"/developer/apps/{client_id}/rotate-secret"
+    assert f'href="{rotate}"' in browser.get(f"/developer/apps/{client_id}").text
+
+    asked = browser.get(rotate)
+    assert asked.status_code == 200
+    assert "Rotate the secret of Dropletbook?" in asked.text
+    assert "The current secret stops working at once" in asked.text
+    assert '<button class="btn danger" type="submit">Rotate secret</button>' in asked.text
+    assert f'href="/developer/apps/{client_id}">Cancel</a>' in asked.text
+    after = _load(live_context, client_id)
+    assert after is not None
+    assert after.client_secret_hash == before.client_secret_hash
+    assert client_credentials(live_as.url, client_id, secret).status_code == 200
+
+    assert browser.submit(rotate, rotate).status_code == 303
+    page = browser.get(f"/developer/apps/{client_id}")
+    assert _notice(page) == "A new secret was issued: copy it now. The old one no longer works."
+    assert 'id="client-secret"' in page.text
+    assert _notice(browser.get(f"/developer/apps/{client_id}")) is None  # once
+
+
+def test_forged_notice_is_never_shown(browser: Browser) -> None:
+    payload = json.dumps({"path": "/developer/apps", "text": "Send your password to evil"})
+    value = base64.urlsafe_b64encode(payload.encode()).decode()
+    browser.http.cookies.set(
+        "as_notice", f"{value}.forged", domain="127.0.0.1", path="/developer/apps"
+    )
+    page = browser.get("/developer/apps")
+    assert page.status_code == 200
+    assert "evil" not in page.text

@@ -1,13 +1,24 @@
-"""The user's authorized applications, with "Revoke access" (`user_grants`)."""
+"""The user's authorized applications, with "Revoke access" (`user_grants`).
+
+Revoking asks first: a GET of its path is a confirmation page whose form POSTs (with CSRF)
+to it, and the list then says what was revoked."""
 
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request
+from sqlmodel import Session
 from starlette.responses import Response
 
 from services.authorization_server.deps import ContextDep, SessionDep
-from services.authorization_server.pages import render, see_other, website_link
+from services.authorization_server.models import User
+from services.authorization_server.pages import (
+    render,
+    render_confirm,
+    see_other,
+    website_link,
+    with_notice,
+)
 from services.authorization_server.user_grants import (
     AuthorizedApplication,
     authorized_applications,
@@ -43,9 +54,47 @@ def _row(app: AuthorizedApplication, labels: dict[str, str]) -> dict[str, Any]:
     }
 
 
-@router.post(f"{APPLICATIONS_PATH}/{{client_id}}/revoke")
-def revoke(client_id: str, form: CsrfForm, session: SessionDep, user: OptionalUser) -> Response:
+def _authorized(session: Session, user: User, client_id: str) -> AuthorizedApplication | None:
+    apps = authorized_applications(session, user_id=user.id)
+    return next((app for app in apps if app.client.client_id == client_id), None)
+
+
+@router.get(f"{APPLICATIONS_PATH}/{{client_id}}/revoke")
+def confirm_revoke(
+    request: Request, client_id: str, session: SessionDep, user: OptionalUser
+) -> Response:
     if user is None:
         return see_other(_LOGIN)
+    app = _authorized(session, user, client_id)
+    if app is None:
+        page = {"user": user}
+        return render(request, "account_not_authorized.html", page, status=404)
+    name = app.client.name
+    return render_confirm(
+        request,
+        user,
+        title=f"Revoke {name}'s access?",
+        question=f"{name} can no longer access your account, {user.email}.",
+        consequences=[
+            "Its tokens stop working at once.",
+            "To reconnect, it must ask for your permission again.",
+        ],
+        button="Revoke access",
+        cancel=APPLICATIONS_PATH,
+    )
+
+
+@router.post(f"{APPLICATIONS_PATH}/{{client_id}}/revoke")
+def revoke(
+    request: Request, client_id: str, form: CsrfForm, session: SessionDep, user: OptionalUser
+) -> Response:
+    if user is None:
+        return see_other(_LOGIN)
+    app = _authorized(session, user, client_id)
+    name = app.client.name if app is not None else None
     revoke_application(session, user_id=user.id, client_id=client_id)
-    return see_other(APPLICATIONS_PATH)
+    response = see_other(APPLICATIONS_PATH)
+    if name is None:  # nothing was authorized: nothing to report
+        return response
+    notice = f"{name}'s access was revoked."
+    return with_notice(request, response, path=APPLICATIONS_PATH, text=notice)

@@ -1,9 +1,11 @@
 """Developer portal: register, list, view, edit, rotate the secret of and delete apps.
 
 Pages need a logged-in user, who sees and changes only their own apps (others get 404).
-Every POST checks CSRF and answers 303. A new secret is shown once: it travels to the
-next page in a short-lived, HttpOnly cookie scoped to that app's page, which the page
-clears on display and honours only while it still matches the stored digest.
+Every POST checks CSRF and answers 303. Rotating and deleting ask first: a GET of their path
+is a confirmation page whose form POSTs to it, and the next page says what happened.
+A new secret is shown once: it travels to the next page in a short-lived, HttpOnly cookie
+scoped to that app's page, which the page clears on display and honours only while it
+still matches the stored digest.
 """
 
 from collections.abc import Callable
@@ -19,7 +21,7 @@ from services.authorization_server.context import ServerContext
 from services.authorization_server.deps import ContextDep, SessionDep
 from services.authorization_server.grants import GRANTS
 from services.authorization_server.models import Client, User
-from services.authorization_server.pages import render, see_other
+from services.authorization_server.pages import render, render_confirm, see_other, with_notice
 from services.authorization_server.registration import (
     CLIENT_TYPES,
     RegistrationError,
@@ -258,6 +260,32 @@ def _edit(
     return see_other(app_path(client.client_id))
 
 
+@router.get(f"{APPS_PATH}/{{client_id}}/rotate-secret")
+def confirm_rotate_secret(
+    request: Request, client_id: str, session: SessionDep, user: OptionalUser
+) -> Response:
+    if user is None:
+        return _login_redirect(request)
+    client = _owned(session, user, client_id)
+    if client is None:
+        return _not_found(request, user)
+    if client.is_public:
+        return _app_page(request, user, client, error="Public clients have no secret to rotate.")
+    return render_confirm(
+        request,
+        user,
+        title=f"Rotate the secret of {client.name}?",
+        question="A new client secret is issued and shown to you once.",
+        consequences=[
+            "The current secret stops working at once: token requests made with it fail.",
+            "Tokens already issued keep working.",
+            "Put the new secret in the application's configuration right away.",
+        ],
+        button="Rotate secret",
+        cancel=app_path(client.client_id),
+    )
+
+
 @router.post(f"{APPS_PATH}/{{client_id}}/rotate-secret")
 def rotate_app_secret(
     request: Request, form: CsrfForm, context: ContextDep, session: SessionDep, user: OptionalUser
@@ -278,7 +306,33 @@ def _rotate(
     context.clients.invalidate(client.client_id)
     response = see_other(app_path(client.client_id))
     _with_secret(response, context, client.client_id, secret)
-    return response
+    notice = "A new secret was issued: copy it now. The old one no longer works."
+    return with_notice(request, response, path=app_path(client.client_id), text=notice)
+
+
+@router.get(f"{APPS_PATH}/{{client_id}}/delete")
+def confirm_delete_app(
+    request: Request, client_id: str, session: SessionDep, user: OptionalUser
+) -> Response:
+    if user is None:
+        return _login_redirect(request)
+    client = _owned(session, user, client_id)
+    if client is None:
+        return _not_found(request, user)
+    return render_confirm(
+        request,
+        user,
+        title=f"Delete {client.name}?",
+        question=f"The application {client.name} ({client.client_id}) is removed for good.",
+        consequences=[
+            "Its client ID and secret stop working at once.",
+            "Every token issued to it stops working.",
+            "Every authorization users gave it ends.",
+            "This cannot be undone.",
+        ],
+        button="Delete",
+        cancel=app_path(client.client_id),
+    )
 
 
 @router.post(f"{APPS_PATH}/{{client_id}}/delete")
@@ -294,11 +348,13 @@ def _delete(
     client = _owned(session, user, request.path_params["client_id"])
     if client is None:
         return _not_found(request, user)
+    name, client_id = client.name, client.client_id  # the row is gone after the delete
     delete_client(
         session,
         client,
         access_token_ttl=context.settings.access_token_ttl,
         client_cache_ttl=context.settings.client_cache_ttl,
     )
-    context.clients.invalidate(client.client_id)
-    return see_other(APPS_PATH)
+    context.clients.invalidate(client_id)
+    notice = f"{name} was deleted; its tokens no longer work."
+    return with_notice(request, see_other(APPS_PATH), path=APPS_PATH, text=notice)
