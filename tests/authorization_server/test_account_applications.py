@@ -1,5 +1,7 @@
 """/account/applications over real HTTP: the user's authorized apps and "Revoke access"."""
 
+import html
+import re
 import uuid
 from collections.abc import Iterator
 
@@ -78,6 +80,16 @@ def _revoke_path(client: Client) -> str:
     return f"/account/applications/{client.client_id}/revoke"
 
 
+def _confirm_revoke(browser: Browser, client: Client) -> httpx.Response:
+    """Click "Revoke access" on the confirmation page."""
+    return browser.submit(_revoke_path(client), _revoke_path(client))
+
+
+def _notice(page: httpx.Response) -> str | None:
+    match = re.search(r'<p class="notice" id="notice" role="status">([^<]*)</p>', page.text)
+    return html.unescape(match.group(1)) if match else None
+
+
 def test_page_needs_login(live_as: LiveServer) -> None:
     with httpx.Client(base_url=live_as.url) as anonymous:
         response = anonymous.get("/account/applications")
@@ -106,7 +118,7 @@ def test_lists_authorized_apps_with_their_scopes(
     assert '<span class="permission">Read</span>' in page.text
     assert "Write" not in page.text.split("<tbody>")[1]
     assert "Revoke access" in page.text
-    assert f'action="{_revoke_path(app[0])}"' in page.text
+    assert f'href="{_revoke_path(app[0])}"' in page.text  # leads to the confirmation
     assert other_app.name not in page.text
     assert page.headers["x-frame-options"] == "DENY"
 
@@ -122,7 +134,7 @@ def test_revoke_access_kills_the_refresh_token(
     refresh_token, access_token = str(tokens["refresh_token"]), str(tokens["access_token"])
     assert _introspect(live_as, app, access_token)
 
-    response = browser.submit("/account/applications", _revoke_path(app[0]))
+    response = _confirm_revoke(browser, app[0])
     assert response.status_code == 303
     assert response.headers["location"] == "/account/applications"
 
@@ -130,6 +142,9 @@ def test_revoke_access_kills_the_refresh_token(
     assert refused.status_code == 400
     assert refused.json()["error"] == "invalid_grant"
     assert not _introspect(live_as, app, access_token)
+    listing = browser.get("/account/applications")
+    assert _notice(listing) == f"{app[0].name}'s access was revoked."
+    assert f"<strong>{app[0].name}</strong>" not in listing.text  # no longer listed
     assert app[0].name not in browser.get("/account/applications").text
     with Session(live_context.engine) as session:
         consent = repository.get_consent(
@@ -142,7 +157,7 @@ def test_after_revoking_the_app_must_ask_again(
     live_as: LiveServer, browser: Browser, app: tuple[Client, str]
 ) -> None:
     _connect(live_as, browser, app)
-    assert browser.submit("/account/applications", _revoke_path(app[0])).status_code == 303
+    assert _confirm_revoke(browser, app[0]).status_code == 303
     consent = browser.get(
         "/v1/oauth/authorize",
         params={
@@ -163,7 +178,7 @@ def test_pending_code_dies_with_the_revocation(
 ) -> None:
     client, secret = app
     code, verifier = browser.authorize(client.client_id, CALLBACK, "read")
-    assert browser.submit("/account/applications", _revoke_path(client)).status_code == 303
+    assert _confirm_revoke(browser, client).status_code == 303
     response = httpx.post(
         f"{live_as.url}/v1/oauth/token",
         data={
@@ -193,7 +208,7 @@ def test_revoking_leaves_other_users_alone(
         other_browser.close()
     _connect(live_as, browser, app)
 
-    assert browser.submit("/account/applications", _revoke_path(app[0])).status_code == 303
+    assert _confirm_revoke(browser, app[0]).status_code == 303
     assert _refresh(live_as, app, str(theirs["refresh_token"])).status_code == 200
 
 
@@ -222,3 +237,42 @@ def test_revoke_without_session_goes_to_login(live_as: LiveServer, app: tuple[Cl
 def test_revoking_an_unknown_app_is_harmless(browser: Browser) -> None:
     response = browser.submit("/account/applications", "/account/applications/nope/revoke")
     assert response.status_code == 303
+
+
+def test_revoke_asks_first_then_says_what_happened(
+    live_as: LiveServer, browser: Browser, app: tuple[Client, str]
+) -> None:
+    tokens = _connect(live_as, browser, app)
+    name, path = app[0].name, _revoke_path(app[0])
+
+    asked = browser.get(path)
+    assert asked.status_code == 200
+    assert f"Revoke {name}&#39;s access?" in asked.text
+    assert "Its tokens stop working at once." in asked.text
+    assert f'<form method="post" action="{path}">' in asked.text
+    assert '<button class="btn danger" type="submit">Revoke access</button>' in asked.text
+    assert '<a class="btn secondary" href="/account/applications">Cancel</a>' in asked.text
+    # Asking changed nothing.
+    assert _introspect(live_as, app, str(tokens["access_token"]))
+    assert name in browser.get("/account/applications").text
+
+    revoked = browser.submit(path, path)
+    assert revoked.status_code == 303
+    assert not _introspect(live_as, app, str(tokens["access_token"]))
+    listing = browser.get("/account/applications")
+    assert _notice(listing) == f"{name}'s access was revoked."
+    assert _notice(browser.get("/account/applications")) is None  # once
+
+
+def test_confirming_an_unknown_app_is_not_found(browser: Browser) -> None:
+    page = browser.get("/account/applications/nope/revoke")
+    assert page.status_code == 404
+    assert "not among the applications you authorized" in page.text
+    assert 'action="/account/applications/nope/revoke"' not in page.text
+
+
+def test_confirmation_page_needs_login(live_as: LiveServer, app: tuple[Client, str]) -> None:
+    with httpx.Client(base_url=live_as.url) as anonymous:
+        response = anonymous.get(_revoke_path(app[0]))
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/login?next=")

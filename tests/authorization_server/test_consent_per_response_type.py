@@ -102,8 +102,10 @@ def test_account_page_lists_the_client_once_and_revoke_forgets_both(
     assert page.text.count(client.name) == 1
     assert "Read" in page.text and "Write" in page.text
 
-    form = {"csrf_token": csrf_token(page.text)}
-    revoke = browser.http.post(f"/account/applications/{client.client_id}/revoke", data=form)
+    path = f"/account/applications/{client.client_id}/revoke"
+    confirmation = browser.http.get(path)
+    assert confirmation.status_code == 200
+    revoke = browser.http.post(path, data={"csrf_token": csrf_token(confirmation.text)})
     assert revoke.status_code == 303
     assert _consents(live_context, user) == {}
     assert browser.authorize(_params(client, "code", "write")).status_code == 200
