@@ -11,7 +11,7 @@ from services.authorization_server import repository
 from services.authorization_server.context import ServerContext
 from services.authorization_server.models import Client, User
 from tests.authorization_server.portal_browser import Browser, exchange_code
-from tests.factories import make_client, make_user
+from tests.factories import PASSWORD, make_client, make_user
 from tests.live_server import LiveServer
 
 CALLBACK = "http://127.0.0.1:8080/callback"
@@ -222,3 +222,46 @@ def test_revoke_without_session_goes_to_login(live_as: LiveServer, app: tuple[Cl
 def test_revoking_an_unknown_app_is_harmless(browser: Browser) -> None:
     response = browser.submit("/account/applications", "/account/applications/nope/revoke")
     assert response.status_code == 303
+
+
+def _password_grant(live_as: LiveServer, app: tuple[Client, str], user: User) -> httpx.Response:
+    client, secret = app
+    return httpx.post(
+        f"{live_as.url}/v1/oauth/token",
+        data={
+            "grant_type": "password",
+            "username": user.email,
+            "password": PASSWORD,
+            "scope": "read write",
+        },
+        auth=(client.client_id, secret),
+    )
+
+
+def test_password_grant_app_is_listed_and_revocable(
+    live_as: LiveServer, live_context: ServerContext, browser: Browser, user: User
+) -> None:
+    """The password grant records no consent: its live tokens alone list the app, so the user
+    can revoke it there."""
+    client, secret = make_client(
+        live_context,
+        name=f"First-party {uuid.uuid4().hex[:6]}",
+        grant_types=("password", "refresh_token"),
+        trusted=True,
+    )
+    assert secret is not None
+    trusted = (client, secret)
+    assert client.name not in browser.get("/account/applications").text
+
+    tokens = _password_grant(live_as, trusted, user)
+    assert tokens.status_code == 200, tokens.text
+    page = browser.get("/account/applications")
+    assert client.name in page.text
+    assert f'action="{_revoke_path(client)}"' in page.text
+
+    assert browser.submit("/account/applications", _revoke_path(client)).status_code == 303
+    refused = _refresh(live_as, trusted, tokens.json()["refresh_token"])
+    assert refused.status_code == 400
+    assert refused.json()["error"] == "invalid_grant"
+    assert not _introspect(live_as, trusted, tokens.json()["access_token"])
+    assert client.name not in browser.get("/account/applications").text
