@@ -187,8 +187,13 @@ def _demo(args: argparse.Namespace) -> None:
     except ValidationError as exc:
         raise CliError(f"invalid settings: {settings_error_message(exc, DemoSettings)}") from None
     with _context(create=True) as context:
-        clients = seed_demo(context, demo)
+        report = seed_demo(context, demo)
     settings = context.settings
+    clients = report.clients
+    for line in [f"added {what}" for what in report.added] + report.fixed:
+        print(line, flush=True)
+    if not report.added and not report.fixed:
+        print("nothing to add: the demo user and clients already exist", flush=True)
     if args.seed_only:
         print(f"demo data ready: {settings.demo_user_email} and {len(clients)} clients", flush=True)
         return

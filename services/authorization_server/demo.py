@@ -5,7 +5,8 @@ Five clients, each for one part of the tutorial's walk (default secrets in `Demo
 - `dropletbook-implicit`: public, implicit (no secret);
 - `dropletbook-trusted`: confidential and trusted, password + refresh_token;
 - `dropletbook-service`: confidential, client_credentials (its own registration);
-- `droplet-cloud-api`: the resource server, reading the revoked-token feed.
+- `droplet-cloud-api`: the resource server, reading the revoked-token feed: a system client
+  with no owner, so it is none of the demo user's apps in the developer portal.
 
 Seeding again updates what the demo depends on (grants, redirect URIs, secrets) and keeps
 everything else, including what the apps changed about themselves. Only in development:
@@ -67,6 +68,19 @@ class DemoClient:
     client_type: str = "confidential"
     trusted: bool = False
     description: str = ""
+    system: bool = False
+    """No owner: infrastructure, not one of the demo user's apps."""
+
+
+@dataclass(frozen=True)
+class SeedReport:
+    """What seeding did, for the command's output."""
+
+    clients: list[DemoClient]
+    added: list[str]
+    """`user <email>` and `client <id>` for each one created."""
+    fixed: list[str]
+    """Ownership corrected (a system client owned by the demo user in older databases)."""
 
 
 def demo_clients(demo: DemoSettings) -> list[DemoClient]:
@@ -113,11 +127,12 @@ def demo_clients(demo: DemoSettings) -> list[DemoClient]:
             (),
             ("client_credentials",),
             description="The resource server: reads the revoked-token feed.",
+            system=True,
         ),
     ]
 
 
-def seed_demo(context: ServerContext, demo: DemoSettings | None = None) -> list[DemoClient]:
+def seed_demo(context: ServerContext, demo: DemoSettings | None = None) -> SeedReport:
     """Create the demo user and clients if missing; reset what the demo relies on.
 
     Development only: the demo's secrets are public, so production refuses to seed them.
@@ -127,6 +142,8 @@ def seed_demo(context: ServerContext, demo: DemoSettings | None = None) -> list[
         raise DemoRefusedError("demo data is seeded only with AS_ENVIRONMENT=development")
     demo = demo or DemoSettings()
     wanted = demo_clients(demo)
+    added: list[str] = []
+    fixed: list[str] = []
     with Session(context.engine, expire_on_commit=False) as session:
         user = repository.get_user_by_email(session=session, email=settings.demo_user_email)
         if user is None:
@@ -137,7 +154,9 @@ def seed_demo(context: ServerContext, demo: DemoSettings | None = None) -> list[
                 password=settings.demo_user_password.get_secret_value(),
                 name="Demo User",
             )
+            added.append(f"user {user.email}")
         for spec in wanted:
+            owner_id = None if spec.system else user.id
             client: Client | None = repository.get_client(session=session, client_id=spec.client_id)
             if client is None:
                 client, _ = register_client(
@@ -150,19 +169,23 @@ def seed_demo(context: ServerContext, demo: DemoSettings | None = None) -> list[
                     client_type=spec.client_type,
                     grant_types=spec.grant_types,
                     trusted=spec.trusted,
-                    owner_id=user.id,
+                    owner_id=owner_id,
                     supported_scopes=settings.scopes,
                 )
+                added.append(f"client {spec.client_id}")
             else:
                 client.grant_types = list(spec.grant_types)
                 client.client_type = spec.client_type
                 client.trusted = spec.trusted
                 if spec.redirect_uris:  # the others may have been changed by the app itself
                     client.redirect_uris = list(spec.redirect_uris)
+                if spec.system and client.owner_id is not None:
+                    client.owner_id = None  # seeded as the demo user's app before
+                    fixed.append(f"client {spec.client_id} is now a system client (no owner)")
             client.client_secret_hash = (
                 hash_token(spec.client_secret) if spec.client_secret else None
             )
             client.updated_at = utcnow()
             session.add(client)
         session.commit()
-    return wanted
+    return SeedReport(wanted, added, fixed)

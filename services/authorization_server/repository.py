@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, update
 from sqlmodel import Session, col, delete, select
 
 from services.authorization_server.models import (
@@ -65,9 +65,9 @@ def delete_consents(*, session: Session, user_id: str, client_id: str) -> None:
     )
 
 
-def has_live_grant(*, session: Session, user_id: str, client_id: str, now: datetime) -> bool:
-    """Whether the user's authorization of the client is still in use: an unrevoked family
-    (grant) holding a live refresh token or an unexpired, unrevoked access token."""
+def _live_family(now: datetime) -> ColumnElement[bool]:
+    """A family (grant) still in use: unrevoked, holding a live refresh token or an
+    unexpired, unrevoked access token."""
     live_refresh = select(RefreshToken.family_id).where(
         col(RefreshToken.rotated_at).is_(None), col(RefreshToken.expires_at) > now
     )
@@ -75,13 +75,31 @@ def has_live_grant(*, session: Session, user_id: str, client_id: str, now: datet
         col(IssuedAccessToken.expires_at) > now,
         col(IssuedAccessToken.jti).not_in(select(RevokedAccessToken.jti)),
     )
+    return col(TokenFamily.revoked_at).is_(None) & (
+        col(TokenFamily.id).in_(live_refresh) | col(TokenFamily.id).in_(live_access)
+    )
+
+
+def has_live_grant(*, session: Session, user_id: str, client_id: str, now: datetime) -> bool:
+    """Whether the user's authorization of the client is still in use (a live family)."""
     family = select(TokenFamily.id).where(
-        TokenFamily.user_id == user_id,
-        TokenFamily.client_id == client_id,
-        col(TokenFamily.revoked_at).is_(None),
-        col(TokenFamily.id).in_(live_refresh) | col(TokenFamily.id).in_(live_access),
+        TokenFamily.user_id == user_id, TokenFamily.client_id == client_id, _live_family(now)
     )
     return session.exec(family.limit(1)).first() is not None
+
+
+def list_live_grants(
+    *, session: Session, user_id: str, now: datetime
+) -> Sequence[tuple[TokenFamily, Client]]:
+    """The user's grants still in use, with their clients (those of the password grant too,
+    which records no consent)."""
+    statement = (
+        select(TokenFamily, Client)
+        .join(Client, col(Client.client_id) == col(TokenFamily.client_id))
+        .where(TokenFamily.user_id == user_id, _live_family(now))
+        .order_by(col(Client.name), col(Client.client_id))
+    )
+    return session.exec(statement).all()
 
 
 def withdraw_consent(*, session: Session, user_id: str, client_id: str) -> None:

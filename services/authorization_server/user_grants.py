@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from services.authorization_server import repository
 from services.authorization_server.models import Client
+from shared.db import utcnow
 from shared.scopes import parse_scope
 
 
@@ -22,15 +23,22 @@ class AuthorizedApplication:
 
 
 def authorized_applications(session: Session, *, user_id: str) -> list[AuthorizedApplication]:
-    """One entry per client: the scopes approved with any response type, since the latest."""
+    """One entry per client with a consent or a live grant of the user (the password grant
+    records no consent): the scopes approved or granted, since the latest."""
     found: dict[str, AuthorizedApplication] = {}
+
+    def add(client: Client, scope: str, when: datetime) -> None:
+        entry = found.setdefault(client.client_id, AuthorizedApplication(client, set(), when))
+        entry.scopes |= parse_scope(scope)
+        entry.since = max(entry.since, when)
+
     for consent, client in repository.list_consents(session=session, user_id=user_id):
-        entry = found.setdefault(
-            client.client_id, AuthorizedApplication(client, set(), consent.updated_at)
-        )
-        entry.scopes |= parse_scope(consent.scope)
-        entry.since = max(entry.since, consent.updated_at)
-    return list(found.values())
+        add(client, consent.scope, consent.updated_at)
+    for family, client in repository.list_live_grants(
+        session=session, user_id=user_id, now=utcnow()
+    ):
+        add(client, family.scope, family.created_at)
+    return sorted(found.values(), key=lambda app: (app.client.name, app.client.client_id))
 
 
 def revoke_application(session: Session, *, user_id: str, client_id: str) -> None:

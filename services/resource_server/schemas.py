@@ -114,3 +114,9 @@ class ErrorResponse(BaseModel):
 
     error: str = Field(examples=["invalid_token"])
     error_description: str | None = None
+
+
+class NoCredentialsResponse(BaseModel):
+    """The body `{}` of a request without any token (RFC 6750 §3.1: no error information)."""
+
+    model_config = ConfigDict(extra="forbid")

@@ -13,7 +13,7 @@ from services.authorization_server import repository
 from services.authorization_server.context import ServerContext
 from services.authorization_server.models import Client, User
 from tests.authorization_server.portal_browser import Browser, exchange_code
-from tests.factories import make_client, make_user
+from tests.factories import PASSWORD, make_client, make_user
 from tests.live_server import LiveServer
 
 CALLBACK = "http://127.0.0.1:8080/callback"
@@ -276,3 +276,48 @@ def test_confirmation_page_needs_login(live_as: LiveServer, app: tuple[Client, s
         response = anonymous.get(_revoke_path(app[0]))
     assert response.status_code == 303
     assert response.headers["location"].startswith("/login?next=")
+
+
+def _password_grant(live_as: LiveServer, app: tuple[Client, str], user: User) -> httpx.Response:
+    client, secret = app
+    return httpx.post(
+        f"{live_as.url}/v1/oauth/token",
+        data={
+            "grant_type": "password",
+            "username": user.email,
+            "password": PASSWORD,
+            "scope": "read write",
+        },
+        auth=(client.client_id, secret),
+    )
+
+
+def test_password_grant_app_is_listed_and_revocable(
+    live_as: LiveServer, live_context: ServerContext, browser: Browser, user: User
+) -> None:
+    """The password grant records no consent: its live tokens alone list the app, so the user
+    can revoke it there."""
+    client, secret = make_client(
+        live_context,
+        name=f"First-party {uuid.uuid4().hex[:6]}",
+        grant_types=("password", "refresh_token"),
+        trusted=True,
+    )
+    assert secret is not None
+    trusted = (client, secret)
+    assert client.name not in browser.get("/account/applications").text
+
+    tokens = _password_grant(live_as, trusted, user)
+    assert tokens.status_code == 200, tokens.text
+    page = browser.get("/account/applications")
+    assert client.name in page.text
+    assert f'href="{_revoke_path(client)}"' in page.text  # leads to the confirmation
+
+    assert browser.submit(_revoke_path(client), _revoke_path(client)).status_code == 303
+    refused = _refresh(live_as, trusted, tokens.json()["refresh_token"])
+    assert refused.status_code == 400
+    assert refused.json()["error"] == "invalid_grant"
+    assert not _introspect(live_as, trusted, tokens.json()["access_token"])
+    listing = browser.get("/account/applications")
+    assert _notice(listing) == f"{client.name}'s access was revoked."
+    assert _revoke_path(client) not in listing.text  # no longer listed

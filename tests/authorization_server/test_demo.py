@@ -10,8 +10,18 @@ from services.authorization_server.context import ServerContext
 from services.authorization_server.db import create_tables, make_engine
 from services.authorization_server.demo import DemoRefusedError, DemoSettings, seed_demo
 from services.authorization_server.models import Client, User
+from services.authorization_server.settings import Settings
 from shared.crypto import digest_matches
+from tests.authorization_server.in_process import InProcessServer
 from tests.factories import test_settings
+
+CLIENT_IDS = [
+    "dropletbook",
+    "dropletbook-implicit",
+    "dropletbook-trusted",
+    "dropletbook-service",
+    "droplet-cloud-api",
+]
 
 
 def load(context: ServerContext, client_id: str) -> Client:
@@ -76,9 +86,62 @@ def test_demo_command_seed_only_twice(
     monkeypatch.setenv("AS_PASSWORD_HASH_TIME_COST", "1")
     monkeypatch.setenv("AS_PASSWORD_HASH_MEMORY_KIB", "64")
     main(["demo", "--seed-only"])
+    first = capsys.readouterr().out
     main(["demo", "--seed-only"])
-    out = capsys.readouterr().out
-    assert out.count("demo data ready: demo@example.com and 5 clients") == 2
+    second = capsys.readouterr().out
+    assert "added user demo@example.com" in first
+    for client_id in CLIENT_IDS:
+        assert f"added client {client_id}\n" in first
+    assert "nothing to add" not in first
+    assert "nothing to add: the demo user and clients already exist" in second
+    assert "added" not in second
+    for out in (first, second):
+        assert "demo data ready: demo@example.com and 5 clients" in out
+
+
+def _portal_apps(settings: Settings) -> str:
+    """The demo user's developer portal list, over HTTP."""
+    server = InProcessServer(settings)
+    try:
+        visitor = server.visitor()
+        assert visitor.login("demo@example.com", "demo-password").status_code == 303
+        page = visitor.get("/developer/apps")
+        assert page.status_code == 200, page.text
+        return page.text
+    finally:
+        server.close()
+
+
+def test_the_feed_client_is_a_system_client(context: ServerContext, settings: Settings) -> None:
+    """The resource server's feed client has no owner: not one of the demo user's apps."""
+    report = seed_demo(context, DemoSettings())
+    assert load(context, "droplet-cloud-api").owner_id is None
+    assert load(context, "dropletbook-service").owner_id is not None
+    assert report.fixed == []
+    page = _portal_apps(settings)
+    assert "dropletbook-service" in page
+    assert "droplet-cloud-api" not in page
+
+
+def test_seeding_frees_a_feed_client_owned_by_the_demo_user(
+    context: ServerContext, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Databases from earlier demos had it owned by the demo user: seeding fixes that, once."""
+    seed_demo(context, DemoSettings())
+    with Session(context.engine) as session:
+        feed = repository.get_client(session=session, client_id="droplet-cloud-api")
+        user = repository.get_user_by_email(session=session, email="demo@example.com")
+        assert feed is not None and user is not None
+        feed.owner_id = user.id
+        session.add(feed)
+        session.commit()
+    assert "droplet-cloud-api" in _portal_apps(settings)
+    report = seed_demo(context, DemoSettings())
+    assert report.added == []
+    assert report.fixed == ["client droplet-cloud-api is now a system client (no owner)"]
+    assert seed_demo(context, DemoSettings()).fixed == []
+    assert load(context, "droplet-cloud-api").owner_id is None
+    assert "droplet-cloud-api" not in _portal_apps(settings)
 
 
 def test_seeding_is_refused_outside_development(database_url: str) -> None:

@@ -97,6 +97,8 @@ def test_demo_command_walk_stop_and_restart(tmp_path: Path) -> None:
         assert "demo-password" in text
         for prefix in ("seed   | ", "auth   | ", "api    | ", "client | "):
             assert prefix in text
+        assert "seed   | added user demo@example.com" in text
+        assert "seed   | added client droplet-cloud-api" in text
         with chromium() as browser:
             walk_tutorial(browser, stack, SCREENSHOTS / "demo-command")
         stop(demo, signal.SIGINT)
@@ -111,7 +113,9 @@ def test_demo_command_walk_stop_and_restart(tmp_path: Path) -> None:
     }
 
     with run_demo(ports, data_dir, tmp_path / "second.log") as demo:
-        demo.wait_for(READY)
+        text = demo.wait_for(READY)
+        assert "seed   | nothing to add: the demo user and clients already exist" in text
+        assert "seed   | added" not in text
         # The data is kept: the droplet created in the first run is still there.
         token = httpx.post(
             f"{stack.auth}/v1/oauth/token",

@@ -128,7 +128,7 @@ def test_streamed_body_without_a_token_is_refused_unread(stack: Stack) -> None:
     headers = {"Content-Type": "application/json"}
     answer = _post(stack.resource.url, headers, _zeros(STREAMED))
     assert answer.status == 401, answer.body
-    assert b'"invalid_token"' in answer.body
+    assert answer.body.endswith(b"{}")  # the bare answer to a request without a token
     assert answer.seconds < 5
     assert answer.sent < STREAMED // 4  # flow control or the close stopped the client early
     _check_memory(stack, before)

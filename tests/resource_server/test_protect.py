@@ -29,7 +29,7 @@ def test_missing_token_gets_a_bare_challenge(api: InProcessApi) -> None:
     response = api.get("/v2/account")
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == f"Bearer {REALM}"
-    assert response.json() == {"error": "invalid_token"}
+    assert response.json() == {}  # RFC 6750 §3.1: no error code or other error information
     assert response.headers["cache-control"] == "no-store"
 
 
@@ -37,6 +37,7 @@ def test_other_scheme_is_treated_as_no_bearer_token(api: InProcessApi) -> None:
     response = api.get("/v2/account", headers={"Authorization": "Basic YWxpY2U6c2VjcmV0"})
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == f"Bearer {REALM}"
+    assert response.json() == {}
 
 
 def _now() -> int:
@@ -170,3 +171,16 @@ def test_openapi_declares_the_bearer_scheme_and_scopes(api: InProcessApi) -> Non
     assert paths["/v2/droplets/{droplet_id}"]["delete"]["security"] == [{"bearer": ["write"]}]
     assert "security" not in paths["/healthz"]["get"]
     assert api.get("/docs").status_code == 200
+
+
+def test_openapi_documents_the_bare_401_body(api: InProcessApi) -> None:
+    """The 401 answer is either an error body or `{}` (no token at all)."""
+    schema = api.get("/openapi.json").json()
+    answer = schema["paths"]["/v2/account"]["get"]["responses"]["401"]
+    refs = {s["$ref"] for s in answer["content"]["application/json"]["schema"]["anyOf"]}
+    assert refs == {
+        "#/components/schemas/ErrorResponse",
+        "#/components/schemas/NoCredentialsResponse",
+    }
+    empty = schema["components"]["schemas"]["NoCredentialsResponse"]
+    assert empty["additionalProperties"] is False and not empty.get("properties")
