@@ -58,6 +58,18 @@ def _owned(session: Session, user: User, client_id: str) -> Client | None:
     return client if client is not None and client.owner_id == user.id else None
 
 
+def _owned_page(
+    request: Request, session: Session, user: User | None, client_id: str
+) -> tuple[User, Client] | Response:
+    """The logged-in user and their app, or the page to answer instead (login, not found)."""
+    if user is None:
+        return _login_redirect(request)
+    client = _owned(session, user, client_id)
+    if client is None:
+        return _not_found(request, user)
+    return user, client
+
+
 def _not_found(request: Request, user: User) -> Response:
     return render(request, "developer_not_found.html", {"user": user}, status=404)
 
@@ -203,11 +215,10 @@ def _create(
 
 @router.get(f"{APPS_PATH}/{{client_id}}")
 def view_app(request: Request, client_id: str, session: SessionDep, user: OptionalUser) -> Response:
-    if user is None:
-        return _login_redirect(request)
-    client = _owned(session, user, client_id)
-    if client is None:
-        return _not_found(request, user)
+    found = _owned_page(request, session, user, client_id)
+    if isinstance(found, Response):
+        return found
+    user, client = found
     secret = request.cookies.get(REVEAL_COOKIE)
     stored = client.client_secret_hash
     if not (secret and stored and digest_matches(secret, stored)):
@@ -222,11 +233,10 @@ def view_app(request: Request, client_id: str, session: SessionDep, user: Option
 def edit_app_page(
     request: Request, client_id: str, session: SessionDep, user: OptionalUser
 ) -> Response:
-    if user is None:
-        return _login_redirect(request)
-    client = _owned(session, user, client_id)
-    if client is None:
-        return _not_found(request, user)
+    found = _owned_page(request, session, user, client_id)
+    if isinstance(found, Response):
+        return found
+    user, client = found
     return _form_page(request, user, _client_values(client), client=client)
 
 
@@ -264,11 +274,10 @@ def _edit(
 def confirm_rotate_secret(
     request: Request, client_id: str, session: SessionDep, user: OptionalUser
 ) -> Response:
-    if user is None:
-        return _login_redirect(request)
-    client = _owned(session, user, client_id)
-    if client is None:
-        return _not_found(request, user)
+    found = _owned_page(request, session, user, client_id)
+    if isinstance(found, Response):
+        return found
+    user, client = found
     if client.is_public:
         return _app_page(request, user, client, error="Public clients have no secret to rotate.")
     return render_confirm(
@@ -314,11 +323,10 @@ def _rotate(
 def confirm_delete_app(
     request: Request, client_id: str, session: SessionDep, user: OptionalUser
 ) -> Response:
-    if user is None:
-        return _login_redirect(request)
-    client = _owned(session, user, client_id)
-    if client is None:
-        return _not_found(request, user)
+    found = _owned_page(request, session, user, client_id)
+    if isinstance(found, Response):
+        return found
+    user, client = found
     return render_confirm(
         request,
         user,
