@@ -3,6 +3,7 @@ one line on stderr with exit status 2, the demo refused outside development, KEK
 the database named and never created by a command that only uses it."""
 
 import base64
+import getpass
 import os
 import signal
 import subprocess
@@ -14,11 +15,13 @@ from pathlib import Path
 import httpx
 import pytest
 from sqlalchemy import inspect
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from services.authorization_server import cli, repository
+from services.authorization_server.cli.demo import public_url
 from services.authorization_server.context import ServerContext
 from services.authorization_server.db import create_tables, make_engine
+from services.authorization_server.models import SigningKeyRecord
 from tests.databases import TestDatabases
 from tests.factories import test_settings
 from tests.live_server import ROOT, free_port
@@ -166,7 +169,7 @@ def test_the_prompt_asks_twice(
             monkeypatch.setenv(name, value)
     monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
     answers = iter([PASSWORD, PASSWORD + "x"])
-    monkeypatch.setattr(cli.getpass, "getpass", lambda prompt: next(answers))
+    monkeypatch.setattr(getpass, "getpass", lambda prompt: next(answers))
     with pytest.raises(SystemExit) as exit_status:
         cli.main(["create-user", "--email", "f@example.com"])
     assert exit_status.value.code == 2
@@ -310,7 +313,7 @@ def test_database_names_hide_the_password_and_resolve_relative_files() -> None:
     ],
 )
 def test_demo_issuer_follows_host_and_port(host: str, url: str) -> None:
-    assert cli._public_url(host, 9000) == url
+    assert public_url(host, 9000) == url
 
 
 def test_data_dir_names_the_demo_database(tmp_path: Path) -> None:
@@ -372,6 +375,30 @@ def test_demo_publishes_the_port_it_serves(demo_server: tuple[int, Path]) -> Non
     assert f"authorization server: {base}\n" in banner
     assert f"log in:           {base}/login" in banner
     assert "8000" not in banner
+
+
+def test_a_bug_is_one_line_and_debug_adds_its_traceback(database_url: str) -> None:
+    """An unreadable signing key is no error the command expects: without `--debug` one line
+    that says how to see more, with it the traceback first, then the same line."""
+    assert run(environment(database_url), "rotate-key").returncode == 0
+    engine = make_engine(database_url)
+    try:
+        with Session(engine) as session:
+            for record in session.exec(select(SigningKeyRecord)):
+                record.private_key = "not a PEM"
+                session.add(record)
+            session.commit()
+    finally:
+        engine.dispose()
+
+    done = run(environment(database_url), "rotate-key")
+    assert_one_line_error(done, "(--debug shows the traceback)")
+
+    debug = run(environment(database_url), "rotate-key", "--debug")
+    assert debug.returncode == 2
+    assert "Traceback (most recent call last):" in debug.stderr
+    last = debug.stderr.splitlines()[-1]
+    assert last == done.stderr.splitlines()[0].removesuffix(" (--debug shows the traceback)")
 
 
 # --- help ----------------------------------------------------------------------------------
