@@ -1,4 +1,4 @@
-"""The one-command demo's pure parts (services/launcher.py); the processes are in e2e/."""
+"""The one-command demo's pure parts (services/launcher/); the processes are in e2e/."""
 
 import argparse
 import io
@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from services.launcher import QUIET_PATHS, Printer, banner, build_services, parse_ports
+from services.launcher import banner
+from services.launcher.configuration import build_services, parse_ports
+from services.launcher.supervision import QUIET_PATHS, Printer
 
 
 def test_parse_ports() -> None:

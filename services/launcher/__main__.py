@@ -1,0 +1,7 @@
+"""`python -m services.launcher`: `dropletbook-demo`."""
+
+import sys
+
+from services.launcher import main
+
+sys.exit(main())
