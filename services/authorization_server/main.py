@@ -52,9 +52,8 @@ logger = logging.getLogger(__name__)
 # Back-channel endpoints answer errors in JSON even to a browser.
 _JSON_PREFIXES = (
     "/v1/oauth/token",
-    "/v1/oauth/revoke",
-    "/v1/oauth/introspect",
     "/v1/oauth/revoke",  # and /v1/oauth/revoked-tokens
+    "/v1/oauth/introspect",
     "/v1/oauth/register",
     "/v1/apps",
     "/.well-known",
