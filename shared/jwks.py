@@ -15,6 +15,7 @@ from typing import Any
 
 import httpx
 
+from shared.json_fetch import fetch_json_object
 from shared.jwt import SUPPORTED_ALGORITHMS, VerificationKey, verification_key
 
 logger = logging.getLogger(__name__)
@@ -127,11 +128,12 @@ class JwksCache:
         if self.metadata is None:
             self.metadata = await self._discover()
         jwks_uri = self._internal(str(self.metadata["jwks_uri"]))
-        self.load(await self._get_json(jwks_uri))
+        self.load(await fetch_json_object(self._http, jwks_uri, error=JwksFetchError))
         logger.info("fetched JWKS from %s: kids %s", jwks_uri, sorted(self._keys))
 
     async def _discover(self) -> dict[str, Any]:
-        metadata = await self._get_json(f"{self._base}{METADATA_PATH}")
+        metadata_url = f"{self._base}{METADATA_PATH}"
+        metadata = await fetch_json_object(self._http, metadata_url, error=JwksFetchError)
         if metadata.get("issuer") != self.issuer:  # RFC 8414 §3.3
             raise JwksFetchError("metadata issuer does not match the configured issuer")
         if not isinstance(metadata.get("jwks_uri"), str):
@@ -142,18 +144,3 @@ class JwksCache:
         if url.startswith(self.issuer + "/"):
             return self._base + url[len(self.issuer) :]
         return url
-
-    async def _get_json(self, url: str) -> dict[str, Any]:
-        try:
-            response = await self._http.get(url, headers={"Accept": "application/json"})
-        except httpx.HTTPError as exc:
-            raise JwksFetchError(f"{url}: {type(exc).__name__}") from None
-        if response.status_code != 200:
-            raise JwksFetchError(f"{url}: HTTP {response.status_code}")
-        try:
-            body = response.json()
-        except ValueError:
-            raise JwksFetchError(f"{url}: not JSON") from None
-        if not isinstance(body, dict):
-            raise JwksFetchError(f"{url}: not a JSON object")
-        return body

@@ -18,6 +18,8 @@ from urllib.parse import quote
 
 import httpx
 
+from shared.json_fetch import fetch_json_object
+
 logger = logging.getLogger(__name__)
 
 FEED_PATH = "/v1/oauth/revoked-tokens"
@@ -93,16 +95,9 @@ class RevocationFeed:
     async def poll_once(self) -> None:
         """Replace the revoked sets with the feed's snapshot. Raises FeedError."""
         url = self._url()
+        headers = {"Authorization": self._authorization}
+        body = await fetch_json_object(self._http, url, error=FeedError, headers=headers)
         try:
-            response = await self._http.get(
-                url, headers={"Authorization": self._authorization, "Accept": "application/json"}
-            )
-        except httpx.HTTPError as exc:
-            raise FeedError(f"{url}: {type(exc).__name__}") from None
-        if response.status_code != 200:
-            raise FeedError(f"{url}: HTTP {response.status_code}")
-        try:
-            body = response.json()
             entries, clients = _entries(body), _revoked_clients(body)
         except ValueError as exc:
             raise FeedError(f"{url}: {exc}") from None
