@@ -1,6 +1,8 @@
 """Sign-up, login and logout pages. Every successful credential POST answers 303."""
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
 from sqlmodel import Session
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
@@ -11,7 +13,6 @@ from services.authorization_server.context import ServerContext
 from services.authorization_server.deps import ContextDep, SessionDep
 from services.authorization_server.pages import (
     render,
-    render_error,
     render_too_many,
     safe_next,
     see_other,
@@ -34,21 +35,27 @@ from services.authorization_server.users import (
     unconfirmed_password_hash,
 )
 from services.authorization_server.web_session import (
+    PAGE_SCOPE_KEY,
     OptionalUser,
     check_csrf,
     end_session,
     start_session,
 )
 from shared.db import utcnow
-from shared.errors import OAuthError
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
 
-async def _checked_form(request: Request, context: ServerContext) -> dict[str, str]:
+async def _checked_form(request: Request, context: ContextDep) -> dict[str, str]:
+    """The form of a credential page, once its CSRF token matches; its errors render as a
+    page (main's `OAuthError` handler)."""
+    request.scope[PAGE_SCOPE_KEY] = True
     form = await read_form(request, max_bytes=context.settings.max_body_bytes)
     check_csrf(request, context.settings, form.pop("csrf_token", None))
     return form
+
+
+_CheckedForm = Annotated[dict[str, str], Depends(_checked_form)]
 
 
 @router.get("/")
@@ -65,11 +72,9 @@ def login_page(request: Request, user: OptionalUser, next: str | None = None) ->
 
 
 @router.post("/login")
-async def login(request: Request, context: ContextDep, session: SessionDep) -> Response:
-    try:
-        form = await _checked_form(request, context)
-    except OAuthError as error:
-        return render_error(request, error)
+async def login(
+    request: Request, form: _CheckedForm, context: ContextDep, session: SessionDep
+) -> Response:
     email = form.get("email", "").strip().lower()[:MAX_EMAIL_LENGTH]
     throttle, policy = context.throttle, context.throttle.policy
     account, ip = account_key("password", email), ip_key("password", client_ip(request))
@@ -118,12 +123,10 @@ def signup_page(request: Request, user: OptionalUser, next: str | None = None) -
 
 
 @router.post("/signup")
-async def signup(request: Request, context: ContextDep, session: SessionDep) -> Response:
+async def signup(
+    request: Request, form: _CheckedForm, context: ContextDep, session: SessionDep
+) -> Response:
     """Answers alike for known and unknown emails: "check your email to finish"."""
-    try:
-        form = await _checked_form(request, context)
-    except OAuthError as error:
-        return render_error(request, error)
     throttle, policy = context.throttle, context.throttle.policy
     try:
         await throttle.hit(policy.signup_ip, ip_key("signup", client_ip(request)))
@@ -180,11 +183,9 @@ def verify_page(
 
 
 @router.post(VERIFY_PATH)
-async def verify(request: Request, context: ContextDep, session: SessionDep) -> Response:
-    try:
-        form = await _checked_form(request, context)
-    except OAuthError as error:
-        return render_error(request, error)
+async def verify(
+    request: Request, form: _CheckedForm, context: ContextDep, session: SessionDep
+) -> Response:
     return await run_in_threadpool(_verify, request, session, form.get("token", ""))
 
 
@@ -210,11 +211,9 @@ def logout_page(request: Request, user: OptionalUser) -> Response:
 
 
 @router.post("/logout")
-async def logout(request: Request, context: ContextDep, session: SessionDep) -> Response:
-    try:
-        await _checked_form(request, context)
-    except OAuthError as error:
-        return render_error(request, error)
+async def logout(
+    request: Request, form: _CheckedForm, context: ContextDep, session: SessionDep
+) -> Response:
     response = see_other("/login")
     end_session(request, response, session=session, settings=context.settings)
     return response
