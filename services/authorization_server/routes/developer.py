@@ -8,10 +8,6 @@ scoped to that app's page, which the page clears on display and honours only whi
 still matches the stored digest.
 """
 
-from collections.abc import Callable
-from typing import Any
-from urllib.parse import quote
-
 from fastapi import APIRouter, Request
 from sqlmodel import Session
 from starlette.responses import Response
@@ -19,11 +15,24 @@ from starlette.responses import Response
 from services.authorization_server import repository
 from services.authorization_server.context import ServerContext
 from services.authorization_server.deps import ContextDep, SessionDep
-from services.authorization_server.grants import GRANTS
-from services.authorization_server.models import Client, User
+from services.authorization_server.developer_pages import (
+    APPS_PATH,
+    REVEAL_COOKIE,
+    app_page,
+    app_path,
+    client_values,
+    form_page,
+    form_values,
+    login_redirect,
+    not_found,
+    owned,
+    owned_page,
+    run_action,
+    with_secret,
+)
+from services.authorization_server.models import User
 from services.authorization_server.pages import render, render_confirm, see_other, with_notice
 from services.authorization_server.registration import (
-    CLIENT_TYPES,
     RegistrationError,
     delete_client,
     register_client,
@@ -37,134 +46,13 @@ from shared.scopes import format_scope
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
-APPS_PATH = "/developer/apps"
-REVEAL_COOKIE = "as_new_secret"
-_REVEAL_COOKIE_TTL = 300
-
-
-def app_path(client_id: str, action: str = "") -> str:
-    path = f"{APPS_PATH}/{quote(client_id, safe='')}"
-    return f"{path}/{action}" if action else path
-
-
-def _login_redirect(request: Request) -> Response:
-    """To the login page, and back here after it (to the app list when this was a POST)."""
-    target = request.url.path if request.method == "GET" else APPS_PATH
-    return see_other(f"/login?next={quote(target, safe='')}")
-
-
-def _owned(session: Session, user: User, client_id: str) -> Client | None:
-    client = repository.get_client(session=session, client_id=client_id)
-    return client if client is not None and client.owner_id == user.id else None
-
-
-def _owned_page(
-    request: Request, session: Session, user: User | None, client_id: str
-) -> tuple[User, Client] | Response:
-    """The logged-in user and their app, or the page to answer instead (login, not found)."""
-    if user is None:
-        return _login_redirect(request)
-    client = _owned(session, user, client_id)
-    if client is None:
-        return _not_found(request, user)
-    return user, client
-
-
-def _not_found(request: Request, user: User) -> Response:
-    return render(request, "developer_not_found.html", {"user": user}, status=404)
-
-
-def _with_secret(response: Response, context: ServerContext, client_id: str, secret: str) -> None:
-    response.set_cookie(
-        REVEAL_COOKIE,
-        secret,
-        max_age=_REVEAL_COOKIE_TTL,
-        path=app_path(client_id),
-        httponly=True,
-        samesite="strict",
-        secure=context.settings.secure_cookies,
-    )
-
-
-def _app_page(
-    request: Request,
-    user: User,
-    client: Client,
-    *,
-    secret: str | None = None,
-    error: str | None = None,
-) -> Response:
-    page = {"user": user, "client": client, "secret": secret, "error": error}
-    page["path"] = app_path(client.client_id)
-    return render(request, "developer_app.html", page, status=400 if error else 200)
-
-
-def _form_values(form: PageForm) -> dict[str, Any]:
-    return {
-        "name": form.get("name"),
-        "website": form.get("website"),
-        "description": form.get("description"),
-        "redirect_uris": form.get("redirect_uris"),
-        "client_type": form.get("client_type", "confidential"),
-        "grant_types": form.getlist("grant_types"),
-    }
-
-
-def _client_values(client: Client) -> dict[str, Any]:
-    return {
-        "name": client.name,
-        "website": client.website,
-        "description": client.description,
-        "redirect_uris": "\n".join(client.redirect_uris),
-        "client_type": client.client_type,
-        "grant_types": list(client.grant_types),
-    }
-
-
-def _form_page(
-    request: Request,
-    user: User,
-    values: dict[str, Any],
-    *,
-    client: Client | None = None,
-    error: str | None = None,
-) -> Response:
-    page = {
-        "user": user,
-        "client": client,
-        "values": values,
-        "error": error,
-        "grant_type_choices": list(GRANTS.values()),
-        "client_types": CLIENT_TYPES,
-        "action": app_path(client.client_id, "edit") if client else f"{APPS_PATH}/new",
-        "path": app_path(client.client_id) if client else APPS_PATH,
-    }
-    return render(request, "developer_app_form.html", page, status=400 if error else 200)
-
-
-# Page POSTs: the CSRF-checked form first (`CsrfForm`), then the user, then the action.
-_Action = Callable[[Request, ServerContext, Session, User, PageForm], Response]
-
-
-def _run(
-    request: Request,
-    context: ServerContext,
-    session: Session,
-    user: User | None,
-    form: PageForm,
-    action: _Action,
-) -> Response:
-    if user is None:
-        return _login_redirect(request)
-    return action(request, context, session, user, form)
-
 
 @router.get(APPS_PATH)
 def list_apps(
     request: Request, context: ContextDep, session: SessionDep, user: OptionalUser
 ) -> Response:
     if user is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     clients = repository.list_clients(session=session, owner_id=user.id)
     rows = [(client, app_path(client.client_id)) for client in clients]
     page = {"user": user, "clients": rows, "max_apps": context.settings.max_apps_per_user}
@@ -174,22 +62,22 @@ def list_apps(
 @router.get(f"{APPS_PATH}/new")
 def new_app_page(request: Request, user: OptionalUser) -> Response:
     if user is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     values = {"client_type": "confidential", "grant_types": ["authorization_code", "refresh_token"]}
-    return _form_page(request, user, values)
+    return form_page(request, user, values)
 
 
 @router.post(f"{APPS_PATH}/new")
 def create_app(
     request: Request, form: CsrfForm, context: ContextDep, session: SessionDep, user: OptionalUser
 ) -> Response:
-    return _run(request, context, session, user, form, _create)
+    return run_action(request, context, session, user, form, _create)
 
 
 def _create(
     request: Request, context: ServerContext, session: Session, user: User, form: PageForm
 ) -> Response:
-    values = _form_values(form)
+    values = form_values(form)
     try:
         client, secret = register_client(
             session,
@@ -206,16 +94,16 @@ def _create(
             max_apps=context.settings.max_apps_per_user,
         )
     except RegistrationError as exc:
-        return _form_page(request, user, values, error=str(exc))
+        return form_page(request, user, values, error=str(exc))
     response = see_other(app_path(client.client_id))
     if secret is not None:
-        _with_secret(response, context, client.client_id, secret)
+        with_secret(response, context, client.client_id, secret)
     return response
 
 
 @router.get(f"{APPS_PATH}/{{client_id}}")
 def view_app(request: Request, client_id: str, session: SessionDep, user: OptionalUser) -> Response:
-    found = _owned_page(request, session, user, client_id)
+    found = owned_page(request, session, user, client_id)
     if isinstance(found, Response):
         return found
     user, client = found
@@ -223,7 +111,7 @@ def view_app(request: Request, client_id: str, session: SessionDep, user: Option
     stored = client.client_secret_hash
     if not (secret and stored and digest_matches(secret, stored)):
         secret = None  # stale (rotated again since) or not ours: never shown
-    response = _app_page(request, user, client, secret=secret)
+    response = app_page(request, user, client, secret=secret)
     if REVEAL_COOKIE in request.cookies:
         response.delete_cookie(REVEAL_COOKIE, path=app_path(client.client_id))
     return response
@@ -233,27 +121,27 @@ def view_app(request: Request, client_id: str, session: SessionDep, user: Option
 def edit_app_page(
     request: Request, client_id: str, session: SessionDep, user: OptionalUser
 ) -> Response:
-    found = _owned_page(request, session, user, client_id)
+    found = owned_page(request, session, user, client_id)
     if isinstance(found, Response):
         return found
     user, client = found
-    return _form_page(request, user, _client_values(client), client=client)
+    return form_page(request, user, client_values(client), client=client)
 
 
 @router.post(f"{APPS_PATH}/{{client_id}}/edit")
 def edit_app(
     request: Request, form: CsrfForm, context: ContextDep, session: SessionDep, user: OptionalUser
 ) -> Response:
-    return _run(request, context, session, user, form, _edit)
+    return run_action(request, context, session, user, form, _edit)
 
 
 def _edit(
     request: Request, context: ServerContext, session: Session, user: User, form: PageForm
 ) -> Response:
-    client = _owned(session, user, request.path_params["client_id"])
+    client = owned(session, user, request.path_params["client_id"])
     if client is None:
-        return _not_found(request, user)
-    values = {**_form_values(form), "client_type": client.client_type}
+        return not_found(request, user)
+    values = {**form_values(form), "client_type": client.client_type}
     try:
         update_client(
             session,
@@ -265,7 +153,7 @@ def _edit(
             grant_types=values["grant_types"],
         )
     except RegistrationError as exc:  # nothing was changed: update_client checks first
-        return _form_page(request, user, values, client=client, error=str(exc))
+        return form_page(request, user, values, client=client, error=str(exc))
     context.clients.invalidate(client.client_id)
     return see_other(app_path(client.client_id))
 
@@ -274,12 +162,12 @@ def _edit(
 def confirm_rotate_secret(
     request: Request, client_id: str, session: SessionDep, user: OptionalUser
 ) -> Response:
-    found = _owned_page(request, session, user, client_id)
+    found = owned_page(request, session, user, client_id)
     if isinstance(found, Response):
         return found
     user, client = found
     if client.is_public:
-        return _app_page(request, user, client, error="Public clients have no secret to rotate.")
+        return app_page(request, user, client, error="Public clients have no secret to rotate.")
     return render_confirm(
         request,
         user,
@@ -299,22 +187,22 @@ def confirm_rotate_secret(
 def rotate_app_secret(
     request: Request, form: CsrfForm, context: ContextDep, session: SessionDep, user: OptionalUser
 ) -> Response:
-    return _run(request, context, session, user, form, _rotate)
+    return run_action(request, context, session, user, form, _rotate)
 
 
 def _rotate(
     request: Request, context: ServerContext, session: Session, user: User, form: PageForm
 ) -> Response:
-    client = _owned(session, user, request.path_params["client_id"])
+    client = owned(session, user, request.path_params["client_id"])
     if client is None:
-        return _not_found(request, user)
+        return not_found(request, user)
     try:
         secret = rotate_secret(session, client)
     except RegistrationError as exc:
-        return _app_page(request, user, client, error=str(exc))
+        return app_page(request, user, client, error=str(exc))
     context.clients.invalidate(client.client_id)
     response = see_other(app_path(client.client_id))
-    _with_secret(response, context, client.client_id, secret)
+    with_secret(response, context, client.client_id, secret)
     notice = "A new secret was issued: copy it now. The old one no longer works."
     return with_notice(request, response, path=app_path(client.client_id), text=notice)
 
@@ -323,7 +211,7 @@ def _rotate(
 def confirm_delete_app(
     request: Request, client_id: str, session: SessionDep, user: OptionalUser
 ) -> Response:
-    found = _owned_page(request, session, user, client_id)
+    found = owned_page(request, session, user, client_id)
     if isinstance(found, Response):
         return found
     user, client = found
@@ -347,15 +235,15 @@ def confirm_delete_app(
 def delete_app(
     request: Request, form: CsrfForm, context: ContextDep, session: SessionDep, user: OptionalUser
 ) -> Response:
-    return _run(request, context, session, user, form, _delete)
+    return run_action(request, context, session, user, form, _delete)
 
 
 def _delete(
     request: Request, context: ServerContext, session: Session, user: User, form: PageForm
 ) -> Response:
-    client = _owned(session, user, request.path_params["client_id"])
+    client = owned(session, user, request.path_params["client_id"])
     if client is None:
-        return _not_found(request, user)
+        return not_found(request, user)
     name, client_id = client.name, client.client_id  # the row is gone after the delete
     delete_client(
         session,
