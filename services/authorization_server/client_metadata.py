@@ -1,6 +1,6 @@
 """Client metadata over JSON: RFC 7591 dynamic registration, and `/v1/apps/self`.
 
-Both share the portal's rules (`registration.py`); here they are mapped to the RFC 7591
+Both share the portal's rules (`client_rules.py`); here they are mapped to the RFC 7591
 §3.2.2 errors and to RFC 6750 bearer authentication.
 """
 

@@ -10,11 +10,11 @@ from sqlmodel import Session
 from starlette.responses import Response
 
 from services.authorization_server import repository
+from services.authorization_server.client_rules import CLIENT_TYPES
 from services.authorization_server.context import ServerContext
 from services.authorization_server.grants import GRANTS
 from services.authorization_server.models import Client, User
 from services.authorization_server.pages import render, see_other
-from services.authorization_server.registration import CLIENT_TYPES
 from services.authorization_server.request_body import PageForm
 
 APPS_PATH = "/developer/apps"

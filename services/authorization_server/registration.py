@@ -1,167 +1,40 @@
-"""Client registration rules shared by the developer portal, RFC 7591 and `/v1/apps/self`."""
+"""Client registration: register, rotate the secret of, update and delete a client, by the
+rules of client_rules.py; shared by the developer portal, RFC 7591 and `/v1/apps/self`."""
 
-import ipaddress
-import re
 from collections.abc import Iterable
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 from sqlmodel import Session, col, func, select
 
 from services.authorization_server import repository
-from services.authorization_server.grants import GRANT_TYPES, GRANTS, REDIRECTING_GRANTS
+from services.authorization_server.client_rules import (
+    CLIENT_TYPES,
+    RegistrationError,
+    check_description,
+    check_grant_types,
+    check_name,
+    check_scope,
+    normalize_redirect_uris,
+    validate_website,
+)
+from services.authorization_server.grants import REDIRECTING_GRANTS
 from services.authorization_server.models import Client, TokenFamily, User
 from shared.crypto import hash_token, new_token
 from shared.db import utcnow
-from shared.scopes import ScopeSyntaxError, format_scope, parse_scope
 
-CLIENT_TYPES = ("confidential", "public")
-MAX_REDIRECT_URIS = 10
-# RFC 3986 §2: the characters a URI may contain (anything else must be percent-encoded).
-_URI_CHARACTERS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
+__all__ = [
+    "REVOKED_CLIENT_LEEWAY",
+    "RegistrationError",
+    "check_app_quota",
+    "delete_client",
+    "register_client",
+    "rotate_secret",
+    "update_client",
+]
+
 # A deleted client stays in the revoked-client feed this long past its last token's `exp`:
 # resource servers accept a token up to their clock-skew leeway after it (RS_LEEWAY <= 300).
 REVOKED_CLIENT_LEEWAY = timedelta(seconds=300)
-
-
-class RegistrationError(ValueError):
-    """A registration value that is not acceptable; `field` names it for forms and RFC 7591."""
-
-    def __init__(self, message: str, *, field: str) -> None:
-        super().__init__(message)
-        self.field = field
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def validate_redirect_uri(uri: str) -> str:
-    """Absolute, https (or http on loopback only), no fragment (RFC 6749 §3.1.2), no
-    userinfo (RFC 3986 §3.2.1; RFC 9700 §4.1 on lookalike redirect URIs)."""
-    uri = uri.strip()
-    if not uri or len(uri) > 2000 or any(ord(ch) < 0x21 or ord(ch) == 0x7F for ch in uri):
-        raise RegistrationError(
-            "Redirect URIs must be non-empty URLs without spaces.", field="redirect_uris"
-        )
-    if not _URI_CHARACTERS.fullmatch(uri):
-        raise RegistrationError(
-            "Redirect URIs must be ASCII URLs; percent-encode other characters.",
-            field="redirect_uris",
-        )
-    try:
-        parts = urlsplit(uri)
-        host = parts.hostname or ""
-    except ValueError:
-        raise RegistrationError(f"Not a valid URL: {uri[:100]}", field="redirect_uris") from None
-    if parts.fragment or "#" in uri:
-        raise RegistrationError("Redirect URIs must not contain a fragment.", field="redirect_uris")
-    if "@" in parts.netloc:  # `https://trusted.example@evil.example/` goes to evil.example
-        raise RegistrationError(
-            "Redirect URIs must not contain a user name or password (user@host).",
-            field="redirect_uris",
-        )
-    if parts.scheme == "https" and host:
-        return uri
-    if parts.scheme == "http" and _is_loopback(host):
-        return uri
-    raise RegistrationError(
-        "Redirect URIs must use https (http is allowed only on localhost or 127.0.0.1).",
-        field="redirect_uris",
-    )
-
-
-def validate_website(url: str) -> str:
-    url = url.strip()
-    if not url:
-        return ""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        raise RegistrationError("The website must be an http(s) URL.", field="website") from None
-    if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 2000:
-        raise RegistrationError("The website must be an http(s) URL.", field="website")
-    if "@" in parts.netloc:
-        raise RegistrationError(
-            "The website must not contain a user name or password (user@host).", field="website"
-        )
-    return url
-
-
-def normalize_redirect_uris(uris: Iterable[str], *, required: bool) -> list[str]:
-    result: list[str] = []
-    for uri in uris:
-        if uri.strip():
-            checked = validate_redirect_uri(uri)
-            if checked not in result:
-                result.append(checked)
-    if len(result) > MAX_REDIRECT_URIS:
-        raise RegistrationError(
-            f"At most {MAX_REDIRECT_URIS} redirect URIs.", field="redirect_uris"
-        )
-    if required and not result:
-        raise RegistrationError(
-            "At least one redirect URI is needed for the code and implicit grants.",
-            field="redirect_uris",
-        )
-    return result
-
-
-def check_grant_types(grant_types: Iterable[str], *, client_type: str, trusted: bool) -> list[str]:
-    chosen = list(dict.fromkeys(grant_types))
-    unknown = [g for g in chosen if g not in GRANT_TYPES]
-    if unknown:
-        raise RegistrationError(f"Unknown grant type: {unknown[0][:50]}", field="grant_types")
-    if not chosen:
-        raise RegistrationError("Choose at least one grant type.", field="grant_types")
-    grants = [GRANTS[name] for name in chosen]
-    for grant in grants:
-        if client_type == "public" and grant.confidential_only:
-            raise RegistrationError(
-                f"Public clients cannot use {grant.grant_type}: they hold no secret.",
-                field="grant_types",
-            )
-    for grant in grants:
-        if grant.trusted_only and not trusted:
-            raise RegistrationError(
-                f"The {grant.grant_type} grant is only for trusted (first-party) clients.",
-                field="grant_types",
-            )
-    return chosen
-
-
-def check_name(name: str) -> str:
-    name = name.strip()
-    if not name or len(name) > 100:
-        raise RegistrationError(
-            "The application name is required (at most 100 characters).", field="client_name"
-        )
-    return name
-
-
-def check_description(description: str) -> str:
-    description = description.strip()
-    if len(description) > 1000:
-        raise RegistrationError(
-            "The description must have at most 1000 characters.", field="description"
-        )
-    return description
-
-
-def check_scope(scope: str, *, supported: Iterable[str]) -> str:
-    try:
-        scopes = parse_scope(scope)
-    except ScopeSyntaxError:
-        raise RegistrationError("Scope must be space-separated names.", field="scope") from None
-    unknown = scopes - set(supported)
-    if unknown or not scopes:
-        raise RegistrationError(f"Supported scopes: {format_scope(supported)}", field="scope")
-    return format_scope(scopes)
 
 
 def check_app_quota(session: Session, *, owner_id: str, max_apps: int) -> None:

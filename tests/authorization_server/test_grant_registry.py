@@ -7,6 +7,7 @@ from sqlmodel import Session
 
 from services.authorization_server import authorize
 from services.authorization_server.client_metadata import register
+from services.authorization_server.client_rules import RegistrationError, check_grant_types
 from services.authorization_server.context import ServerContext
 from services.authorization_server.grants import (
     GRANT_TYPES,
@@ -19,7 +20,6 @@ from services.authorization_server.grants import (
 )
 from services.authorization_server.main import create_app
 from services.authorization_server.models import Client
-from services.authorization_server.registration import RegistrationError, check_grant_types
 from services.authorization_server.routes.well_known import metadata
 from services.authorization_server.settings import Settings
 from shared.errors import (
