@@ -36,3 +36,12 @@ def test_in_process_profile_shows_the_signature() -> None:
     output = _run("--profile", "--requests", "20")
     assert "== AS POST /v1/oauth/token" in output and "== RS GET /v2/account" in output
     assert "sign" in output
+
+
+def test_in_process_layers_go_from_the_app_down_to_the_token_handler() -> None:
+    output = _run("--layers", "--requests", "20", "--batches", "2")
+    rows = re.findall(r"^(\S.*?)\s+([\d.]+)\s+[\d.]+$", output, re.MULTILINE)
+    names = [name.strip() for name, _ in rows]
+    assert names[0] == "FastAPI.__call__"
+    assert names[-2:] == ["TokenFastPath", "TokenEndpoint (the handler)"]
+    assert "EndpointCORSMiddleware" in names and "BodyLimitMiddleware" in names
