@@ -14,6 +14,11 @@ from services.authorization_server.client_rules import CLIENT_TYPES
 from services.authorization_server.context import ServerContext
 from services.authorization_server.grants import GRANTS
 from services.authorization_server.models import Client, User
+from services.authorization_server.oidc.portal import (
+    ALGORITHM_CHOICES,
+    oidc_client_values,
+    oidc_form_values,
+)
 from services.authorization_server.pages import render, see_other
 from services.authorization_server.request_body import PageForm
 
@@ -87,6 +92,7 @@ def form_values(form: PageForm) -> dict[str, Any]:
         "redirect_uris": form.get("redirect_uris"),
         "client_type": form.get("client_type", "confidential"),
         "grant_types": form.getlist("grant_types"),
+        **oidc_form_values(form),
     }
 
 
@@ -98,6 +104,7 @@ def client_values(client: Client) -> dict[str, Any]:
         "redirect_uris": "\n".join(client.redirect_uris),
         "client_type": client.client_type,
         "grant_types": list(client.grant_types),
+        **oidc_client_values(client),
     }
 
 
@@ -115,6 +122,7 @@ def form_page(
         "values": values,
         "error": error,
         "grant_type_choices": list(GRANTS.values()),
+        "oidc_algorithms": ALGORITHM_CHOICES,
         "client_types": CLIENT_TYPES,
         "action": app_path(client.client_id, "edit") if client else f"{APPS_PATH}/new",
         "path": app_path(client.client_id) if client else APPS_PATH,

@@ -21,10 +21,12 @@ from services.authorization_server.routes import (
     apps_self,
     authorize,
     developer,
+    end_session,
     introspection,
     login,
     register,
     revocation,
+    userinfo,
     well_known,
 )
 from services.authorization_server.schemas import ErrorResponse, TokenResponse
@@ -56,6 +58,7 @@ _JSON_PREFIXES = (
     "/v1/oauth/introspect",
     "/v1/oauth/register",
     "/v1/apps",
+    "/v1/oauth/userinfo",
     "/.well-known",
 )
 
@@ -139,6 +142,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         account,
         register,
         apps_self,
+        userinfo,
+        end_session,
     ):
         app.include_router(module.router)
 

@@ -3,6 +3,7 @@ rules of client_rules.py; shared by the developer portal, RFC 7591 and `/v1/apps
 
 from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any
 
 from sqlmodel import Session, col, func, select
 
@@ -67,6 +68,7 @@ def register_client(
     owner_id: str | None = None,
     client_id: str | None = None,
     max_apps: int | None = None,
+    oidc_columns: dict[str, Any] | None = None,
 ) -> tuple[Client, str | None]:
     """Validate and store a client; returns it with its secret (None for public clients).
 
@@ -96,6 +98,7 @@ def register_client(
         client_type=client_type,
         trusted=trusted,
         owner_id=owner_id,
+        **(oidc_columns or {}),  # oidc/client_metadata.py, checked by the caller
     )
     session.add(client)
     session.commit()
@@ -123,6 +126,7 @@ def update_client(
     description: str | None = None,
     redirect_uris: Iterable[str] | None = None,
     grant_types: Iterable[str] | None = None,
+    oidc_columns: dict[str, Any] | None = None,
 ) -> Client:
     """Change a registration with the rules `register_client` applies; None keeps a value.
 
@@ -144,6 +148,8 @@ def update_client(
     client.name, client.website, client.description = new_name, new_website, new_description
     client.redirect_uris = uris
     client.grant_types = chosen
+    for name, value in (oidc_columns or {}).items():  # checked by the caller
+        setattr(client, name, value)
     client.updated_at = utcnow()
     session.add(client)
     session.commit()

@@ -31,6 +31,7 @@ from services.authorization_server.developer_pages import (
     with_secret,
 )
 from services.authorization_server.models import User
+from services.authorization_server.oidc.portal import oidc_columns
 from services.authorization_server.pages import render, render_confirm, see_other, with_notice
 from services.authorization_server.registration import (
     RegistrationError,
@@ -92,6 +93,7 @@ def _create(
             trusted=False,  # only the operator (seed, CLI) marks a client trusted
             owner_id=user.id,
             max_apps=context.settings.max_apps_per_user,
+            oidc_columns=oidc_columns(values),
         )
     except RegistrationError as exc:
         return form_page(request, user, values, error=str(exc))
@@ -151,6 +153,7 @@ def _edit(
             description=values["description"],
             redirect_uris=values["redirect_uris"].splitlines(),
             grant_types=values["grant_types"],
+            oidc_columns=oidc_columns(values),
         )
     except RegistrationError as exc:  # nothing was changed: update_client checks first
         return form_page(request, user, values, client=client, error=str(exc))
