@@ -199,6 +199,8 @@ def test_sign_out_goes_through_the_end_session_endpoint(
     assert params["client_id"] == "dropletbook"
     assert ("refresh-1", "refresh_token") in fake.revoked
     assert "signed-in-name" not in browser.get("/signin").text  # forgotten already
+    inspector = browser.get("/inspector").text
+    assert "Sign out at Droplet Cloud" in inspector and fake.id_tokens[0] not in inspector
 
     back = browser.get("/signout/done", params={"state": params["state"]})
     assert back.status_code == 303 and back.headers["location"] == "/signin"
