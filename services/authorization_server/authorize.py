@@ -12,6 +12,13 @@ from typing import Any
 from services.authorization_server import pkce
 from services.authorization_server.grants import RESPONSE_TYPES
 from services.authorization_server.models import Client
+from services.authorization_server.oidc.claims import IDENTITY_SCOPES, scope_labels
+from services.authorization_server.oidc.request import (
+    OIDC_PARAMETERS,
+    HintVerifier,
+    OidcRequest,
+    check_oidc_request,
+)
 from services.authorization_server.resources import known_resources
 from services.authorization_server.scopes import resolve_scope
 from services.authorization_server.settings import Settings
@@ -31,6 +38,7 @@ AUTHORIZE_PARAMETERS = (
     "code_challenge",
     "code_challenge_method",
     "resource",
+    *OIDC_PARAMETERS,
 )
 _PRE_REDIRECT = ("client_id", "redirect_uri")
 _MAX_PARAMETER_LENGTH = 2000
@@ -52,6 +60,8 @@ class AuthorizationRequest:
     scope: str
     state: str | None
     code_challenge: str | None
+    oidc: OidcRequest | None = None
+    """The OpenID Connect part of an `openid` request (oidc/request.py)."""
 
     @property
     def grant_type(self) -> str:
@@ -71,6 +81,7 @@ class AuthorizationRequest:
             "state": self.state,
             "code_challenge": self.code_challenge,
             "code_challenge_method": "S256" if self.code_challenge else None,
+            **(self.oidc.form_parameters() if self.oidc else {}),
         }
         return {name: value for name, value in values.items() if value is not None}
 
@@ -151,11 +162,13 @@ def check_response_type(params: Mapping[str, str], client: Client) -> str:
 
 
 def check_scope(params: Mapping[str, str], client: Client, settings: Settings) -> str:
+    """The OpenID Connect identity scopes are open to every client: the user decides."""
     return resolve_scope(
         params.get("scope"),
         client=client,
-        supported=settings.scopes,
+        supported=scope_labels(settings.scopes),
         default=settings.default_scope,
+        open_to_all=IDENTITY_SCOPES,
     )
 
 
@@ -180,6 +193,7 @@ def validate_request(
     *,
     load_client: Callable[[str], Client | None],
     settings: Settings,
+    verify_hint: HintVerifier | None = None,
 ) -> AuthorizationRequest:
     """Run the checks in order. Raises OAuthError (show it) or AuthorizationRedirectError."""
     params, repeated = check_single_values(items)
@@ -193,6 +207,13 @@ def validate_request(
         scope = check_scope(params, client, settings)
         check_resource(params, settings)
         challenge = check_pkce(params, client, response_type)
+        oidc = check_oidc_request(
+            params,
+            scope=scope,
+            default_max_age=client.default_max_age,
+            verify_hint=verify_hint or _no_hints,
+            client_id=client.client_id,
+        )
     except OAuthError as error:
         raise AuthorizationRedirectError(
             error, redirect_uri=redirect_uri, state=state, fragment=fragment
@@ -205,7 +226,12 @@ def validate_request(
         scope=scope,
         state=state,
         code_challenge=challenge,
+        oidc=oidc,
     )
+
+
+def _no_hints(hint: str, client_id: str) -> str:
+    raise InvalidRequestError("id_token_hint is not accepted here")
 
 
 def error_parameters(error: OAuthError) -> dict[str, Any]:

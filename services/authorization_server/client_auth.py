@@ -37,6 +37,7 @@ class RegisteredClient:
     grant_types: frozenset[str]
     scope: str
     trusted: bool
+    id_token_signed_response_alg: str = "RS256"  # noqa: S105 (an algorithm)
 
     @classmethod
     def of(cls, client: Client) -> "RegisteredClient":
@@ -47,6 +48,7 @@ class RegisteredClient:
             grant_types=frozenset(client.grant_types),
             scope=client.scope,
             trusted=client.trusted,
+            id_token_signed_response_alg=client.id_token_signed_response_alg,
         )
 
     @property

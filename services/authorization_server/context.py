@@ -12,6 +12,7 @@ from services.authorization_server.key_encryption import KeyEncryption
 from services.authorization_server.keys import KeyStore
 from services.authorization_server.mail import Mailer
 from services.authorization_server.models import Client
+from services.authorization_server.oidc.id_token import ID_TOKEN_ALGORITHMS, IdTokenIssuer
 from services.authorization_server.passwords import PasswordHasher
 from services.authorization_server.settings import Settings
 from services.authorization_server.throttle import Throttle
@@ -24,6 +25,7 @@ class ServerContext:
     engine: Engine
     keys: KeyStore
     tokens: AccessTokenIssuer
+    id_tokens: IdTokenIssuer
     passwords: PasswordHasher
     clients: ClientCache
     grants: dict[str, Grant]
@@ -37,6 +39,7 @@ class ServerContext:
             algorithm=settings.signing_algorithm,
             activation_delay=settings.key_activation_delay,
             token_ttl=settings.access_token_ttl,
+            extra_algorithms=ID_TOKEN_ALGORITHMS,
             encryption=KeyEncryption.from_settings(
                 settings.key_encryption_keys, settings.key_encryption_key_id
             ),
@@ -47,6 +50,7 @@ class ServerContext:
             audience=settings.resource_audience,
             ttl=settings.access_token_ttl,
         )
+        id_tokens = IdTokenIssuer(keys, issuer=settings.issuer, ttl=settings.access_token_ttl)
         passwords = PasswordHasher(
             time_cost=settings.password_hash_time_cost,
             memory_kib=settings.password_hash_memory_kib,
@@ -57,12 +61,13 @@ class ServerContext:
                 return repository.get_client(session=session, client_id=client_id)
 
         clients = ClientCache(load_client, ttl=settings.client_cache_ttl)
-        grants = build_grants(GrantContext(engine, tokens, passwords, settings))
+        grants = build_grants(GrantContext(engine, tokens, passwords, settings, id_tokens))
         return cls(
             settings,
             engine,
             keys,
             tokens,
+            id_tokens,
             passwords,
             clients,
             grants,

@@ -13,6 +13,8 @@ CORS_PATHS = frozenset(
         "/v1/oauth/revoke",
         "/v1/oauth/introspect",
         "/.well-known/oauth-authorization-server",
+        "/.well-known/openid-configuration",
+        "/v1/oauth/userinfo",
         "/.well-known/jwks.json",
     }
 )

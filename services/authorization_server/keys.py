@@ -7,6 +7,10 @@ process stored (`dropletbook-as rotate-key`, a replica) at its next `reload`, ev
 activation delay at least twice it (or 0: sign at once). A superseded key stays in
 the JWKS until every token it signed has expired. Private keys are stored encrypted under
 the key encryption key of the settings (key_encryption.py).
+
+The store holds one chain of keys per algorithm: access tokens are signed with the first
+(`AS_SIGNING_ALGORITHM`), ID tokens with the algorithm their client registered
+(OpenID Connect Core §10.1); every chain is published, rotated and pruned alike.
 """
 
 import logging
@@ -49,42 +53,64 @@ class KeyStore:
         activation_delay: int,
         token_ttl: int,
         encryption: KeyEncryption | None = None,
+        extra_algorithms: tuple[str, ...] = (),
     ) -> None:
         self._engine = engine
         self._encryption = encryption or KeyEncryption.disabled()
         self._algorithm = algorithm
+        self.algorithms = (algorithm, *(a for a in extra_algorithms if a != algorithm))
         self._activation_delay = timedelta(seconds=activation_delay)
         self._retention = timedelta(seconds=token_ttl + 60)  # + leeway for clock skew
-        self._keys: list[_LoadedKey] = []  # oldest first
+        self._chains: dict[str, list[_LoadedKey]] = {}  # per algorithm, oldest first
+
+    def _records(self, session: Session) -> dict[str, list[SigningKeyRecord]]:
+        """This store's records by algorithm, oldest first (other algorithms are not ours)."""
+        rows = session.exec(
+            select(SigningKeyRecord)
+            .where(col(SigningKeyRecord.algorithm).in_(self.algorithms))
+            .order_by(col(SigningKeyRecord.active_from))
+        ).all()
+        chains: dict[str, list[SigningKeyRecord]] = {name: [] for name in self.algorithms}
+        for row in rows:
+            chains[row.algorithm].append(row)
+        return chains
 
     def ensure_key(self) -> None:
-        """Create the first key on first start, active at once."""
+        """Create the first key of each algorithm on first start, active at once."""
         with Session(self._engine) as session:
-            if session.exec(select(SigningKeyRecord).limit(1)).first() is None:
-                session.add(self._new_record(active_from=utcnow()))
+            chains = self._records(session)
+            missing = [name for name, records in chains.items() if not records]
+            for name in missing:
+                session.add(self._new_record(active_from=utcnow(), algorithm=name))
+            if missing:
                 session.commit()
         self.reload()
 
     def rotate(self, *, now: datetime | None = None) -> SigningKeyRecord:
-        """Add a key that is published now and signs after the activation delay."""
+        """Add a key per algorithm, published now and signing after the activation delay;
+        returns the access-token algorithm's."""
         now = now or utcnow()
-        record = self._new_record(active_from=now + self._activation_delay)
+        records = [
+            self._new_record(active_from=now + self._activation_delay, algorithm=name)
+            for name in self.algorithms
+        ]
         with Session(self._engine, expire_on_commit=False) as session:
-            session.add(record)
+            session.add_all(records)
             session.commit()
         self.prune(now=now)
         self.reload()
-        return record
+        return records[0]
 
     def prune(self, *, now: datetime | None = None) -> int:
         """Delete keys superseded longer ago than a token lives."""
         now = now or utcnow()
         with Session(self._engine) as session:
-            records = session.exec(
-                select(SigningKeyRecord).order_by(col(SigningKeyRecord.active_from))
-            ).all()
-            starts = [r.active_from for r in records]
-            stale = [r.kid for i, r in enumerate(records) if not self._published(i, starts, now)]
+            stale: list[str] = []
+            for records in self._records(session).values():
+                starts = [r.active_from for r in records]
+                stale += [
+                    r.kid for i, r in enumerate(records) if not self._published(i, starts, now)
+                ]
             if stale:
                 session.exec(delete(SigningKeyRecord).where(col(SigningKeyRecord.kid).in_(stale)))
                 session.commit()
@@ -92,12 +118,13 @@ class KeyStore:
 
     def reload(self) -> None:
         with Session(self._engine) as session:
-            records = session.exec(
-                select(SigningKeyRecord).order_by(col(SigningKeyRecord.active_from))
-            ).all()
-        current = {key.signing.kid: key for key in self._keys}
-        loaded = [current.get(r.kid) or self._load(r) for r in records]
-        self._keys = loaded  # one atomic swap: readers see the old or the new list
+            chains = self._records(session)
+        current = {key.signing.kid: key for keys in self._chains.values() for key in keys}
+        loaded = {
+            name: [current.get(r.kid) or self._load(r) for r in records]
+            for name, records in chains.items()
+        }
+        self._chains = loaded  # one atomic swap: readers see the old or the new chains
 
     def reencrypt(self) -> int:
         """Seal every private key under the current KEK (`dropletbook-as rotate-kek`)."""
@@ -122,10 +149,12 @@ class KeyStore:
         signing = load_signing_key(kid=record.kid, algorithm=record.algorithm, private_pem=pem)
         return _LoadedKey(record.active_from, signing)
 
-    def signing_key(self, *, now: datetime | None = None) -> SigningKey:
-        """The newest key whose activation time has come."""
+    def signing_key(
+        self, *, now: datetime | None = None, algorithm: str | None = None
+    ) -> SigningKey:
+        """The newest key of `algorithm` (default: the access tokens') whose time has come."""
         now = now or utcnow()
-        keys = self._keys
+        keys = self._chains.get(algorithm or self._algorithm, [])
         for key in reversed(keys):
             if key.active_from <= now:
                 return key.signing
@@ -136,13 +165,15 @@ class KeyStore:
     def jwks(self, *, now: datetime | None = None) -> dict[str, Any]:
         """Pending, current and recently superseded public keys (RFC 7517 JWK Set)."""
         now = now or utcnow()
-        keys = self._keys
-        starts = [k.active_from for k in keys]
-        published = [k for i, k in enumerate(keys) if self._published(i, starts, now)]
-        return {"keys": [public_jwk(k.signing) for k in reversed(published)]}
+        document: list[dict[str, str]] = []
+        for keys in self._chains.values():
+            starts = [k.active_from for k in keys]
+            published = [k for i, k in enumerate(keys) if self._published(i, starts, now)]
+            document += [public_jwk(k.signing) for k in reversed(published)]
+        return {"keys": document}
 
     def verification_key(self, kid: str) -> VerificationKey | None:
-        for key in self._keys:
+        for key in (key for keys in self._chains.values() for key in keys):
             if key.signing.kid == kid:
                 public = key.signing.key.public_key()
                 return VerificationKey(kid=kid, algorithm=key.signing.algorithm, key=public)
@@ -152,13 +183,13 @@ class KeyStore:
         """A key is published until its successor has signed for as long as a token lives."""
         return index + 1 >= len(starts) or starts[index + 1] + self._retention > now
 
-    def _new_record(self, *, active_from: datetime) -> SigningKeyRecord:
+    def _new_record(self, *, active_from: datetime, algorithm: str) -> SigningKeyRecord:
         kid = secrets.token_urlsafe(12)
-        pem = generate_private_pem(self._algorithm)
+        pem = generate_private_pem(algorithm)
         sealed = self._encryption.seal(kid=kid, private_pem=pem)
         return SigningKeyRecord(
             kid=kid,
-            algorithm=self._algorithm,
+            algorithm=algorithm,
             private_key=sealed.private_key,
             kek_id=sealed.kek_id,
             active_from=active_from,

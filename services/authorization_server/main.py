@@ -25,6 +25,7 @@ from services.authorization_server.routes import (
     login,
     register,
     revocation,
+    userinfo,
     well_known,
 )
 from services.authorization_server.schemas import ErrorResponse, TokenResponse
@@ -57,6 +58,7 @@ _JSON_PREFIXES = (
     "/v1/oauth/revoke",  # and /v1/oauth/revoked-tokens
     "/v1/oauth/register",
     "/v1/apps",
+    "/v1/oauth/userinfo",
     "/.well-known",
 )
 
@@ -140,6 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         account,
         register,
         apps_self,
+        userinfo,
     ):
         app.include_router(module.router)
 

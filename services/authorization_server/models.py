@@ -33,6 +33,8 @@ class User(SQLModel, table=True):
     name: str = Field(default="", max_length=100)
     password_hash: str
     created_at: datetime = _created()
+    updated_at: datetime = _created()
+    """When the profile (name, email) last changed: the OpenID Connect `updated_at` claim."""
 
 
 class PendingSignup(SQLModel, table=True):
@@ -49,12 +51,17 @@ class PendingSignup(SQLModel, table=True):
 
 
 class UserSession(SQLModel, table=True):
-    """A login session; the cookie carries the token, the table only its digest."""
+    """A login session; the cookie carries the token, the table only its digest.
+
+    `created_at` is when the user authenticated (the ID token's `auth_time`): every login
+    starts a new session. `sid` names the session in ID tokens (RP-initiated logout);
+    it is not the token, which never leaves the cookie."""
 
     token_hash: str = Field(primary_key=True)
     user_id: str = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
     created_at: datetime = _created()
     expires_at: datetime = _expiry()
+    sid: str | None = Field(default_factory=lambda: str(uuid.uuid4()), index=True)
 
 
 class Client(SQLModel, table=True):
@@ -71,6 +78,13 @@ class Client(SQLModel, table=True):
     owner_id: str | None = Field(default=None, foreign_key="user.id", index=True)
     created_at: datetime = _created()
     updated_at: datetime = _created()
+    # OpenID Connect Dynamic Client Registration 1.0 §2 metadata (oidc/client_metadata.py).
+    id_token_signed_response_alg: str = Field(default="RS256", max_length=10)
+    userinfo_signed_response_alg: str | None = Field(default=None, max_length=10)
+    post_logout_redirect_uris: list[str] = _json_list()
+    subject_type: str = Field(default="public", max_length=10)
+    default_max_age: int | None = None
+    require_auth_time: bool = False
 
     @property
     def is_public(self) -> bool:
@@ -102,6 +116,10 @@ class AuthorizationCode(SQLModel, table=True):
     expires_at: datetime = _expiry()
     consumed_at: datetime | None = _when(nullable=True)
     token_family_id: str | None = None
+    # OpenID Connect: what the ID token of an `openid` code repeats (oidc/id_token.py).
+    nonce: str | None = None
+    auth_time: datetime | None = _when(nullable=True)
+    sid: str | None = None
 
 
 class TokenFamily(SQLModel, table=True):

@@ -322,3 +322,9 @@ def purge_expired(*, session: Session, now: datetime) -> None:
         )
     )
     session.commit()
+
+
+def get_live_session(*, session: Session, token_hash: str, now: datetime) -> UserSession | None:
+    """The unexpired login session of a cookie's token (OpenID Connect needs its times)."""
+    row = session.get(UserSession, token_hash)
+    return row if row is not None and row.expires_at > now else None

@@ -1,6 +1,7 @@
 """Scope policy: what a client may ask for, and the default when it asks for nothing."""
 
 import functools
+from collections.abc import Iterable
 
 from services.authorization_server.client_auth import RegisteredClient
 from services.authorization_server.models import Client
@@ -12,11 +13,14 @@ def resolve_scope(
     requested: str | None,
     *,
     client: Client | RegisteredClient,
-    supported: set[str] | dict[str, str],
+    supported: Iterable[str],
     default: str,
+    open_to_all: Iterable[str] = (),
 ) -> str:
-    """The granted scope string for a request, per RFC 6749 §3.3."""
-    return _resolve(requested, client.scope, tuple(supported), default)
+    """The granted scope string for a request, per RFC 6749 §3.3; `open_to_all` scopes
+    need no registration (the OpenID Connect identity scopes at /authorize)."""
+    allowed = " ".join((client.scope, *open_to_all))
+    return _resolve(requested, allowed, tuple(supported), default)
 
 
 @functools.lru_cache(maxsize=1024)

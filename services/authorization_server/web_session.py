@@ -17,6 +17,7 @@ from sqlmodel import Session
 from services.authorization_server import repository
 from services.authorization_server.deps import ContextDep, SessionDep
 from services.authorization_server.models import User, UserSession
+from services.authorization_server.oidc.request import Login
 from services.authorization_server.request_body import PageForm, read_page_form
 from services.authorization_server.settings import Settings
 from shared.cookies import host_cookie
@@ -81,6 +82,17 @@ def current_user(request: Request, context: ContextDep, session: SessionDep) -> 
 
 
 OptionalUser = Annotated[User | None, Depends(current_user)]
+
+
+def current_login(request: Request, context: ContextDep, session: SessionDep) -> Login | None:
+    """The browser's login: who, since when (`auth_time`) and in which session (`sid`)."""
+    token = _session_token(request, context.settings)
+    if token is None:
+        return None
+    row = repository.get_live_session(session=session, token_hash=hash_token(token), now=utcnow())
+    if row is None:
+        return None
+    return Login(user_id=row.user_id, auth_time=row.created_at, sid=row.sid)
 
 
 def _new_csrf_seed(response: Response, settings: Settings) -> str:

@@ -6,9 +6,12 @@ import pytest
 
 from services.authorization_server.context import ServerContext
 from services.authorization_server.db import create_tables, make_engine
+from services.authorization_server.models import User
 from services.authorization_server.settings import Settings
+from tests.authorization_server.browser import Browser
+from tests.authorization_server.oidc_flow import LogIn
 from tests.databases import TestDatabases
-from tests.factories import as_environment, test_settings
+from tests.factories import PASSWORD, as_environment, test_settings
 from tests.live_server import LiveServer, free_port
 
 
@@ -54,3 +57,19 @@ def live_context(live_as: LiveServer) -> Iterator[ServerContext]:
     context = ServerContext.build(settings, make_engine(settings.database_url))
     yield context
     context.engine.dispose()
+
+
+@pytest.fixture
+def log_in(live_as: LiveServer) -> Iterator[LogIn]:
+    """Open browsers logged in on the live server, as given users; closed after the test."""
+    opened: list[Browser] = []
+
+    def open_browser(user: User) -> Browser:
+        browser = Browser(live_as.url)
+        opened.append(browser)
+        assert browser.login(user.email, PASSWORD).status_code == 303
+        return browser
+
+    yield open_browser
+    for browser in opened:
+        browser.close()

@@ -35,6 +35,7 @@ def encryption(current: str | None, **keys: str) -> KeyEncryption:
 
 
 K1, K2 = new_kek(), new_kek()
+CHAINS = 2  # the server keeps a key chain per algorithm: ES256 (access tokens) and RS256
 
 
 # --- the cipher --------------------------------------------------------------------------
@@ -150,7 +151,7 @@ def test_database_rows_hold_no_clear_private_key(database_url: str) -> None:
         context.keys.ensure_key()
         context.keys.rotate()
         rows = stored_rows(context)
-        assert len(rows) == 2
+        assert len(rows) == 2 * CHAINS
         for _, private_key, kek_id in rows:
             assert kek_id == "k1"
             assert "PRIVATE KEY" not in private_key
@@ -174,15 +175,17 @@ def test_rotation_to_a_new_kek(database_url: str, caplog: pytest.LogCaptureFixtu
             first.keys.reload()  # a clear row still loads, with a warning to rotate
         assert "stored in clear: run `dropletbook-as rotate-kek`" in caplog.text
         first.keys.rotate()
-        assert sorted(str(kek_id) for _, _, kek_id in stored_rows(first)) == ["None", "k1"]
+        kek_ids = sorted(str(kek_id) for _, _, kek_id in stored_rows(first))
+        assert kek_ids == ["None"] * CHAINS + ["k1"] * CHAINS
     finally:
         first.engine.dispose()
 
     both = build(database_url, "k2", k1=K1, k2=K2)
     try:
         kids = {kid for kid, _, _ in stored_rows(both)}
-        assert both.keys.reencrypt() == 2
-        assert [(kid in kids, kek_id) for kid, _, kek_id in stored_rows(both)] == [(True, "k2")] * 2
+        assert both.keys.reencrypt() == 2 * CHAINS
+        resealed = [(kid in kids, kek_id) for kid, _, kek_id in stored_rows(both)]
+        assert resealed == [(True, "k2")] * 2 * CHAINS
     finally:
         both.engine.dispose()
 
@@ -220,7 +223,9 @@ def test_a_row_moved_to_another_kid_does_not_load(database_url: str) -> None:
         context.keys.ensure_key()
         context.keys.rotate()
         with Session(context.engine) as session:
-            first, second = session.exec(select(SigningKeyRecord)).all()
+            first, second = session.exec(
+                select(SigningKeyRecord).where(SigningKeyRecord.algorithm == "ES256")
+            ).all()
             first.private_key, second.private_key = second.private_key, first.private_key
             session.add_all([first, second])
             session.commit()

@@ -29,9 +29,13 @@ def _kids(store: KeyStore, **kwargs: object) -> list[str]:
     return [key["kid"] for key in store.jwks(**kwargs)["keys"]]  # type: ignore[arg-type]
 
 
-def _stored_kids(context: ServerContext) -> set[str]:
+def _stored_kids(context: ServerContext, algorithm: str = "ES256") -> set[str]:
+    """The stored keys of one algorithm's chain (the server keeps ES256 and RS256 chains)."""
     with Session(context.engine) as session:
-        return {record.kid for record in session.exec(select(SigningKeyRecord))}
+        records = session.exec(
+            select(SigningKeyRecord).where(SigningKeyRecord.algorithm == algorithm)
+        )
+        return {record.kid for record in records}
 
 
 def test_first_key_is_created_once_and_signs_at_once(context: ServerContext) -> None:
@@ -40,7 +44,10 @@ def test_first_key_is_created_once_and_signs_at_once(context: ServerContext) -> 
     context.keys.ensure_key()
     assert _stored_kids(context) == kids
     assert context.keys.signing_key().kid in kids
-    assert _kids(context.keys) == list(kids)
+    rsa = _stored_kids(context, "RS256")
+    assert len(rsa) == 1
+    assert context.keys.signing_key(algorithm="RS256").kid in rsa
+    assert _kids(context.keys) == [*kids, *rsa]  # the access tokens' chain first
 
 
 def test_jwks_is_public_only(context: ServerContext, store: KeyStore) -> None:

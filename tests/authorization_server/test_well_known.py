@@ -67,7 +67,8 @@ def test_metadata_lists_every_capability(metadata: dict[str, Any]) -> None:
     ]
     assert sorted(metadata["response_types_supported"]) == ["code", "token"]
     assert sorted(metadata["response_modes_supported"]) == ["fragment", "query"]
-    assert sorted(metadata["scopes_supported"]) == ["read", "write"]
+    # The OpenID Connect identity scopes first, then the settings' (AS_SCOPES).
+    assert metadata["scopes_supported"] == ["openid", "profile", "email", "read", "write"]
     assert metadata["code_challenge_methods_supported"] == ["S256"]
     assert sorted(metadata["token_endpoint_auth_methods_supported"]) == [
         "client_secret_basic",
@@ -95,10 +96,12 @@ def test_jwks_is_public_and_names_every_key(
     assert keys
     live_context.keys.reload()
     assert keys[0]["kid"] == live_context.keys.signing_key().kid
+    # Access tokens' ES256 keys, then the RS256 keys ID tokens may be signed with.
+    assert [key["alg"] for key in keys] == ["ES256", "RS256"]
     for key in keys:
         assert not PRIVATE_MEMBERS & set(key)
-        assert key["kid"] and key["alg"] == "ES256" and key["use"] == "sig"
-        assert (key["kty"], key["crv"]) == ("EC", "P-256")
+        assert key["kid"] and key["use"] == "sig"
+        assert (key["kty"], key.get("crv")) in (("EC", "P-256"), ("RSA", None))
 
 
 CORS_ENDPOINTS = [

@@ -45,7 +45,7 @@ def test_metadata_advertises_what_the_server_does(
         "client_secret_basic",
         "client_secret_post",
     }
-    assert set(metadata["scopes_supported"]) == set(as_settings.scopes)
+    assert set(metadata["scopes_supported"]) == {*as_settings.scopes, "openid", "profile", "email"}
     assert metadata["resources_supported"] == [  # RFC 8707 resources, the default first
         as_settings.resource_audience,
         as_settings.apps_api_resource,
@@ -60,7 +60,7 @@ def test_jwks_has_public_keys_with_kid(metadata: dict[str, Any]) -> None:
     for key in document["keys"]:
         assert key.get("kid"), key
         assert "d" not in key, "a private key member is published"
-        assert key["kty"] == "EC" and key["crv"] == "P-256", key
+        assert (key["kty"], key.get("crv")) in (("EC", "P-256"), ("RSA", None)), key
     # Both libraries can load every key.
     key_set = KeySet.import_key_set(document)
     assert {key.kid for key in key_set.keys} == {key["kid"] for key in document["keys"]}

@@ -139,7 +139,9 @@ def test_authorization_server_data_survives_and_the_old_key_signs(engine: Engine
     try:
         client = server.visitor()
         jwks = client.get("/.well-known/jwks.json").json()
-        assert [key["kid"] for key in jwks["keys"]] == [old.kid]
+        # The old key still signs access tokens; start-up adds the RS256 key of ID tokens.
+        assert (jwks["keys"][0]["kid"], jwks["keys"][0]["alg"]) == (old.kid, "ES256")
+        assert [key["alg"] for key in jwks["keys"]] == ["ES256", "RS256"]
         refreshed = client.post(
             "/v1/oauth/token",
             data={"grant_type": "refresh_token", "refresh_token": old.refresh_token},
@@ -169,7 +171,9 @@ def test_authorization_server_data_survives_and_the_old_key_signs(engine: Engine
             "code",
             "read",
         )
-        (record,) = session.exec(select(SigningKeyRecord)).all()
+        (record,) = session.exec(
+            select(SigningKeyRecord).where(SigningKeyRecord.algorithm == "ES256")
+        ).all()
         assert record.kek_id is None and record.private_key.startswith("-----BEGIN")
         assert session.get(User, old.user_id) is not None
 

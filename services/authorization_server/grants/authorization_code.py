@@ -13,6 +13,7 @@ from sqlmodel import Session
 from services.authorization_server import pkce, repository
 from services.authorization_server.grants.base import Grant, TokenRequest
 from services.authorization_server.models import AuthorizationCode, User
+from services.authorization_server.oidc.code_flow import add_id_token, code_columns
 from shared.crypto import hash_token, new_token
 from shared.db import utcnow
 from shared.errors import InvalidGrantError
@@ -39,6 +40,7 @@ def issue_code(
             scope=request.scope,
             code_challenge=request.code_challenge,
             expires_at=utcnow() + timedelta(seconds=ttl),
+            **code_columns(request),
         )
     )
     return {"code": code}
@@ -91,4 +93,6 @@ class AuthorizationCodeGrant(Grant):
             code.token_family_id = family.id  # a replay of the code revokes this family
             session.add(code)
             session.commit()
-        return body
+        return add_id_token(
+            body, id_tokens=self.context.id_tokens, code=code, user=user, client=client
+        )

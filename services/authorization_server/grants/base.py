@@ -22,6 +22,7 @@ from services.authorization_server.models import (
     TokenFamily,
     User,
 )
+from services.authorization_server.oidc.id_token import IdTokenIssuer
 from services.authorization_server.passwords import PasswordHasher
 from services.authorization_server.resources import Resources, known_resources
 from services.authorization_server.settings import Settings
@@ -46,6 +47,7 @@ class GrantContext:
     tokens: AccessTokenIssuer
     passwords: PasswordHasher
     settings: Settings
+    id_tokens: IdTokenIssuer
 
 
 @dataclass(frozen=True)

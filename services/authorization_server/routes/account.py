@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from services.authorization_server.deps import ContextDep, SessionDep
 from services.authorization_server.models import User
+from services.authorization_server.oidc.claims import scope_labels
 from services.authorization_server.pages import (
     render,
     render_confirm,
@@ -38,7 +39,7 @@ def applications(
 ) -> Response:
     if user is None:
         return see_other(_LOGIN)
-    labels = context.settings.scopes
+    labels = scope_labels(context.settings.scopes)
     rows = [_row(app, labels) for app in authorized_applications(session, user_id=user.id)]
     return render(request, "account_applications.html", {"user": user, "rows": rows})
 

@@ -5,6 +5,7 @@ The protocol decisions are in `authorize` (the checks) and `authorization_respon
 """
 
 from collections.abc import Sequence
+from dataclasses import replace
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
@@ -26,7 +27,10 @@ from services.authorization_server.authorize import (
 )
 from services.authorization_server.context import ServerContext
 from services.authorization_server.deps import ContextDep, SessionDep
-from services.authorization_server.models import Client
+from services.authorization_server.models import Client, User
+from services.authorization_server.oidc.claims import scope_labels
+from services.authorization_server.oidc.hints import hint_verifier
+from services.authorization_server.oidc.interaction import must_ask_consent, must_log_in
 from services.authorization_server.pages import (
     render,
     render_error,
@@ -40,8 +44,10 @@ from services.authorization_server.web_session import (
     CsrfError,
     OptionalUser,
     check_csrf,
+    current_login,
     current_user,
 )
+from shared.db import utcnow
 from shared.errors import OAuthError
 
 router = APIRouter(tags=["pages"])
@@ -61,17 +67,57 @@ def _validate(
     def load_client(client_id: str) -> Client | None:
         return repository.get_client(session=session, client_id=client_id)
 
+    settings = context.settings
+    verify_hint = hint_verifier(context.keys, settings.issuer)
     try:
-        return validate_request(items, load_client=load_client, settings=context.settings)
+        return validate_request(
+            items, load_client=load_client, settings=settings, verify_hint=verify_hint
+        )
     except AuthorizationRedirectError as error:
         return _redirect(error_redirect_url(error, issuer=context.settings.issuer))
     except OAuthError as error:
         return render_error(request, error)
 
 
-def _login_redirect(request: AuthorizationRequest) -> Response:
+def _login_redirect(request: AuthorizationRequest, *, fresh: bool = False) -> Response:
+    """To the login page, which comes back here; `fresh`: even with a session (OIDC)."""
     next_url = f"{AUTHORIZE_PATH}?{urlencode(request.form_parameters())}"
-    return _redirect(f"/login?next={quote(next_url, safe='')}")
+    login = {"next": next_url}
+    if fresh:
+        login["prompt"] = "login"
+    if request.oidc is not None and request.oidc.login_hint:
+        login["login_hint"] = request.oidc.login_hint
+    return _redirect(f"/login?{urlencode(login, quote_via=quote)}")
+
+
+def _openid_steps(
+    request: Request, context: ServerContext, session: Session, auth_request: AuthorizationRequest
+) -> Response:
+    """An `openid` request's login and consent decisions (oidc/interaction.py), then the
+    approval, whose code remembers the login (`auth_time`, `sid`)."""
+    oidc = auth_request.oidc
+    assert oidc is not None
+    login = current_login(request, context, session)
+    try:
+        if must_log_in(oidc, login, now=utcnow()) or login is None:
+            return _login_redirect(auth_request, fresh=True)
+        auth_request = replace(auth_request, oidc=oidc.with_login(login))
+        user = repository.get_user(session=session, user_id=login.user_id)
+        assert user is not None  # the session row cascades with its user
+        consented = has_consent(session, user=user, request=auth_request)
+        if must_ask_consent(oidc, consented=consented):
+            return _consent_page(request, context, user, auth_request)
+    except OAuthError as error:
+        redirect = AuthorizationRedirectError(
+            error,
+            redirect_uri=auth_request.redirect_uri,
+            state=auth_request.state,
+            fragment=auth_request.uses_fragment,
+        )
+        return _redirect(error_redirect_url(redirect, issuer=context.settings.issuer))
+    grant = context.grants[auth_request.grant_type]
+    issuer = context.settings.issuer
+    return _redirect(approve(session, grant=grant, user=user, request=auth_request, issuer=issuer))
 
 
 @router.get(AUTHORIZE_PATH, summary="Authorization endpoint (RFC 6749 §3.1)")
@@ -83,6 +129,8 @@ def authorize(
     auth_request = _validate(request, request.query_params.multi_items(), context, session)
     if isinstance(auth_request, Response):
         return auth_request
+    if auth_request.oidc is not None:
+        return _openid_steps(request, context, session, auth_request)
     if user is None:
         return _login_redirect(auth_request)
     if has_consent(session, user=user, request=auth_request):
@@ -91,7 +139,14 @@ def authorize(
         return _redirect(
             approve(session, grant=grant, user=user, request=auth_request, issuer=issuer)
         )
-    labels = [context.settings.scopes[name] for name in auth_request.scope.split(" ")]
+    return _consent_page(request, context, user, auth_request)
+
+
+def _consent_page(
+    request: Request, context: ServerContext, user: User, auth_request: AuthorizationRequest
+) -> Response:
+    scopes = scope_labels(context.settings.scopes)
+    labels = [scopes[name] for name in auth_request.scope.split(" ")]
     return render(
         request,
         "consent.html",
@@ -142,6 +197,10 @@ def _decide(
         return _login_redirect(auth_request)
     # Bound to the session, so checked once there is one (web_session).
     check_csrf(request, context.settings, csrf)
+    if auth_request.oidc is not None:
+        login = current_login(request, context, session)
+        if login is not None:  # the code remembers when and in which session
+            auth_request = replace(auth_request, oidc=auth_request.oidc.with_login(login))
     url = decide(
         session,
         grant=context.grants[auth_request.grant_type],

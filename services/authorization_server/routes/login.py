@@ -57,11 +57,20 @@ def home(user: OptionalUser) -> Response:
 
 
 @router.get("/login")
-def login_page(request: Request, user: OptionalUser, next: str | None = None) -> Response:
+def login_page(
+    request: Request,
+    user: OptionalUser,
+    next: str | None = None,
+    prompt: str | None = None,
+    login_hint: str | None = None,
+) -> Response:
+    """`prompt=login`: the form even with a session (OpenID Connect asks for a fresh login);
+    `login_hint` prefills the email."""
     target = safe_next(next)
-    if user is not None:
+    if user is not None and prompt != "login":
         return see_other(target)
-    return render(request, "login.html", {"next": target, "user": None})
+    email = (login_hint or "")[:MAX_EMAIL_LENGTH]
+    return render(request, "login.html", {"next": target, "user": None, "email": email})
 
 
 @router.post("/login")

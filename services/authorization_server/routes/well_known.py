@@ -1,5 +1,8 @@
-"""Discovery (RFC 8414), the public signing keys (RFC 7517), and the metadata of this
-server's own protected resource, the app-management API (RFC 9728)."""
+"""Discovery (RFC 8414, OpenID Connect Discovery 1.0), the public signing keys (RFC 7517),
+and the metadata of this server's own protected resource, the app-management API (RFC 9728).
+
+Both discovery documents are the one `server_metadata`: OpenID Connect's members are valid
+RFC 8414 metadata too (RFC 8414 §2), so the two can never disagree."""
 
 from typing import Any
 from urllib.parse import urlsplit
@@ -14,6 +17,9 @@ from services.authorization_server.grants import (
     RESPONSE_MODES,
     RESPONSE_TYPES,
 )
+from services.authorization_server.oidc.claims import scope_labels
+from services.authorization_server.oidc.discovery import oidc_metadata
+from services.authorization_server.settings import Settings
 
 router = APIRouter(tags=["discovery"])
 
@@ -22,9 +28,20 @@ JWKS_PATH = "/.well-known/jwks.json"
 RESOURCE_METADATA_PATH = "/.well-known/oauth-protected-resource"
 
 
+OPENID_CONFIGURATION_PATH = "/.well-known/openid-configuration"
+
+
 @router.get(METADATA_PATH, summary="Authorization server metadata (RFC 8414)")
 def metadata(context: ContextDep) -> dict[str, Any]:
-    settings = context.settings
+    return server_metadata(context.settings)
+
+
+@router.get(OPENID_CONFIGURATION_PATH, summary="OpenID Provider metadata (OIDC Discovery 1.0)")
+def openid_configuration(context: ContextDep) -> dict[str, Any]:
+    return server_metadata(context.settings)
+
+
+def server_metadata(settings: Settings) -> dict[str, Any]:
     base = settings.issuer
     auth_methods = ["client_secret_basic", "client_secret_post", "none"]
     return {
@@ -41,7 +58,7 @@ def metadata(context: ContextDep) -> dict[str, Any]:
         # RFC 8707 `resource` values the token endpoint accepts (no RFC 8414 name exists):
         # the cloud API, the default, and this server's API, for client credentials only.
         "resources_supported": [settings.resource_audience, settings.apps_api_resource],
-        "scopes_supported": list(settings.scopes),
+        "scopes_supported": list(scope_labels(settings.scopes)),
         "response_types_supported": list(RESPONSE_TYPES),
         "response_modes_supported": RESPONSE_MODES,
         "grant_types_supported": GRANT_TYPES_SUPPORTED,
@@ -52,6 +69,7 @@ def metadata(context: ContextDep) -> dict[str, Any]:
         "authorization_response_iss_parameter_supported": True,
         "service_documentation": f"{base}/docs",
         "ui_locales_supported": ["en"],
+        **oidc_metadata(base),
     }
 
 

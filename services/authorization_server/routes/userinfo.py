@@ -1,0 +1,48 @@
+"""UserInfo endpoint (OpenID Connect Core 1.0 §5.3): GET and POST, bearer token in the
+`Authorization` header (RFC 6750 §2.1)."""
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import JSONResponse, Response
+
+from services.authorization_server.client_metadata import bearer_token
+from services.authorization_server.deps import ContextDep, SessionDep
+from services.authorization_server.oidc.discovery import USERINFO_PATH
+from services.authorization_server.oidc.userinfo import userinfo
+from services.authorization_server.schemas import ErrorResponse
+from shared.http import NO_STORE_HEADERS
+
+router = APIRouter(tags=["openid"])
+
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The user's claims the token's scopes release: JSON, or a signed JWT "
+        "(application/jwt) when the client registered userinfo_signed_response_alg",
+        "content": {"application/jwt": {"schema": {"type": "string"}}},
+    },
+    401: {"model": ErrorResponse, "description": "invalid_token (Bearer challenge)"},
+    403: {"model": ErrorResponse, "description": "insufficient_scope: `openid` is needed"},
+}
+_SECURITY: dict[str, Any] = {"security": [{"bearer": []}]}
+
+
+async def _answer(request: Request, context: ContextDep, session: SessionDep) -> Response:
+    token = bearer_token(request.headers.get("authorization"))
+    answer = await run_in_threadpool(
+        userinfo, token, session=session, keys=context.keys, id_tokens=context.id_tokens
+    )
+    if answer.jwt is not None:
+        return Response(answer.jwt, media_type="application/jwt", headers=NO_STORE_HEADERS)
+    return JSONResponse(answer.claims, headers=NO_STORE_HEADERS)
+
+
+router.add_api_route(
+    USERINFO_PATH,
+    _answer,
+    methods=["GET", "POST"],
+    summary="UserInfo (OpenID Connect Core 1.0 §5.3)",
+    responses=_RESPONSES,
+    openapi_extra=_SECURITY,
+)
