@@ -14,6 +14,10 @@ from services.authorization_server import repository
 from services.authorization_server.context import ServerContext
 from services.authorization_server.grants import RESPONSE_TYPES
 from services.authorization_server.models import Client
+from services.authorization_server.oidc.client_metadata import (
+    OidcClientMetadata,
+    check_oidc_metadata,
+)
 from services.authorization_server.registration import (
     RegistrationError,
     register_client,
@@ -133,6 +137,14 @@ def register(session: Session, body: dict[str, Any], *, settings: Settings) -> d
             "token_endpoint_auth_method supported: " + ", ".join(CLIENT_TYPE_OF_AUTH_METHOD)
         )
     try:
+        oidc = check_oidc_metadata(
+            id_token_signed_response_alg=metadata.id_token_signed_response_alg,
+            userinfo_signed_response_alg=metadata.userinfo_signed_response_alg,
+            post_logout_redirect_uris=metadata.post_logout_redirect_uris,
+            subject_type=metadata.subject_type,
+            default_max_age=metadata.default_max_age,
+            require_auth_time=metadata.require_auth_time,
+        )
         client, secret = register_client(
             session,
             name=DEFAULT_CLIENT_NAME if metadata.client_name is None else metadata.client_name,
@@ -143,6 +155,7 @@ def register(session: Session, body: dict[str, Any], *, settings: Settings) -> d
             scope=format_scope(settings.scopes) if metadata.scope is None else metadata.scope,
             supported_scopes=settings.scopes,
             trusted=False,
+            oidc_columns=oidc.columns(),
         )
     except RegistrationError as exc:
         raise metadata_error(exc) from None
@@ -158,6 +171,7 @@ def register(session: Session, body: dict[str, Any], *, settings: Settings) -> d
         "token_endpoint_auth_method": method,
         "scope": client.scope,
     }
+    response |= {k: v for k, v in OidcClientMetadata.of(client).columns().items() if v is not None}
     if client.website:
         response["client_uri"] = client.website
     return response

@@ -21,6 +21,7 @@ from services.authorization_server.routes import (
     apps_self,
     authorize,
     developer,
+    end_session,
     introspection,
     login,
     register,
@@ -143,6 +144,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         register,
         apps_self,
         userinfo,
+        end_session,
     ):
         app.include_router(module.router)
 

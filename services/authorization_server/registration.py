@@ -4,6 +4,7 @@ import ipaddress
 import re
 from collections.abc import Iterable
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlmodel import Session, col, func, select
@@ -194,6 +195,7 @@ def register_client(
     owner_id: str | None = None,
     client_id: str | None = None,
     max_apps: int | None = None,
+    oidc_columns: dict[str, Any] | None = None,
 ) -> tuple[Client, str | None]:
     """Validate and store a client; returns it with its secret (None for public clients).
 
@@ -223,6 +225,7 @@ def register_client(
         client_type=client_type,
         trusted=trusted,
         owner_id=owner_id,
+        **(oidc_columns or {}),  # oidc/client_metadata.py, checked by the caller
     )
     session.add(client)
     session.commit()

@@ -103,6 +103,15 @@ class ClientRegistrationRequest(BaseModel):
         examples=["client_secret_basic"],
     )
     scope: str | None = Field(default=None, examples=["read write"])
+    # OpenID Connect Dynamic Client Registration 1.0 §2, RP-Initiated Logout 1.0 §3.1
+    id_token_signed_response_alg: str | None = Field(default=None, examples=["RS256"])
+    userinfo_signed_response_alg: str | None = Field(default=None, examples=["ES256"])
+    post_logout_redirect_uris: list[str] | None = Field(
+        default=None, examples=[["https://dropletbook.example/signed-out"]]
+    )
+    subject_type: str | None = Field(default=None, examples=["public"])
+    default_max_age: int | None = Field(default=None, examples=[3600])
+    require_auth_time: bool | None = None
 
 
 class ClientRegistrationResponse(BaseModel):
@@ -121,6 +130,12 @@ class ClientRegistrationResponse(BaseModel):
     response_types: list[str]
     token_endpoint_auth_method: str
     scope: str
+    id_token_signed_response_alg: str
+    userinfo_signed_response_alg: str | None = None
+    post_logout_redirect_uris: list[str]
+    subject_type: str
+    default_max_age: int | None = None
+    require_auth_time: bool
 
 
 class AppRegistration(BaseModel):

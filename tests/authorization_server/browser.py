@@ -40,6 +40,10 @@ class Browser:
 
     def login(self, email: str, password: str, *, next_url: str | None = None) -> httpx.Response:
         page = self.http.get("/login", params={"next": next_url} if next_url else None)
+        return self.login_on(page, email, password)
+
+    def login_on(self, page: httpx.Response, email: str, password: str) -> httpx.Response:
+        """Fill in and send the login form of `page`."""
         assert page.status_code == 200, page.text
         form = hidden_fields(page.text) | {"email": email, "password": password}
         return self.http.post("/login", data=form)
