@@ -55,3 +55,29 @@ def test_sign_in_shows_the_name_userinfo_and_each_id_token_check(stack: Stack) -
         page.screenshot(path=SHOTS / "02-signed-in.png", full_page=True)
         page.goto(stack.client)
         expect(page.locator(".signed-in-name")).to_have_text("Demo User")
+
+
+def test_sign_out_ends_the_session_at_droplet_cloud_too(stack: Stack) -> None:
+    with chromium() as browser:
+        page = browser.new_page()
+        sign_in(page, stack)
+        page.get_by_role("button", name="Sign out").click()
+        expect(page).to_have_url(re.compile(re.escape(stack.auth) + "/v1/oauth/logout"))
+        expect(page.get_by_role("heading", level=1)).to_have_text("Sign out of Droplet Cloud?")
+        expect(page.locator("main")).to_contain_text("Dropletbook asks to sign you out")
+        page.screenshot(path=SHOTS / "03-confirm-sign-out.png", full_page=True)
+        page.get_by_role("button", name="Sign out").click()
+        expect(page).to_have_url(stack.client + "/signin")
+        expect(page.get_by_role("status")).to_have_text(
+            "Signed out of Dropletbook and Droplet Cloud."
+        )
+        expect(page.locator(".signed-in-name")).to_have_count(0)
+        flow = page.locator("#inspector-signin")
+        expect(flow).to_contain_text("Sign out: revoke the refresh token")
+        expect(flow).to_contain_text("Sign out at Droplet Cloud")
+        expect(flow).to_contain_text("Back from Droplet Cloud")
+        page.screenshot(path=SHOTS / "04-signed-out.png", full_page=True)
+
+        # The session at Droplet Cloud ended too: signing in asks for the password again.
+        page.get_by_role("link", name="Sign in with Droplet Cloud").click()
+        expect(page).to_have_url(re.compile(re.escape(stack.auth) + "/login"))

@@ -13,6 +13,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import BrowserContext, Page, Route, expect
@@ -160,3 +161,11 @@ def test_openid_client_signs_in_reads_userinfo_and_signs_out(
     params = query_of(end_session)
     assert params["post_logout_redirect_uri"] == POST_LOGOUT_REDIRECT_URI
     assert params["id_token_hint"] and params["client_id"] == client_id
+
+    # The URL the library built works: confirm, and the provider sends the browser back.
+    back = capture_redirect(page, POST_LOGOUT_REDIRECT_URI)
+    page.goto(end_session)
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.locator("body")).to_have_text("back at the client")
+    assert urlsplit(back[-1]).path == urlsplit(POST_LOGOUT_REDIRECT_URI).path
+    assert query_of(back[-1])["state"] == result["logout_state"]
