@@ -20,10 +20,10 @@ from playwright.sync_api import BrowserContext, Page, Route, expect
 
 from services.authorization_server.context import ServerContext
 from services.authorization_server.settings import Settings
+from tests.authorization_server.oidc_flow import oidc_client
 from tests.e2e.walk import TIMEOUT_MS, chromium
 from tests.interop.conftest import REDIRECT_URI
 from tests.interop.helpers import TestUser, query_of
-from tests.interop.openid_clients import register_openid_client
 
 pytestmark = pytest.mark.e2e
 
@@ -120,12 +120,13 @@ def test_openid_client_signs_in_reads_userinfo_and_signs_out(
     as_settings: Settings,
     user: TestUser,
 ) -> None:
-    client_id, secret = register_openid_client(
+    client, secret = oidc_client(
         live_context,
-        redirect_uri=REDIRECT_URI,
-        post_logout_redirect_uri=POST_LOGOUT_REDIRECT_URI,
+        post_logout_redirect_uris=[POST_LOGOUT_REDIRECT_URI],
         id_token_signed_response_alg=algorithm,
     )
+    client_id = client.client_id
+    assert client.redirect_uris == [REDIRECT_URI]
     env = {
         "RP_ISSUER": as_settings.issuer,
         "RP_CLIENT_ID": client_id,
