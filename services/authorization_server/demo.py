@@ -1,7 +1,8 @@
 """Idempotent demo data: the demo user and the Dropletbook registrations.
 
 Five clients, each for one part of the tutorial's walk (default secrets in `DemoSettings`):
-- `dropletbook`: confidential, authorization_code + refresh_token (the Connect flow);
+- `dropletbook`: confidential, authorization_code + refresh_token (the Connect flow, and
+  Sign in with Droplet Cloud: OpenID Connect, with its post-logout redirect URI);
 - `dropletbook-implicit`: public, implicit (no secret);
 - `dropletbook-trusted`: confidential and trusted, password + refresh_token;
 - `dropletbook-service`: confidential, client_credentials (its own registration);
@@ -70,6 +71,8 @@ class DemoClient:
     description: str = ""
     system: bool = False
     """No owner: infrastructure, not one of the demo user's apps."""
+    post_logout_redirect_uris: tuple[str, ...] = ()
+    """RP-Initiated Logout: where the end-session endpoint may send the browser back."""
 
 
 @dataclass(frozen=True)
@@ -90,9 +93,10 @@ def demo_clients(demo: DemoSettings) -> list[DemoClient]:
             DEMO_CLIENT_ID,
             "Dropletbook",
             demo.client_secret.get_secret_value(),
-            (f"{url}/callback",),
+            (f"{url}/callback", f"{url}/signin/callback"),
             ("authorization_code", "refresh_token"),
             description="The tutorial's example app: it shows your droplets.",
+            post_logout_redirect_uris=(f"{url}/signout/done",),
         ),
         DemoClient(
             IMPLICIT_CLIENT_ID,
@@ -182,6 +186,8 @@ def seed_demo(context: ServerContext, demo: DemoSettings | None = None) -> SeedR
                 if spec.system and client.owner_id is not None:
                     client.owner_id = None  # seeded as the demo user's app before
                     fixed.append(f"client {spec.client_id} is now a system client (no owner)")
+            if spec.post_logout_redirect_uris:
+                client.post_logout_redirect_uris = list(spec.post_logout_redirect_uris)
             client.client_secret_hash = (
                 hash_token(spec.client_secret) if spec.client_secret else None
             )

@@ -4,13 +4,14 @@ Tokens and codes are shown only by their first characters: enough to follow a va
 step to the next, never enough to use it. Passwords and client secrets (also inside a Basic
 `Authorization` header) are hidden entirely: a person chose the one, and neither is
 short-lived. What is recorded is already masked, so the database holds no more than the page.
-JWTs are decoded for display only; the resource server is the one that verifies them.
+JWTs are decoded here for display only: the resource server verifies access tokens, and
+`id_token` the ID Tokens, whose checks are recorded with them.
 """
 
 import base64
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
@@ -22,7 +23,7 @@ from services.demo_client.explanations.parameters import CLAIM_MEANINGS, MEANING
 from services.demo_client.oauth import Exchange
 from shared.log_redaction import SENSITIVE_PARAMETERS
 
-SECRET_NAMES = SENSITIVE_PARAMETERS | {"authorization"}
+SECRET_NAMES = SENSITIVE_PARAMETERS | {"authorization", "id_token_hint"}
 HIDDEN_NAMES = frozenset({"password", "client_secret"})
 """Never shown in part: not even a prefix or the length."""
 KEEP = 6
@@ -182,8 +183,8 @@ class Recorder:
             )
         )
 
-    def jwt(self, token: str, *, tutorial: str = "") -> Step:
-        """The access token's header and claims, decoded (not verified) for the learner."""
+    def jwt(self, token: str, *, tutorial: str = "", note: steps.Note = steps.JWT) -> Step:
+        """A token's header and claims, decoded (not verified here) for the learner."""
         decoded = decode_jwt(token)
         if decoded is None:
             return self.explain(steps.OPAQUE_TOKEN)
@@ -196,7 +197,18 @@ class Recorder:
             for k, v in claims.items()
         ]
         return self.add(
-            Step(title=steps.JWT.title, tutorial=tutorial, text=steps.JWT.text, params=rows)
+            Step(title=note.title, tutorial=tutorial or note.tutorial, text=note.text, params=rows)
+        )
+
+    def checks(self, note: steps.Note, checks: Iterable[tuple[str, bool, str]]) -> Step:
+        """Named checks (name, passed, what was verified or why it failed), in order."""
+        rows = [
+            Param(name=name, value="passed" if passed else "FAILED", meaning=detail)
+            for name, passed, detail in checks
+        ]
+        ok = all(row.value == "passed" for row in rows)
+        return self.add(
+            Step(title=note.title, tutorial=note.tutorial, text=note.text, params=rows, ok=ok)
         )
 
     def api(self, call: ApiCall, *, token: str, text: str = "", tutorial: str = "") -> Step:

@@ -17,7 +17,14 @@ from services.demo_client.db import SCHEMA, make_engine
 from services.demo_client.deps import SessionCookie
 from services.demo_client.errors import FlowError
 from services.demo_client.pages import render_error
-from services.demo_client.routes import client_credentials, code_flow, implicit, inspector, password
+from services.demo_client.routes import (
+    client_credentials,
+    code_flow,
+    implicit,
+    inspector,
+    password,
+    sign_in,
+)
 from services.demo_client.sessions import session_cookie_for
 from services.demo_client.settings import Settings
 from shared import health
@@ -78,7 +85,7 @@ def create_app(settings: Settings | None = None, *, http: httpx.Client | None = 
     )
     http = http or httpx.Client(timeout=settings.http_timeout, follow_redirects=False)
     app.state.context = ClientContext.build(settings, make_engine(settings.database_url), http)
-    for module in (code_flow, implicit, password, client_credentials, inspector):
+    for module in (code_flow, sign_in, implicit, password, client_credentials, inspector):
         app.include_router(module.router)
     install_docs(app)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")

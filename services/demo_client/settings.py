@@ -80,3 +80,13 @@ class Settings(BaseServiceSettings):
     @property
     def implicit_redirect_uri(self) -> str:
         return f"{self.public_url}/implicit/callback"
+
+    @property
+    def signin_redirect_uri(self) -> str:
+        """Sign in with Droplet Cloud (OpenID Connect) comes back here."""
+        return f"{self.public_url}/signin/callback"
+
+    @property
+    def post_logout_redirect_uri(self) -> str:
+        """Where Droplet Cloud sends the browser after signing out (RP-Initiated Logout)."""
+        return f"{self.public_url}/signout/done"

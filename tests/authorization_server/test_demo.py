@@ -35,7 +35,11 @@ def test_seed_creates_the_user_and_one_client_per_flow(context: ServerContext) -
     seed_demo(context, DemoSettings(client_url="http://127.0.0.1:9080/"))
     code = load(context, "dropletbook")
     assert code.grant_types == ["authorization_code", "refresh_token"]
-    assert code.redirect_uris == ["http://127.0.0.1:9080/callback"]
+    assert code.redirect_uris == [
+        "http://127.0.0.1:9080/callback",
+        "http://127.0.0.1:9080/signin/callback",
+    ]
+    assert code.post_logout_redirect_uris == ["http://127.0.0.1:9080/signout/done"]
     assert code.client_type == "confidential"
     assert code.client_secret_hash is not None
     assert digest_matches("dropletbook-demo-secret", code.client_secret_hash)
@@ -73,7 +77,11 @@ def test_seeding_twice_adds_nothing_and_keeps_what_apps_changed(context: ServerC
         assert session.exec(select(func.count()).select_from(Client)).one() == 5
     assert load(context, "dropletbook-service").description == "changed through /v1/apps/self"
     code = load(context, "dropletbook")
-    assert code.redirect_uris == ["http://localhost:8080/callback"]
+    assert code.redirect_uris == [
+        "http://localhost:8080/callback",
+        "http://localhost:8080/signin/callback",
+    ]
+    assert code.post_logout_redirect_uris == ["http://localhost:8080/signout/done"]
     assert code.client_secret_hash is not None
     assert digest_matches("another-secret", code.client_secret_hash)
 

@@ -5,7 +5,14 @@ MEANINGS: dict[str, str] = {
     "response_type": "what the app asks for: code (authorization code) or token (implicit)",
     "client_id": "who is asking: the app's public identifier from its registration",
     "redirect_uri": "where the server sends the user back; must exactly match a registered URI",
-    "scope": "the access asked for: read, or read and write",
+    "scope": "the access asked for: read, or read and write; openid (an ID Token), profile "
+    "(your name) and email for a sign-in",
+    "nonce": "OpenID Connect: a random value the ID Token must echo, binding it to this "
+    "browser's sign-in (no replayed ID Token passes)",
+    "id_token": "OpenID Connect: the signed statement of who signed in",
+    "id_token_hint": "the ID Token Dropletbook received: who is signing out, of which app",
+    "post_logout_redirect_uri": "where Droplet Cloud sends the browser after signing out; "
+    "must exactly match one registered for the app",
     "state": "a random value tied to this browser session; the app checks it comes back "
     "unchanged (CSRF protection)",
     "code_challenge": "PKCE: SHA-256 of a secret verifier that only the app knows",
@@ -30,7 +37,16 @@ MEANINGS: dict[str, str] = {
 CLAIM_MEANINGS: dict[str, str] = {
     "iss": "issuer: the authorization server that signed the token",
     "sub": "subject: the user (or, for client credentials, the client) the token is about",
-    "aud": "audience: the API that must accept it",
+    "aud": "audience: the API that must accept it (an ID Token: the app it is for)",
+    "azp": "authorized party: the app the ID Token was issued to",
+    "nonce": "the value Dropletbook sent in the authorization request, echoed",
+    "at_hash": "half of the SHA-256 of the access token: binds the two tokens together",
+    "auth_time": "when the user last logged in at Droplet Cloud (Unix time)",
+    "sid": "the user's session at Droplet Cloud, for logout",
+    "name": "the user's name (profile scope)",
+    "email": "the user's email address (email scope)",
+    "email_verified": "whether Droplet Cloud verified that address",
+    "updated_at": "when the profile last changed (Unix time)",
     "client_id": "the app the token was issued to",
     "scope": "what the token allows",
     "iat": "issued at (Unix time)",

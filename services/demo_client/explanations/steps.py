@@ -2,13 +2,14 @@
 
 from dataclasses import dataclass
 
-from services.demo_client.grants import CLIENT_CREDENTIALS, CODE, IMPLICIT, PASSWORD
+from services.demo_client.grants import CLIENT_CREDENTIALS, CODE, IMPLICIT, PASSWORD, SIGN_IN
 
 FLOW_TITLES = {
     CODE: "Authorization code with PKCE",
     IMPLICIT: "Implicit grant (deprecated)",
     PASSWORD: "Resource owner password credentials",
     CLIENT_CREDENTIALS: "Client credentials",
+    SIGN_IN: "Sign in with Droplet Cloud (OpenID Connect)",
 }
 
 
@@ -25,7 +26,8 @@ class Note:
 
 
 def flow_title(flow: str, scope: str) -> str:
-    return FLOW_TITLES[flow] + (f" — asking for {scope}" if scope != "read" else "")
+    usual = scope == "read" or flow == SIGN_IN
+    return FLOW_TITLES[flow] + ("" if usual else f" — asking for {scope}")
 
 
 def registered(client_id: str, redirect_uri: str, *, public: bool) -> Note:

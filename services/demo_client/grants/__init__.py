@@ -8,5 +8,7 @@ The keys below name a grant's tokens and recorded steps in the browser session.
 CODE = "code"
 IMPLICIT = "implicit"
 PASSWORD = "password"  # noqa: S105 (a grant's name)
+SIGN_IN = "signin"
+"""Sign in with Droplet Cloud (OpenID Connect), with the code grant of the `CODE` client."""
 CLIENT_CREDENTIALS = "service"
 """Stored in sessions and used as the inspector's page anchor (`#inspector-service`)."""

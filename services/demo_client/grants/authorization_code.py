@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from services.demo_client.context import ClientContext
 from services.demo_client.errors import back_channel, refuse
 from services.demo_client.explanations import refusals, steps
+from services.demo_client.explanations.steps import Note
 from services.demo_client.grants import CODE
 from services.demo_client.grants.browser_state import (
     drop_grant,
@@ -86,6 +87,17 @@ def _revoke_replaced(ctx: ClientContext, rec: Recorder, refresh_token: str) -> N
     rec.exchange(step.title, exchange, text=step.text, tutorial=step.tutorial)
 
 
+def revoke(ctx: ClientContext, rec: Recorder, token: str, hint: str, step: Note) -> None:
+    """RFC 7009 revocation of a token Dropletbook is about to forget, recorded as `step`;
+    a refusal is shown as it is (the token is forgotten anyway)."""
+    with back_channel(rec):
+        try:
+            exchange = ctx.code_client.revoke(token=token, token_type_hint=hint)
+        except TokenRequestError as exc:
+            exchange = exc.exchange
+    rec.exchange(step.title, exchange, text=step.text, tutorial=step.tutorial)
+
+
 def disconnect(ctx: ClientContext, browser: BrowserSession) -> None:
     """Revoke the refresh token (and with it the grant) and the access token, then forget them."""
     grant = browser.grants.get(CODE)
@@ -96,13 +108,7 @@ def disconnect(ctx: ClientContext, browser: BrowserSession) -> None:
             token = grant.get(hint)
             if not token:
                 continue
-            with back_channel(rec):
-                try:
-                    exchange = ctx.code_client.revoke(token=token, token_type_hint=hint)
-                except TokenRequestError as exc:  # shown as it is; the token is forgotten anyway
-                    exchange = exc.exchange
-            step = steps.revocation(hint)
-            rec.exchange(step.title, exchange, text=step.text, tutorial=step.tutorial)
+            revoke(ctx, rec, token, hint, steps.revocation(hint))
         drop_grant(browser, CODE)
         browser.renew()
         logger.info("code flow: disconnected, tokens revoked")

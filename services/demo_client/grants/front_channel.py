@@ -1,5 +1,6 @@
-"""The front channel the code and implicit grants share: the authorization request
-(RFC 6749 §4.1.1, §4.2.1) and the ordered checks on its response (§4.1.2, §4.2.2, RFC 9207)."""
+"""The front channel the code, implicit and sign-in flows share: the authorization request
+(RFC 6749 §4.1.1, §4.2.1, with `nonce` for OpenID Connect Core §3.1.2.1) and the ordered
+checks on its response (§4.1.2, §4.2.2, RFC 9207)."""
 
 import logging
 import time
@@ -8,23 +9,25 @@ from typing import Any
 
 import httpx
 
-from services.demo_client import oauth
+from services.demo_client import oauth, oidc
 from services.demo_client.context import ClientContext
 from services.demo_client.errors import refuse, unreachable
 from services.demo_client.explanations import refusals, steps
 from services.demo_client.explanations.steps import Note
-from services.demo_client.grants import IMPLICIT
+from services.demo_client.grants import IMPLICIT, SIGN_IN
 from services.demo_client.grants.browser_state import recording
 from services.demo_client.inspector import Recorder, mask
 from services.demo_client.models import BrowserSession
+from services.demo_client.settings import Settings
+from shared.scopes import parse_scope
 
 logger = logging.getLogger(__name__)
 
 
-def _server_metadata(ctx: ClientContext, rec: Recorder) -> dict[str, Any]:
-    """The server's metadata (RFC 8414), asked for first so a down server is reported plainly
-    here."""
-    url = f"{ctx.settings.as_internal_url}{oauth.METADATA_PATH}"
+def _server_metadata(ctx: ClientContext, rec: Recorder, path: str) -> dict[str, Any]:
+    """The server's metadata (RFC 8414, or OpenID Connect Discovery for a sign-in), asked for
+    first so a down server is reported plainly here."""
+    url = f"{ctx.settings.as_internal_url}{path}"
     try:
         response = ctx.http.get(url)
     except httpx.HTTPError as exc:
@@ -39,6 +42,15 @@ def _server_metadata(ctx: ClientContext, rec: Recorder) -> dict[str, Any]:
     return metadata if isinstance(metadata, dict) else {}
 
 
+def _registration(settings: Settings, flow: str) -> tuple[str, str]:
+    """The client and redirect URI a front-channel flow uses."""
+    if flow == IMPLICIT:
+        return settings.implicit_client_id, settings.implicit_redirect_uri
+    if flow == SIGN_IN:
+        return settings.client_id, settings.signin_redirect_uri
+    return settings.client_id, settings.redirect_uri
+
+
 def start_authorization(
     ctx: ClientContext,
     browser: BrowserSession,
@@ -49,17 +61,18 @@ def start_authorization(
 ) -> str:
     """Remember `state` (and the PKCE verifier) in the session; return the URL to send the
     browser to. `why` explains the scope asked for, when it needs explaining."""
-    settings = ctx.settings
     implicit = flow == IMPLICIT
-    client_id = settings.implicit_client_id if implicit else settings.client_id
-    redirect_uri = settings.implicit_redirect_uri if implicit else settings.redirect_uri
+    client_id, redirect_uri = _registration(ctx.settings, flow)
+    openid = "openid" in parse_scope(scope)
     title = steps.flow_title(flow, scope)
     with recording(browser, flow, fresh=True, title=title) as rec:
         rec.explain(steps.registered(client_id, redirect_uri, public=implicit))
         if why is not None:
             rec.explain(why)
-        metadata = _server_metadata(ctx, rec)
+        path = oidc.OPENID_CONFIGURATION_PATH if openid else oauth.METADATA_PATH
+        metadata = _server_metadata(ctx, rec, path)
         state = oauth.new_state()
+        nonce = oidc.new_nonce() if openid else None
         pkce = None if implicit else oauth.new_pkce_pair()
         params = oauth.authorize_parameters(
             response_type="token" if implicit else "code",
@@ -69,10 +82,13 @@ def start_authorization(
             state=state,
             pkce=pkce,
         )
-        url = oauth.build_authorize_url(settings.issuer, params)
+        if nonce is not None:
+            params["nonce"] = nonce
+        url = oauth.build_authorize_url(ctx.settings.issuer, params)
         browser.pending = {
             "flow": flow,
             "state": state,
+            "nonce": nonce,
             "verifier": pkce.verifier if pkce else None,
             "scope": scope,
             "started_at": time.time(),

@@ -11,7 +11,7 @@ from services.demo_client import catalog
 from services.demo_client.api import ApiCall
 from services.demo_client.deps import BrowserDep, ContextDep
 from services.demo_client.explanations import steps
-from services.demo_client.grants import CODE, authorization_code
+from services.demo_client.grants import CODE, SIGN_IN, authorization_code
 from services.demo_client.grants.api_calls import call_api
 from services.demo_client.grants.browser_state import granted_scopes
 from services.demo_client.models import BrowserSession
@@ -26,8 +26,8 @@ PER_PAGE = 10
 
 @router.get("/")
 def home(request: Request, browser: BrowserDep) -> Response:
-    notice = take_notice(browser)
-    return render(request, "home.html", {"notice": notice}, browser=browser)
+    context = {"notice": take_notice(browser), "signed_in": browser.grants.get(SIGN_IN)}
+    return render(request, "home.html", context, browser=browser)
 
 
 @router.get("/connect")

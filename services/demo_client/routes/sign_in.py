@@ -1,0 +1,48 @@
+"""Sign in with Droplet Cloud (OpenID Connect): the page, the callback, sign-out and the
+return from the provider's end-session endpoint."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from starlette.responses import Response
+
+from services.demo_client.deps import BrowserDep, ContextDep
+from services.demo_client.grants import SIGN_IN, sign_in
+from services.demo_client.pages import back_on_error, check_form, render_flow_page, see_other
+
+router = APIRouter()
+
+
+@router.get("/signin")
+def sign_in_page(browser: BrowserDep, request: Request) -> Response:
+    """Who is signed in (from the ID Token and UserInfo), or the Sign in button."""
+    signed_in = SIGN_IN in browser.grants
+    return render_flow_page(request, browser, flow=SIGN_IN, template="sign_in.html", form=signed_in)
+
+
+@router.get("/signin/start")
+def start(ctx: ContextDep, browser: BrowserDep) -> Response:
+    return see_other(sign_in.start(ctx, browser))
+
+
+@router.get("/signin/callback")
+def callback(ctx: ContextDep, browser: BrowserDep, request: Request) -> Response:
+    params = dict(request.query_params.items())
+    with back_on_error("/signin"):
+        return see_other(sign_in.receive_code(ctx, browser, params))
+
+
+@router.post("/signout")
+def sign_out(ctx: ContextDep, browser: BrowserDep, csrf_token: Annotated[str, Form()]) -> Response:
+    """Forget the sign-in here, then end the session at Droplet Cloud."""
+    check_form(browser, csrf_token)
+    with back_on_error("/signin"):
+        return see_other(sign_in.sign_out(ctx, browser))
+
+
+@router.get("/signout/done")
+def signed_out(ctx: ContextDep, browser: BrowserDep, request: Request) -> Response:
+    """The post_logout_redirect_uri."""
+    with back_on_error("/signin"):
+        sign_in.signed_out(ctx, browser, dict(request.query_params.items()))
+    return see_other("/signin")
