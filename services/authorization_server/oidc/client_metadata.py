@@ -11,7 +11,7 @@ from typing import Any
 
 from services.authorization_server.models import Client
 from services.authorization_server.oidc.id_token import ID_TOKEN_ALGORITHMS
-from services.authorization_server.registration import RegistrationError, validate_redirect_uri
+from services.authorization_server.client_rules import RegistrationError, validate_redirect_uri
 
 SUBJECT_TYPES = ("public",)
 MAX_LOGOUT_URIS = 10
