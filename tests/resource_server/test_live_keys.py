@@ -28,7 +28,7 @@ UNKNOWN_KEY = (
 )
 
 
-def _service_token(stack: Stack) -> str:
+def _client_credentials_token(stack: Stack) -> str:
     client, secret = make_client(
         stack.context, name="Ops app", grant_types=("client_credentials",), redirect_uris=()
     )
@@ -66,7 +66,7 @@ def test_tokens_keep_verifying_while_the_authorization_server_is_down(
 ) -> None:
     stack = start_stack(databases, logs_dir, "as-down")
     try:
-        seen, unseen = _service_token(stack), _service_token(stack)
+        seen, unseen = _client_credentials_token(stack), _client_credentials_token(stack)
         assert stack.api("GET", "/v2/account", seen).status_code == 200
         stack.authorization.stop()
         assert not stack.authorization.running
@@ -100,7 +100,7 @@ def test_rotated_key_is_accepted_after_one_rate_limited_refetch(
         internal_url=proxy,  # the RS fetches through the proxy, which counts
     )
     try:
-        old = _service_token(stack)
+        old = _client_credentials_token(stack)
         assert stack.api("GET", "/v2/account", old).status_code == 200
         assert proxy.count(JWKS) == 1  # at start-up
         started = time.monotonic()
@@ -116,8 +116,8 @@ def test_rotated_key_is_accepted_after_one_rate_limited_refetch(
             [str(cli), "rotate-key"], env=env, cwd=ROOT, capture_output=True, text=True
         )
         assert rotated.returncode == 0, rotated.stderr
-        assert wait_for(lambda: kid_of(_service_token(stack)) != kid_of(old), timeout=10)
-        new = _service_token(stack)
+        assert wait_for(lambda: kid_of(_client_credentials_token(stack)) != kid_of(old), timeout=10)
+        new = _client_credentials_token(stack)
 
         time.sleep(max(0.0, interval - (time.monotonic() - started)) + 0.2)
         response = stack.api("GET", "/v2/account", new)
