@@ -253,6 +253,7 @@ def update_client(
     description: str | None = None,
     redirect_uris: Iterable[str] | None = None,
     grant_types: Iterable[str] | None = None,
+    oidc_columns: dict[str, Any] | None = None,
 ) -> Client:
     """Change a registration with the rules `register_client` applies; None keeps a value.
 
@@ -274,6 +275,8 @@ def update_client(
     client.name, client.website, client.description = new_name, new_website, new_description
     client.redirect_uris = uris
     client.grant_types = chosen
+    for name, value in (oidc_columns or {}).items():  # checked by the caller
+        setattr(client, name, value)
     client.updated_at = utcnow()
     session.add(client)
     session.commit()

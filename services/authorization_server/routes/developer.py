@@ -21,6 +21,12 @@ from services.authorization_server.context import ServerContext
 from services.authorization_server.deps import ContextDep, SessionDep
 from services.authorization_server.grants import GRANTS
 from services.authorization_server.models import Client, User
+from services.authorization_server.oidc.portal import (
+    ALGORITHM_CHOICES,
+    oidc_client_values,
+    oidc_columns,
+    oidc_form_values,
+)
 from services.authorization_server.pages import render, render_confirm, see_other, with_notice
 from services.authorization_server.registration import (
     CLIENT_TYPES,
@@ -107,6 +113,7 @@ def _form_values(form: PageForm) -> dict[str, Any]:
         "redirect_uris": form.get("redirect_uris"),
         "client_type": form.get("client_type", "confidential"),
         "grant_types": form.getlist("grant_types"),
+        **oidc_form_values(form),
     }
 
 
@@ -118,6 +125,7 @@ def _client_values(client: Client) -> dict[str, Any]:
         "redirect_uris": "\n".join(client.redirect_uris),
         "client_type": client.client_type,
         "grant_types": list(client.grant_types),
+        **oidc_client_values(client),
     }
 
 
@@ -136,6 +144,7 @@ def _form_page(
         "error": error,
         "grant_type_choices": list(GRANTS.values()),
         "client_types": CLIENT_TYPES,
+        "oidc_algorithms": ALGORITHM_CHOICES,
         "action": app_path(client.client_id, "edit") if client else f"{APPS_PATH}/new",
         "path": app_path(client.client_id) if client else APPS_PATH,
     }
@@ -204,6 +213,7 @@ def _create(
             trusted=False,  # only the operator (seed, CLI) marks a client trusted
             owner_id=user.id,
             max_apps=context.settings.max_apps_per_user,
+            oidc_columns=oidc_columns(values),
         )
     except RegistrationError as exc:
         return _form_page(request, user, values, error=str(exc))
@@ -263,6 +273,7 @@ def _edit(
             description=values["description"],
             redirect_uris=values["redirect_uris"].splitlines(),
             grant_types=values["grant_types"],
+            oidc_columns=oidc_columns(values),
         )
     except RegistrationError as exc:  # nothing was changed: update_client checks first
         return _form_page(request, user, values, client=client, error=str(exc))
