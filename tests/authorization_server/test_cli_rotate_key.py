@@ -81,8 +81,9 @@ def _rotate(server: LiveServer, delay: int) -> tuple[str, datetime]:
 
 
 def _jwks(server: LiveServer) -> dict[str, dict[str, str]]:
+    """The access tokens' (ES256) keys; the ID tokens' RS256 chain rotates alongside."""
     keys = httpx.get(f"{server.url}/.well-known/jwks.json").json()["keys"]
-    return {key["kid"]: key for key in keys}
+    return {key["kid"]: key for key in keys if key["alg"] == "ES256"}
 
 
 def _token(server: LiveServer, credentials: tuple[str, str]) -> str:

@@ -50,6 +50,8 @@ def test_metadata_lists_every_endpoint(live_as: LiveServer, metadata: dict[str, 
         ("revoked_tokens_endpoint", "GET"),
         ("app_self_endpoint", "GET"),
         ("service_documentation", "GET"),
+        ("userinfo_endpoint", "GET"),
+        ("end_session_endpoint", "GET"),
     ],
 )
 def test_every_advertised_endpoint_exists(metadata: dict[str, Any], name: str, method: str) -> None:
@@ -110,6 +112,8 @@ CORS_ENDPOINTS = [
     pytest.param("POST", "/v1/oauth/token", id="token"),
     pytest.param("POST", "/v1/oauth/revoke", id="revoke"),
     pytest.param("POST", "/v1/oauth/introspect", id="introspect"),
+    pytest.param("GET", "/.well-known/openid-configuration", id="openid-configuration"),
+    pytest.param("GET", "/v1/oauth/userinfo", id="userinfo"),
 ]
 
 
@@ -144,7 +148,15 @@ def test_cors_preflight(live_as: LiveServer, method: str, path: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "path", ["/v1/oauth/authorize", "/login", "/signup", "/logout", "/v1/oauth/revoked-tokens"]
+    "path",
+    [
+        "/v1/oauth/authorize",
+        "/login",
+        "/signup",
+        "/logout",
+        "/v1/oauth/revoked-tokens",
+        "/v1/oauth/logout",
+    ],
 )
 def test_no_cors_on_pages_and_the_feed(live_as: LiveServer, path: str) -> None:
     response = httpx.get(f"{live_as.url}{path}", headers={"origin": ORIGIN})

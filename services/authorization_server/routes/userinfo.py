@@ -25,7 +25,22 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorResponse, "description": "invalid_token (Bearer challenge)"},
     403: {"model": ErrorResponse, "description": "insufficient_scope: `openid` is needed"},
 }
-_SECURITY: dict[str, Any] = {"security": [{"bearer": []}]}
+_DOCUMENTATION: dict[str, Any] = {
+    "responses": _RESPONSES,
+    "openapi_extra": {"security": [{"bearer": []}]},
+}
+
+
+@router.get(USERINFO_PATH, summary="UserInfo (OpenID Connect Core 1.0 §5.3)", **_DOCUMENTATION)
+async def userinfo_get(request: Request, context: ContextDep, session: SessionDep) -> Response:
+    return await _answer(request, context, session)
+
+
+@router.post(
+    USERINFO_PATH, summary="UserInfo by POST (OpenID Connect Core 1.0 §5.3)", **_DOCUMENTATION
+)
+async def userinfo_post(request: Request, context: ContextDep, session: SessionDep) -> Response:
+    return await _answer(request, context, session)
 
 
 async def _answer(request: Request, context: ContextDep, session: SessionDep) -> Response:
@@ -36,13 +51,3 @@ async def _answer(request: Request, context: ContextDep, session: SessionDep) ->
     if answer.jwt is not None:
         return Response(answer.jwt, media_type="application/jwt", headers=NO_STORE_HEADERS)
     return JSONResponse(answer.claims, headers=NO_STORE_HEADERS)
-
-
-router.add_api_route(
-    USERINFO_PATH,
-    _answer,
-    methods=["GET", "POST"],
-    summary="UserInfo (OpenID Connect Core 1.0 §5.3)",
-    responses=_RESPONSES,
-    openapi_extra=_SECURITY,
-)
