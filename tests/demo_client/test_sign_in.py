@@ -215,3 +215,41 @@ def test_sign_out_needs_the_pages_csrf_token(browser: Browser, fake: FakeProvide
     response = browser.post("/signout", data={"csrf_token": "forged"})
     assert response.status_code == 403
     assert "signed-in-name" in browser.get("/signin").text
+
+
+def test_deny_at_sign_in_is_shown_plainly(browser: Browser, fake: FakeProvider) -> None:
+    params = start(browser)
+    response = browser.get(
+        "/signin/callback",
+        params={"error": "access_denied", "state": params["state"], "iss": ISSUER},
+    )
+    assert response.status_code == 403
+    assert "<h1>You chose Deny</h1>" in response.text
+    assert 'href="/signin"' in response.text  # back to the sign-in page
+    assert fake.token_requests() == []
+
+
+def test_replayed_callback_is_refused_and_exchanges_nothing(
+    browser: Browser, fake: FakeProvider
+) -> None:
+    """The state (and with it the nonce) is good for one response only."""
+    params = start(browser)
+    fake.nonce = params["nonce"]
+    callback = {"code": "c-1", "state": params["state"], "iss": ISSUER}
+    assert browser.get("/signin/callback", params=callback).status_code == 303
+    replay = browser.get("/signin/callback", params=callback)
+    assert replay.status_code == 400
+    assert "state did not match" in replay.text
+    assert len(fake.token_requests()) == 1
+
+
+def test_provider_down_at_the_callback_is_a_plain_502(browser: Browser, fake: FakeProvider) -> None:
+    params = start(browser)
+    fake.unreachable_paths = {"/.well-known/openid-configuration"}
+    response = browser.get(
+        "/signin/callback", params={"code": "c-1", "state": params["state"], "iss": ISSUER}
+    )
+    assert response.status_code == 502
+    assert "Droplet Cloud cannot sign you in" in response.text
+    assert "ConnectError" in response.text
+    assert fake.token_requests() == []

@@ -6,6 +6,7 @@ The Node side is tests/interop/node/relying_party.mjs; its dependencies are pinn
 package-lock.json and installed with `npm ci` on first use.
 """
 
+import fcntl
 import json
 import os
 import shutil
@@ -37,10 +38,13 @@ def node_relying_party() -> Path:
     """The Node project with its locked dependencies installed (`npm ci`, once)."""
     node, npm = shutil.which("node"), shutil.which("npm")
     assert node and npm, "Node 20+ and npm are needed for this test (apt-get install nodejs npm)"
-    if not (NODE_DIR / "node_modules" / "openid-client" / "package.json").is_file():
-        subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR, check=True, timeout=300
-        )
+    installed = NODE_DIR / "node_modules" / "openid-client" / "package.json"
+    with (NODE_DIR / "node_modules.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two test runs at once install it once
+        if not installed.is_file():
+            subprocess.run(
+                [npm, "ci", "--no-audit", "--no-fund"], cwd=NODE_DIR, check=True, timeout=300
+            )
     return NODE_DIR / "relying_party.mjs"
 
 

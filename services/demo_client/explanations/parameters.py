@@ -53,7 +53,7 @@ CLAIM_MEANINGS: dict[str, str] = {
     "exp": "expires at (Unix time)",
     "nbf": "not valid before (Unix time)",
     "jti": "unique token id (used for revocation)",
-    "typ": "at+jwt: an OAuth access token (RFC 9068)",
+    "typ": "the token's type: at+jwt for an access token (RFC 9068), JWT for an ID Token",
     "alg": "signature algorithm",
     "kid": "which published key signed it (see the server's JWKS)",
 }

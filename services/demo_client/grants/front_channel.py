@@ -7,8 +7,6 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-import httpx
-
 from services.demo_client import oauth, oidc
 from services.demo_client.context import ClientContext
 from services.demo_client.errors import refuse, unreachable
@@ -29,17 +27,10 @@ def _server_metadata(ctx: ClientContext, rec: Recorder, path: str) -> dict[str, 
     first so a down server is reported plainly here."""
     url = f"{ctx.settings.as_internal_url}{path}"
     try:
-        response = ctx.http.get(url)
-    except httpx.HTTPError as exc:
-        rec.explain(steps.metadata_unreachable(url, type(exc).__name__), ok=False)
-        raise unreachable(url, type(exc).__name__) from None
-    if response.status_code != 200:
-        raise unreachable(url, f"HTTP {response.status_code}")
-    try:
-        metadata = response.json()
-    except ValueError:
-        return {}
-    return metadata if isinstance(metadata, dict) else {}
+        return oidc.get_json(ctx.http, url)
+    except oidc.ProviderError as exc:  # unreachable, an error status, or not a JSON object
+        rec.explain(steps.metadata_unreachable(url, exc.reason), ok=False)
+        raise unreachable(url, exc.reason) from None
 
 
 def _registration(settings: Settings, flow: str) -> tuple[str, str]:
