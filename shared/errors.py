@@ -161,13 +161,17 @@ class InvalidTokenError(BearerError):
 
 
 class MissingTokenError(BearerError):
-    """No credentials at all: the challenge carries no error code (RFC 6750 §3.1)."""
+    """No credentials at all: RFC 6750 §3.1 says no error code or other error information,
+    so the challenge is `Bearer realm="..."` alone and the body `{}`."""
 
     error = "invalid_token"
     status_code = 401
 
     def challenge_params(self) -> dict[str, str]:
         return {"realm": self.realm_value}
+
+    def body(self) -> dict[str, str]:
+        return {}
 
 
 class InsufficientScopeError(BearerError):

@@ -1,14 +1,6 @@
 """API errors of the resource server, rendered by the shared handler like OAuth errors."""
 
-from shared.errors import MissingTokenError, OAuthError
-
-
-class NoCredentialsError(MissingTokenError):
-    """A request without any bearer token: RFC 6750 §3.1 says no error code or other error
-    information, so the challenge is `Bearer realm="..."` alone and the body `{}`."""
-
-    def body(self) -> dict[str, str]:
-        return {}
+from shared.errors import OAuthError
 
 
 class NotFoundError(OAuthError):

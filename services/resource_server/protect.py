@@ -13,13 +13,13 @@ from fastapi.security import SecurityScopes
 from fastapi.security.base import SecurityBase
 
 from services.resource_server.context import ResourceContext
-from services.resource_server.errors import NoCredentialsError
 from services.resource_server.verifier import AccessTokenClaims
 from shared.errors import (
     BearerError,
     BearerInvalidRequestError,
     InsufficientScopeError,
     InvalidTokenError,
+    MissingTokenError,
 )
 
 __all__ = ["AccessTokenClaims", "ReadClaims", "WriteClaims", "bearer_token", "require_scope"]
@@ -42,10 +42,10 @@ def bearer_token(request: Request, *, realm: str) -> str:
             "send the token in the Authorization header, not the query string", realm=realm
         )
     if not headers:
-        raise NoCredentialsError(realm=realm)
+        raise MissingTokenError(realm=realm)
     scheme, _, token = headers[0].partition(" ")
     if scheme.lower() != "bearer":
-        raise NoCredentialsError(realm=realm)  # no bearer credentials: a bare challenge
+        raise MissingTokenError(realm=realm)  # no bearer credentials: a bare challenge
     token = token.strip()
     if not _B64TOKEN.fullmatch(token):
         raise InvalidTokenError("malformed token", realm=realm)

@@ -189,10 +189,12 @@ def test_bad_bodies_are_client_errors(
 
 
 def test_missing_token_gets_a_bare_challenge(live_as: LiveServer) -> None:
+    """RFC 6750 §3.1: no credentials, no error information, in the challenge or the body."""
     response = _get(live_as, None)
     assert response.status_code == 401
-    assert response.json()["error"] == "invalid_token"
-    assert "error=" not in _challenge(response)
+    assert response.json() == {}
+    assert _challenge(response).startswith("Bearer realm=")
+    assert "error" not in _challenge(response)
 
 
 def _forged_token(live_as: LiveServer, client_id: str, issuer: str) -> str:

@@ -304,7 +304,8 @@ def test_initial_access_token_is_required(
         headers=headers,
     )
     assert response.status_code == 401
-    assert response.json()["error"] == "invalid_token"
+    # RFC 6750 §3.1: without credentials, no error information at all.
+    assert response.json().get("error") == challenge_error
     challenge = response.headers["www-authenticate"]
     assert challenge.startswith("Bearer ")
     if challenge_error:
