@@ -27,7 +27,7 @@ from services.authorization_server.routes import (
     revocation,
     well_known,
 )
-from services.authorization_server.schemas import ErrorResponse, TokenResponse
+from services.authorization_server.schemas import SECURITY_SCHEMES, TokenResponse
 from services.authorization_server.settings import Settings
 from services.authorization_server.token_endpoint import (
     OPENAPI_PATH_ITEM,
@@ -46,6 +46,7 @@ from shared.hsts import install_hsts
 from shared.lazy_app import lazy_app
 from shared.log_redaction import install_access_log_redaction
 from shared.migrations import start_up
+from shared.openapi import install_openapi
 
 logger = logging.getLogger(__name__)
 
@@ -153,36 +154,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(EndpointCORSMiddleware)
     install_hsts(app, settings.issuer)
-    _customize_openapi(app)
+    install_openapi(
+        app,
+        security_schemes=SECURITY_SCHEMES,
+        paths={TOKEN_PATH: OPENAPI_PATH_ITEM},  # a plain Starlette route FastAPI skips
+        models=[TokenResponse],
+    )
     return app
-
-
-def _customize_openapi(app: FastAPI) -> None:
-    """Security schemes, and the token endpoint (a plain Starlette route FastAPI skips)."""
-    original = app.openapi
-
-    def openapi() -> dict[str, object]:
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = original()
-        schema.setdefault("components", {})["securitySchemes"] = {
-            "clientBasic": {
-                "type": "http",
-                "scheme": "basic",
-                "description": "client_secret_basic: client id and secret",
-            },
-            "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
-        }
-        schema["paths"][TOKEN_PATH] = OPENAPI_PATH_ITEM
-        models = schema["components"].setdefault("schemas", {})
-        for model in (TokenResponse, ErrorResponse):
-            document = model.model_json_schema(ref_template="#/components/schemas/{model}")
-            models.update(document.pop("$defs", {}))
-            models[model.__name__] = document
-        app.openapi_schema = schema
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
 
 
 __getattr__ = lazy_app(create_app, globals())

@@ -4,6 +4,26 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.openapi import ErrorResponse as ErrorResponse  # the shared model, routes' name
+from shared.openapi import Responses, json_errors
+
+SECURITY_SCHEMES: dict[str, dict[str, Any]] = {
+    "clientBasic": {
+        "type": "http",
+        "scheme": "basic",
+        "description": "client_secret_basic: client id and secret",
+    },
+    "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+}
+# OpenAPI has no scheme for credentials in a form body: `{}` (no header) stands for
+# client_secret_post (`client_id` and `client_secret` in the form) and, where public clients
+# are served, `client_id` alone (`none`), as the operation's description says.
+CLIENT_SECURITY: dict[str, Any] = {"security": [{"clientBasic": []}, {}]}
+CLIENT_SECURITY_TEXT = (
+    " Client authentication: HTTP Basic (`client_secret_basic`), or `client_id` and"
+    " `client_secret` in the form (`client_secret_post`)"
+)
+
 
 class UserInfo(BaseModel):
     name: str
@@ -20,13 +40,6 @@ class TokenResponse(BaseModel):
     scope: str
     refresh_token: str | None = None
     info: UserInfo | None = None
-
-
-class ErrorResponse(BaseModel):
-    """RFC 6749 §5.2."""
-
-    error: str = Field(examples=["invalid_request"])
-    error_description: str | None = None
 
 
 class IntrospectionResponse(BaseModel):
@@ -66,10 +79,14 @@ class RevokedTokenFeed(BaseModel):
     generated_at: int
 
 
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorResponse, "description": "RFC 6749 §5.2 error"},
-    401: {"model": ErrorResponse, "description": "Client authentication failed"},
-}
+ERROR_RESPONSES: Responses = json_errors(
+    {
+        400: "RFC 6749 §5.2 error",
+        401: "invalid_client: client authentication failed (Basic challenge if Basic was used)",
+        413: "invalid_request: the body is too large",
+        429: "invalid_request: too many failed attempts (`Retry-After`)",
+    }
+)
 
 
 def form_body(properties: dict[str, dict[str, Any]], required: list[str]) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from services.authorization_server.request_body import (
     form_parameters,
     read_body,
 )
-from services.authorization_server.schemas import form_body
+from services.authorization_server.schemas import CLIENT_SECURITY, form_body
 from shared.error_handlers import error_response
 from shared.errors import OAuthError, log_detail
 from shared.http import NO_STORE_HEADERS, parse_form
@@ -171,6 +171,6 @@ OPENAPI_PATH_ITEM: dict[str, Any] = {
             "413": _json("ErrorResponse", "Body too large (`invalid_request`)"),
             "429": _json("ErrorResponse", "Too many failed attempts (`invalid_request`)"),
         },
-        "security": [{"clientBasic": []}, {}],
+        **CLIENT_SECURITY,
     }
 }

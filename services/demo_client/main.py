@@ -23,10 +23,12 @@ from services.demo_client.settings import Settings
 from shared import health
 from shared.body_limit import BodyLimitMiddleware
 from shared.docs import install_docs
+from shared.error_handlers import install_method_not_allowed
 from shared.hsts import install_hsts
 from shared.lazy_app import lazy_app
 from shared.log_redaction import install_access_log_redaction
 from shared.migrations import start_up
+from shared.openapi import install_openapi
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +108,8 @@ def create_app(settings: Settings | None = None, *, http: httpx.Client | None = 
         return render_error(request, exc, None)
 
     install_hsts(app, settings.public_url)
+    install_method_not_allowed(app)
+    install_openapi(app, invalid_request_for_validation=False)  # FastAPI's 422 stays here
     return app
 
 

@@ -22,6 +22,7 @@ from shared.jwks import JwksFetchError
 from shared.lazy_app import lazy_app
 from shared.log_redaction import install_access_log_redaction
 from shared.migrations import start_up
+from shared.openapi import install_openapi
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +94,7 @@ def create_app(
     install_error_handlers(app)
     install_docs(app)
     install_hsts(app, settings.audience)  # the audience is this server's public URL
+    install_openapi(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     return app
 

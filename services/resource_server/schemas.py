@@ -107,16 +107,3 @@ class DropletList(BaseModel):
     droplets: list[DropletPublic]
     links: Links
     meta: Meta
-
-
-class ErrorResponse(BaseModel):
-    """RFC 6750 §3.1 / RFC 6749 §5.2 style error body."""
-
-    error: str = Field(examples=["invalid_token"])
-    error_description: str | None = None
-
-
-class NoCredentialsResponse(BaseModel):
-    """The body `{}` of a request without any token (RFC 6750 §3.1: no error information)."""
-
-    model_config = ConfigDict(extra="forbid")

@@ -50,4 +50,4 @@ class Browser:
     def decide(self, consent_page: httpx.Response, decision: str) -> httpx.Response:
         assert consent_page.status_code == 200, consent_page.text
         form = hidden_fields(consent_page.text) | {"decision": decision}
-        return self.http.post("/v1/oauth/authorize", data=form)
+        return self.http.post("/v1/oauth/authorize/decision", data=form)

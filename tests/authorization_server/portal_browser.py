@@ -103,7 +103,9 @@ class Browser:
         }
         consent = self.get("/v1/oauth/authorize", params=params)
         assert consent.status_code == 200, consent.text
-        answer = self.post("/v1/oauth/authorize", {**hidden_fields(consent), "decision": "approve"})
+        answer = self.post(
+            "/v1/oauth/authorize/decision", {**hidden_fields(consent), "decision": "approve"}
+        )
         assert answer.status_code == 303, answer.text
         query = parse_qs(urlsplit(answer.headers["location"]).query)
         return query["code"][0], verifier

@@ -387,7 +387,7 @@ def test_consent_post_needs_the_csrf_token(
         form["csrf_token"] = csrf
     codes = row_count(world.context.engine, "authorizationcode")
     consents = row_count(world.context.engine, "consent")
-    response = signed_in.http.post("/v1/oauth/authorize", data=form)
+    response = signed_in.http.post("/v1/oauth/authorize/decision", data=form)
     assert response.status_code == 403
     assert "location" not in response.headers
     _assert_page_headers(response)
@@ -405,7 +405,7 @@ def test_csrf_token_of_another_browser_is_refused(
         other.close()
     page = signed_in.authorize(_params(world.app))
     form = hidden_fields(page.text) | {"decision": "approve", "csrf_token": foreign}
-    assert signed_in.http.post("/v1/oauth/authorize", data=form).status_code == 403
+    assert signed_in.http.post("/v1/oauth/authorize/decision", data=form).status_code == 403
 
 
 def test_deny(world: World, signed_in: Browser) -> None:
@@ -497,7 +497,7 @@ def test_tampered_consent_form_is_checked_again(world: World, signed_in: Browser
         "decision": "approve",
         "redirect_uri": "https://evil.example/",
     }
-    response = signed_in.http.post("/v1/oauth/authorize", data=form)
+    response = signed_in.http.post("/v1/oauth/authorize/decision", data=form)
     assert response.status_code == 400
     assert "location" not in response.headers
 

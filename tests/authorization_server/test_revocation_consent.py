@@ -79,7 +79,7 @@ def _approve(browser: Browser, client: Client) -> tuple[str, str]:
     answer = browser.get("/v1/oauth/authorize", params=params)
     if answer.status_code == 200:
         approval = {**hidden_fields(answer), "decision": "approve"}
-        answer = browser.post("/v1/oauth/authorize", approval)
+        answer = browser.post("/v1/oauth/authorize/decision", approval)
     assert answer.status_code == 303, answer.text
     return parse_qs(urlsplit(answer.headers["location"]).query)["code"][0], verifier
 

@@ -281,8 +281,8 @@ def test_consent_posts_with_bad_csrf_lock_the_ip(server: InProcessServer) -> Non
         "code_challenge_method": "S256",
     }
     for _ in range(5):
-        assert visitor.post("/v1/oauth/authorize", data=form).status_code == 403
-    assert_too_many_page(visitor.post("/v1/oauth/authorize", data=form))
+        assert visitor.post("/v1/oauth/authorize/decision", data=form).status_code == 403
+    assert_too_many_page(visitor.post("/v1/oauth/authorize/decision", data=form))
 
 
 def test_without_its_redis_the_server_fails_closed_but_keeps_issuing_client_tokens(

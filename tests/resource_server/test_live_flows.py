@@ -128,7 +128,9 @@ def test_implicit_grant_token_is_accepted(stack: Stack, browser: Browser) -> Non
     }
     consent = browser.get("/v1/oauth/authorize", params=params)
     assert consent.status_code == 200, consent.text
-    answer = browser.post("/v1/oauth/authorize", {**hidden_fields(consent), "decision": "approve"})
+    answer = browser.post(
+        "/v1/oauth/authorize/decision", {**hidden_fields(consent), "decision": "approve"}
+    )
     assert answer.status_code == 303, answer.text
     fragment = parse_qs(urlsplit(answer.headers["location"]).fragment)
     access = fragment["access_token"][0]

@@ -25,14 +25,20 @@ from services.authorization_server.user_grants import (
     revoke_application,
 )
 from services.authorization_server.web_session import CsrfForm, OptionalUser
+from shared.openapi import form_post, html_page
 
-router = APIRouter(tags=["pages"], include_in_schema=False)
+router = APIRouter(tags=["pages"])
 
 APPLICATIONS_PATH = "/account/applications"
 _LOGIN = f"/login?next={quote(APPLICATIONS_PATH, safe='')}"
+_TO_LOGIN = "Not logged in: to the login page"
 
 
-@router.get(APPLICATIONS_PATH)
+@router.get(
+    APPLICATIONS_PATH,
+    summary="Account page: the apps the user authorized",
+    **html_page("The authorized apps, each with Revoke access", redirects=_TO_LOGIN),
+)
 def applications(
     request: Request, context: ContextDep, session: SessionDep, user: OptionalUser
 ) -> Response:
@@ -59,7 +65,13 @@ def _authorized(session: Session, user: User, client_id: str) -> AuthorizedAppli
     return next((app for app in apps if app.client.client_id == client_id), None)
 
 
-@router.get(f"{APPLICATIONS_PATH}/{{client_id}}/revoke")
+@router.get(
+    f"{APPLICATIONS_PATH}/{{client_id}}/revoke",
+    summary="Account page: confirm revoking an app's access",
+    **html_page(
+        "Revoke this app's access?", errors={404: "The app has no access"}, redirects=_TO_LOGIN
+    ),
+)
 def confirm_revoke(
     request: Request, client_id: str, session: SessionDep, user: OptionalUser
 ) -> Response:
@@ -84,7 +96,11 @@ def confirm_revoke(
     )
 
 
-@router.post(f"{APPLICATIONS_PATH}/{{client_id}}/revoke")
+@router.post(
+    f"{APPLICATIONS_PATH}/{{client_id}}/revoke",
+    summary="Revoke an app's access (the confirmation form)",
+    **form_post(f"Done: to {APPLICATIONS_PATH}, which says so; or {_TO_LOGIN.lower()}"),
+)
 def revoke(
     request: Request, client_id: str, form: CsrfForm, session: SessionDep, user: OptionalUser
 ) -> Response:

@@ -13,20 +13,15 @@ from services.authorization_server.context import ServerContext
 from services.authorization_server.deps import ContextDep, SessionDep
 from services.authorization_server.models import Client
 from services.authorization_server.request_body import read_json_object
-from services.authorization_server.schemas import AppRegistration, AppSelfUpdate, ErrorResponse
+from services.authorization_server.schemas import AppRegistration, AppSelfUpdate
 from shared.errors import InsufficientScopeError
 from shared.http import NO_STORE_HEADERS
+from shared.openapi import bearer_errors, json_errors
 
 router = APIRouter(tags=["apps"])
 
 SELF_PATH = "/v1/apps/self"
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {
-        "model": ErrorResponse,
-        "description": "invalid_token (Bearer challenge): also a token for another audience",
-    },
-    403: {"model": ErrorResponse, "description": "insufficient_scope: `write` is needed"},
-}
+_ERRORS = bearer_errors(" (also for a token meant for another audience)")
 _SECURITY: dict[str, Any] = {"security": [{"bearer": []}]}
 
 
@@ -49,7 +44,16 @@ def read_self(request: Request, context: ContextDep, session: SessionDep) -> Res
     SELF_PATH,
     summary="Update the calling app's description and redirect URIs",
     response_model=AppRegistration,
-    responses={400: {"model": ErrorResponse, "description": "RFC 7591 §3.2.2"}, **_ERRORS},
+    responses={
+        **json_errors(
+            {
+                400: "invalid_request (the body is not a JSON object), or RFC 7591 §3.2.2"
+                " invalid_redirect_uri, invalid_client_metadata",
+                413: "invalid_request: the body is too large",
+            }
+        ),
+        **_ERRORS,
+    },
     openapi_extra={
         **_SECURITY,
         "requestBody": {

@@ -10,7 +10,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Request
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from services.authorization_server import repository
 from services.authorization_server.authorization_response import (
@@ -20,6 +20,7 @@ from services.authorization_server.authorization_response import (
     has_consent,
 )
 from services.authorization_server.authorize import (
+    AUTHORIZE_PARAMETERS,
     AuthorizationRedirectError,
     AuthorizationRequest,
     validate_request,
@@ -43,9 +44,13 @@ from services.authorization_server.web_session import (
     current_user,
 )
 from shared.errors import OAuthError
+from shared.openapi import form_post, html_pages, query_parameters, redirect
 
 router = APIRouter(tags=["pages"])
 AUTHORIZE_PATH = "/v1/oauth/authorize"
+# The consent form posts here, not to the authorization endpoint, which is GET only (405).
+DECISION_PATH = f"{AUTHORIZE_PATH}/decision"
+_REDIRECTS = "to log in; or back to the client's `redirect_uri` with the answer"
 
 
 def _redirect(url: str) -> Response:
@@ -74,7 +79,22 @@ def _login_redirect(request: AuthorizationRequest) -> Response:
     return _redirect(f"/login?next={quote(next_url, safe='')}")
 
 
-@router.get(AUTHORIZE_PATH, summary="Authorization endpoint (RFC 6749 §3.1)")
+@router.get(
+    AUTHORIZE_PATH,
+    summary="Authorization endpoint (RFC 6749 §3.1)",
+    response_class=HTMLResponse,
+    responses={
+        **html_pages(
+            {
+                200: "The consent screen",
+                400: "Error page, never a redirect: unknown `client_id`, a `redirect_uri` that"
+                " is not registered, or a malformed request",
+            }
+        ),
+        **redirect(f"Redirect {_REDIRECTS} (`code` or, for `token`, the URL fragment)"),
+    },
+    openapi_extra=query_parameters(AUTHORIZE_PARAMETERS, required=("response_type", "client_id")),
+)
 def authorize(
     request: Request, context: ContextDep, session: SessionDep, user: OptionalUser
 ) -> Response:
@@ -107,7 +127,17 @@ def authorize(
     )
 
 
-@router.post(AUTHORIZE_PATH, summary="Consent decision", include_in_schema=False)
+@router.post(
+    DECISION_PATH,
+    summary="The consent screen's answer (an HTML form)",
+    **form_post(
+        f"Redirect {_REDIRECTS}",
+        fields={
+            "decision": {"type": "string", "enum": ["approve", "deny"]},
+            "client_id": {"type": "string", "description": "and the request's other parameters"},
+        },
+    ),
+)
 async def consent_decision(request: Request, context: ContextDep, session: SessionDep) -> Response:
     """The consent form's answer. Its CSRF token is checked once the request and the session
     are (`_decide`), not by `CsrfForm`: a logged-out browser is sent to log in, not refused."""

@@ -33,13 +33,32 @@ from services.authorization_server.registration import (
 from services.authorization_server.request_body import PageForm
 from services.authorization_server.web_session import CsrfForm, OptionalUser
 from shared.crypto import digest_matches
+from shared.openapi import form_post, html_page
 from shared.scopes import format_scope
 
-router = APIRouter(tags=["pages"], include_in_schema=False)
+router = APIRouter(tags=["pages"])
 
 APPS_PATH = "/developer/apps"
 REVEAL_COOKIE = "as_new_secret"
 _REVEAL_COOKIE_TTL = 300
+_TO_LOGIN = "Not logged in: to the login page"
+_NOT_FOUND = {404: "No such app among the user's"}
+_APP_FIELDS: dict[str, dict[str, Any]] = {
+    name: {"type": "string"} for name in ("name", "website", "description", "redirect_uris")
+} | {
+    "client_type": {"type": "string"},
+    "grant_types": {"type": "array", "items": {"type": "string"}},
+}
+
+
+def _app_form(done: str, *, fields: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Route arguments of a form about one of the user's apps (its id in the path)."""
+    return form_post(
+        f"{done}; or {_TO_LOGIN.lower()}",
+        pages=_NOT_FOUND,
+        fields=fields or {},
+        path_parameters=["client_id"],
+    )
 
 
 def app_path(client_id: str, action: str = "") -> str:
@@ -159,7 +178,11 @@ def _run(
     return action(request, context, session, user, form)
 
 
-@router.get(APPS_PATH)
+@router.get(
+    APPS_PATH,
+    summary="Developer portal: the user's apps",
+    **html_page("The apps the user registered", redirects=_TO_LOGIN),
+)
 def list_apps(
     request: Request, context: ContextDep, session: SessionDep, user: OptionalUser
 ) -> Response:
@@ -171,7 +194,11 @@ def list_apps(
     return render(request, "developer_apps.html", page)
 
 
-@router.get(f"{APPS_PATH}/new")
+@router.get(
+    f"{APPS_PATH}/new",
+    summary="Developer portal: the form to register an app",
+    **html_page("The registration form", redirects=_TO_LOGIN),
+)
 def new_app_page(request: Request, user: OptionalUser) -> Response:
     if user is None:
         return _login_redirect(request)
@@ -179,7 +206,14 @@ def new_app_page(request: Request, user: OptionalUser) -> Response:
     return _form_page(request, user, values)
 
 
-@router.post(f"{APPS_PATH}/new")
+@router.post(
+    f"{APPS_PATH}/new",
+    summary="Register an app (the registration form)",
+    **form_post(
+        f"Registered: to the app's page, showing its secret once; or {_TO_LOGIN}",
+        fields=_APP_FIELDS,
+    ),
+)
 def create_app(
     request: Request, form: CsrfForm, context: ContextDep, session: SessionDep, user: OptionalUser
 ) -> Response:
@@ -213,7 +247,11 @@ def _create(
     return response
 
 
-@router.get(f"{APPS_PATH}/{{client_id}}")
+@router.get(
+    f"{APPS_PATH}/{{client_id}}",
+    summary="Developer portal: an app's page",
+    **html_page("The app's registration", errors=_NOT_FOUND, redirects=_TO_LOGIN),
+)
 def view_app(request: Request, client_id: str, session: SessionDep, user: OptionalUser) -> Response:
     found = _owned_page(request, session, user, client_id)
     if isinstance(found, Response):
@@ -229,7 +267,11 @@ def view_app(request: Request, client_id: str, session: SessionDep, user: Option
     return response
 
 
-@router.get(f"{APPS_PATH}/{{client_id}}/edit")
+@router.get(
+    f"{APPS_PATH}/{{client_id}}/edit",
+    summary="Developer portal: the form to edit an app",
+    **html_page("The edit form", errors=_NOT_FOUND, redirects=_TO_LOGIN),
+)
 def edit_app_page(
     request: Request, client_id: str, session: SessionDep, user: OptionalUser
 ) -> Response:
@@ -240,7 +282,11 @@ def edit_app_page(
     return _form_page(request, user, _client_values(client), client=client)
 
 
-@router.post(f"{APPS_PATH}/{{client_id}}/edit")
+@router.post(
+    f"{APPS_PATH}/{{client_id}}/edit",
+    summary="Edit an app (the edit form)",
+    **_app_form("Saved: to the app's page", fields=_APP_FIELDS),
+)
 def edit_app(
     request: Request, form: CsrfForm, context: ContextDep, session: SessionDep, user: OptionalUser
 ) -> Response:
@@ -270,7 +316,11 @@ def _edit(
     return see_other(app_path(client.client_id))
 
 
-@router.get(f"{APPS_PATH}/{{client_id}}/rotate-secret")
+@router.get(
+    f"{APPS_PATH}/{{client_id}}/rotate-secret",
+    summary="Developer portal: confirm rotating an app's secret",
+    **html_page("Rotate the secret?", errors=_NOT_FOUND, redirects=_TO_LOGIN),
+)
 def confirm_rotate_secret(
     request: Request, client_id: str, session: SessionDep, user: OptionalUser
 ) -> Response:
@@ -295,7 +345,11 @@ def confirm_rotate_secret(
     )
 
 
-@router.post(f"{APPS_PATH}/{{client_id}}/rotate-secret")
+@router.post(
+    f"{APPS_PATH}/{{client_id}}/rotate-secret",
+    summary="Rotate an app's secret (the confirmation form)",
+    **_app_form("Rotated: to the app's page, showing the new secret once"),
+)
 def rotate_app_secret(
     request: Request, form: CsrfForm, context: ContextDep, session: SessionDep, user: OptionalUser
 ) -> Response:
@@ -319,7 +373,11 @@ def _rotate(
     return with_notice(request, response, path=app_path(client.client_id), text=notice)
 
 
-@router.get(f"{APPS_PATH}/{{client_id}}/delete")
+@router.get(
+    f"{APPS_PATH}/{{client_id}}/delete",
+    summary="Developer portal: confirm deleting an app",
+    **html_page("Delete the app?", errors=_NOT_FOUND, redirects=_TO_LOGIN),
+)
 def confirm_delete_app(
     request: Request, client_id: str, session: SessionDep, user: OptionalUser
 ) -> Response:
@@ -343,7 +401,11 @@ def confirm_delete_app(
     )
 
 
-@router.post(f"{APPS_PATH}/{{client_id}}/delete")
+@router.post(
+    f"{APPS_PATH}/{{client_id}}/delete",
+    summary="Delete an app (the confirmation form)",
+    **_app_form("Deleted: to the app list, which says so"),
+)
 def delete_app(
     request: Request, form: CsrfForm, context: ContextDep, session: SessionDep, user: OptionalUser
 ) -> Response:

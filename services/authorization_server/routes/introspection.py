@@ -7,12 +7,13 @@ from starlette.responses import JSONResponse, Response
 from services.authorization_server import introspection
 from services.authorization_server.client_auth import authenticated_token_form
 from services.authorization_server.deps import ContextDep
-from services.authorization_server.routes.revocation import (
+from services.authorization_server.routes.revocation import TOKEN_FORM, TOKEN_FORM_PARAMETERS
+from services.authorization_server.schemas import (
     CLIENT_SECURITY,
-    TOKEN_FORM,
-    TOKEN_FORM_PARAMETERS,
+    CLIENT_SECURITY_TEXT,
+    ERROR_RESPONSES,
+    IntrospectionResponse,
 )
-from services.authorization_server.schemas import ERROR_RESPONSES, IntrospectionResponse
 from shared.errors import InvalidClientError
 from shared.http import NO_STORE_HEADERS
 
@@ -27,6 +28,8 @@ INTROSPECTION_PATH = "/v1/oauth/introspect"
     response_model=IntrospectionResponse,
     responses=ERROR_RESPONSES,
     openapi_extra={**TOKEN_FORM, **CLIENT_SECURITY},
+    description="Whether a token is active, and its claims, for confidential clients."
+    f"{CLIENT_SECURITY_TEXT}; a public client's `client_id` alone is refused (401).",
 )
 async def introspect(request: Request, context: ContextDep) -> Response:
     """Whether a token is active, and its claims. Callers authenticate as confidential

@@ -41,8 +41,10 @@ from services.authorization_server.web_session import (
 )
 from shared.db import utcnow
 from shared.errors import OAuthError
+from shared.openapi import form_post, html_page, redirect_only
 
-router = APIRouter(tags=["pages"], include_in_schema=False)
+router = APIRouter(tags=["pages"])
+_NEXT = "to `next` (a path on this server)"
 
 
 async def _checked_form(request: Request, context: ServerContext) -> dict[str, str]:
@@ -51,12 +53,16 @@ async def _checked_form(request: Request, context: ServerContext) -> dict[str, s
     return form
 
 
-@router.get("/")
+@router.get("/", summary="Home", **redirect_only("To the account page, or to log in"))
 def home(user: OptionalUser) -> Response:
     return see_other("/account/applications" if user else "/login")
 
 
-@router.get("/login")
+@router.get(
+    "/login",
+    summary="Login page",
+    **html_page("The login form", redirects=f"Logged in already: {_NEXT}"),
+)
 def login_page(request: Request, user: OptionalUser, next: str | None = None) -> Response:
     target = safe_next(next)
     if user is not None:
@@ -64,7 +70,18 @@ def login_page(request: Request, user: OptionalUser, next: str | None = None) ->
     return render(request, "login.html", {"next": target, "user": None})
 
 
-@router.post("/login")
+@router.post(
+    "/login",
+    summary="Log in (the login form)",
+    **form_post(
+        f"Logged in: {_NEXT}",
+        fields={
+            "email": {"type": "string"},
+            "password": {"type": "string"},
+            "next": {"type": "string"},
+        },
+    ),
+)
 async def login(request: Request, context: ContextDep, session: SessionDep) -> Response:
     try:
         form = await _checked_form(request, context)
@@ -112,12 +129,19 @@ def _login(
     return response, True
 
 
-@router.get("/signup")
+@router.get("/signup", summary="Sign-up page", **html_page("The sign-up form"))
 def signup_page(request: Request, user: OptionalUser, next: str | None = None) -> Response:
     return render(request, "signup.html", {"next": safe_next(next), "user": user})
 
 
-@router.post("/signup")
+@router.post(
+    "/signup",
+    summary="Sign up (the sign-up form)",
+    **form_post(
+        "To the page saying a confirmation link was sent",
+        fields={k: {"type": "string"} for k in ("name", "email", "password", "next")},
+    ),
+)
 async def signup(request: Request, context: ContextDep, session: SessionDep) -> Response:
     """Answers alike for known and unknown emails: "check your email to finish"."""
     try:
@@ -164,12 +188,16 @@ def _signup(
     return response
 
 
-@router.get("/signup/sent")
+@router.get("/signup/sent", summary="Sign-up sent page", **html_page("Check your email"))
 def signup_sent(request: Request) -> Response:
     return render(request, "signup_sent.html", {"user": None})
 
 
-@router.get(VERIFY_PATH)
+@router.get(
+    VERIFY_PATH,
+    summary="Email confirmation page",
+    **html_page("Confirm the account", errors={400: "The link is invalid or expired"}),
+)
 def verify_page(
     request: Request, context: ContextDep, session: SessionDep, token: str = ""
 ) -> Response:
@@ -179,7 +207,15 @@ def verify_page(
     return _verify_page(request, email=pending.email, token=token)
 
 
-@router.post(VERIFY_PATH)
+@router.post(
+    VERIFY_PATH,
+    summary="Confirm the account (the confirmation form)",
+    **form_post(
+        None,
+        pages={200: "Confirmed: the page says so"},
+        fields={"token": {"type": "string"}},
+    ),
+)
 async def verify(request: Request, context: ContextDep, session: SessionDep) -> Response:
     try:
         form = await _checked_form(request, context)
@@ -202,14 +238,16 @@ def _verify_page(request: Request, *, status: int = 200, **values: object) -> Re
     return render(request, "signup_verify.html", {**values, "user": None}, status=status)
 
 
-@router.get("/logout")
+@router.get(
+    "/logout", summary="Logout page", **html_page("Log out?", redirects="Not logged in: to /login")
+)
 def logout_page(request: Request, user: OptionalUser) -> Response:
     if user is None:
         return see_other("/login")
     return render(request, "logout.html", {"user": user})
 
 
-@router.post("/logout")
+@router.post("/logout", summary="Log out (the logout form)", **form_post("To /login"))
 async def logout(request: Request, context: ContextDep, session: SessionDep) -> Response:
     try:
         await _checked_form(request, context)

@@ -13,11 +13,11 @@ from services.authorization_server.request_body import read_json_object
 from services.authorization_server.schemas import (
     ClientRegistrationRequest,
     ClientRegistrationResponse,
-    ErrorResponse,
 )
 from services.authorization_server.throttle import client_ip, ip_key
 from shared.errors import InvalidTokenError
 from shared.http import NO_STORE_HEADERS
+from shared.openapi import Responses, bearer_errors, json_errors
 
 router = APIRouter(tags=["oauth"])
 
@@ -27,13 +27,20 @@ _OPENAPI: dict[str, Any] = {
         "required": True,
         "content": {"application/json": {"schema": ClientRegistrationRequest.model_json_schema()}},
     },
-    "security": [{"bearer": []}],
+    # The initial access token, unless registration is open (`{}`: no credentials).
+    "security": [{"bearer": []}, {}],
 }
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {"model": ErrorResponse, "description": "invalid_redirect_uri, invalid_client_metadata"},
-    401: {"model": ErrorResponse, "description": "Initial access token missing or invalid"},
-    403: {"model": ErrorResponse, "description": "Registration is disabled"},
-    429: {"model": ErrorResponse, "description": "Too many attempts from this address"},
+_ERRORS: Responses = {
+    **json_errors(
+        {
+            400: "invalid_request (not a JSON object), invalid_redirect_uri,"
+            " invalid_client_metadata",
+            403: "access_denied: registration is disabled",
+            413: "invalid_request: the body is too large",
+            429: "invalid_request: too many attempts from this address",
+        }
+    ),
+    401: bearer_errors(": the initial access token is wrong")[401],
 }
 
 

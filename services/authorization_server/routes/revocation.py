@@ -14,7 +14,13 @@ from services.authorization_server.client_auth import (
 )
 from services.authorization_server.deps import ContextDep
 from services.authorization_server.request_body import form_parameters
-from services.authorization_server.schemas import ERROR_RESPONSES, RevokedTokenFeed, form_body
+from services.authorization_server.schemas import (
+    CLIENT_SECURITY,
+    CLIENT_SECURITY_TEXT,
+    ERROR_RESPONSES,
+    RevokedTokenFeed,
+    form_body,
+)
 from services.authorization_server.throttle import client_ip
 from shared.errors import InvalidClientError
 from shared.http import NO_STORE_HEADERS
@@ -27,24 +33,28 @@ REVOKED_FEED_PATH = "/v1/oauth/revoked-tokens"
 TOKEN_FORM = form_body(
     {
         "token": {"type": "string"},
-        "token_type_hint": {"type": "string", "enum": ["access_token", "refresh_token"]},
+        # A hint only: an unknown value is ignored, never an error (RFC 7009 §2.1).
+        "token_type_hint": {"type": "string", "examples": ["access_token", "refresh_token"]},
         "client_id": {"type": "string"},
         "client_secret": {"type": "string"},
     },
     ["token"],
 )
 TOKEN_FORM_PARAMETERS = form_parameters(TOKEN_FORM)
-CLIENT_SECURITY: dict[str, Any] = {"security": [{"clientBasic": []}]}
+_BASIC_ONLY: dict[str, Any] = {"security": [{"clientBasic": []}]}
 
 
 @router.post(
     REVOCATION_PATH,
     summary="Token revocation (RFC 7009)",
+    response_class=Response,  # an empty 200
     responses={
         200: {"description": "Revoked, or the token was already unusable"},
         **ERROR_RESPONSES,
     },
     openapi_extra={**TOKEN_FORM, **CLIENT_SECURITY},
+    description="Revoke a refresh token (with every token of its grant) or an access token."
+    f"{CLIENT_SECURITY_TEXT}; a public client sends its `client_id` alone (`none`).",
 )
 async def revoke(request: Request, context: ContextDep) -> Response:
     """Revoke a refresh token (with every token of its grant) or an access token."""
@@ -58,7 +68,7 @@ async def revoke(request: Request, context: ContextDep) -> Response:
     summary="Revoked, unexpired access tokens and deleted clients (feed for resource servers)",
     response_model=RevokedTokenFeed,
     responses=ERROR_RESPONSES,
-    openapi_extra=CLIENT_SECURITY,
+    openapi_extra=_BASIC_ONLY,
 )
 async def revoked_tokens(request: Request, context: ContextDep) -> Response:
     """A full snapshot of revoked access-token ids that have not expired, and of deleted

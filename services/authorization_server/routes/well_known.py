@@ -14,6 +14,7 @@ from services.authorization_server.grants import (
     RESPONSE_MODES,
     RESPONSE_TYPES,
 )
+from shared.openapi import json_errors
 
 router = APIRouter(tags=["discovery"])
 
@@ -58,6 +59,7 @@ def metadata(context: ContextDep) -> dict[str, Any]:
 @router.get(
     RESOURCE_METADATA_PATH + "/{path:path}",
     summary="Protected resource metadata of the app-management API (RFC 9728)",
+    responses=json_errors({404: "not_found: no protected resource at this path"}),
 )
 def resource_metadata(path: str, context: ContextDep) -> dict[str, Any]:
     """At the well-known URI derived from `AS_APPS_API_RESOURCE` (RFC 9728 §3.1)."""

@@ -10,11 +10,16 @@ from services.demo_client.deps import BrowserDep, ContextDep
 from services.demo_client.explanations import steps
 from services.demo_client.grants import CLIENT_CREDENTIALS, client_credentials
 from services.demo_client.pages import back_on_error, check_form, render_flow_page, see_other
+from services.demo_client.routes import page, step
 
 router = APIRouter(prefix="/client-credentials")
 
 
-@router.get("")
+@router.get(
+    "",
+    summary="The client credentials flow",
+    **page("The client credentials flow page"),
+)
 def client_credentials_page(ctx: ContextDep, browser: BrowserDep, request: Request) -> Response:
     registration = None
     if browser.grants.get(CLIENT_CREDENTIALS):
@@ -29,7 +34,11 @@ def client_credentials_page(ctx: ContextDep, browser: BrowserDep, request: Reque
     )
 
 
-@router.post("/token")
+@router.post(
+    "/token",
+    summary="Get an app token (a form)",
+    **step("To the client credentials page"),
+)
 def get_app_token(
     ctx: ContextDep, browser: BrowserDep, csrf_token: Annotated[str, Form()]
 ) -> Response:
@@ -38,7 +47,11 @@ def get_app_token(
     return see_other("/client-credentials")
 
 
-@router.post("/registration")
+@router.post(
+    "/registration",
+    summary="Update the app's registration (a form)",
+    **step("To the client credentials page, saying what happened"),
+)
 def update_registration(
     ctx: ContextDep,
     browser: BrowserDep,

@@ -16,6 +16,7 @@ from services.demo_client.grants.api_calls import call_api
 from services.demo_client.grants.browser_state import granted_scopes
 from services.demo_client.models import BrowserSession
 from services.demo_client.pages import back_on_error, check_form, render, see_other, take_notice
+from services.demo_client.routes import page, step
 from shared.scopes import parse_scope
 
 router = APIRouter()
@@ -24,20 +25,28 @@ SCOPES = {"read": "read", "write": "read write"}
 PER_PAGE = 10
 
 
-@router.get("/")
+@router.get("/", summary="Home: the flows to try", **page("Home"))
 def home(request: Request, browser: BrowserDep) -> Response:
     notice = take_notice(browser)
     return render(request, "home.html", {"notice": notice}, browser=browser)
 
 
-@router.get("/connect")
+@router.get(
+    "/connect",
+    summary="Connect: start the authorization code flow",
+    **step("To the authorization endpoint, with state and PKCE", form=False),
+)
 def connect(ctx: ContextDep, browser: BrowserDep, access: str = "read") -> Response:
     """Step 2: send the browser to the authorization endpoint with state and PKCE."""
     wanted = parse_scope(SCOPES.get(access, "read"))
     return see_other(authorization_code.connect(ctx, browser, wanted=wanted))
 
 
-@router.get("/callback")
+@router.get(
+    "/callback",
+    summary="The redirect URI of the code flow",
+    **step("To the dashboard, once the code is exchanged for tokens", form=False),
+)
 def callback(ctx: ContextDep, browser: BrowserDep, request: Request) -> Response:
     """Step 4: the redirect back, with code and state (or error and state)."""
     params = dict(request.query_params.items())
@@ -45,7 +54,11 @@ def callback(ctx: ContextDep, browser: BrowserDep, request: Request) -> Response
         return see_other(authorization_code.receive_code(ctx, browser, params))
 
 
-@router.get("/dashboard")
+@router.get(
+    "/dashboard",
+    summary="Dashboard: the account and droplets, from the API",
+    **page("The dashboard", redirects="Not connected: to the home page"),
+)
 def dashboard(
     ctx: ContextDep,
     browser: BrowserDep,
@@ -75,7 +88,7 @@ def dashboard(
     return render(request, "dashboard.html", context, browser=browser)
 
 
-@router.get("/write-access")
+@router.get("/write-access", summary="Why write access is asked for", **page("The explanation"))
 def write_access(browser: BrowserDep, request: Request) -> Response:
     """Why Dropletbook asks again before it can create or delete droplets."""
     return render(request, "write_access.html", {"reason": steps.WRITE_REASON}, browser=browser)
@@ -88,7 +101,11 @@ def _after_write(browser: BrowserSession, call: ApiCall, message: str) -> Respon
     return see_other("/dashboard")
 
 
-@router.post("/droplets")
+@router.post(
+    "/droplets",
+    summary="Create a droplet (a form)",
+    **step("To the dashboard, saying what happened; or to /write-access"),
+)
 def create_droplet(
     ctx: ContextDep,
     browser: BrowserDep,
@@ -108,7 +125,11 @@ def create_droplet(
     return _after_write(browser, call, message)
 
 
-@router.post("/droplets/{droplet_id}/delete")
+@router.post(
+    "/droplets/{droplet_id}/delete",
+    summary="Delete a droplet (a form)",
+    **step("To the dashboard, saying what happened; or to /write-access"),
+)
 def delete_droplet(
     ctx: ContextDep, browser: BrowserDep, droplet_id: int, csrf_token: Annotated[str, Form()]
 ) -> Response:
@@ -120,7 +141,11 @@ def delete_droplet(
     return _after_write(browser, call, steps.droplet_deleted(call.ok, call.why_refused))
 
 
-@router.post("/disconnect")
+@router.post(
+    "/disconnect",
+    summary="Disconnect: revoke the tokens (a form)",
+    **step("To the home page"),
+)
 def disconnect(
     ctx: ContextDep, browser: BrowserDep, csrf_token: Annotated[str, Form()]
 ) -> Response:

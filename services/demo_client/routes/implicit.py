@@ -18,11 +18,12 @@ from services.demo_client.pages import (
     render_flow_page,
     see_other,
 )
+from services.demo_client.routes import page, step
 
 router = APIRouter(prefix="/implicit")
 
 
-@router.get("")
+@router.get("", summary="The implicit flow", **page("The implicit flow page"))
 def implicit_page(ctx: ContextDep, browser: BrowserDep, request: Request) -> Response:
     account = read_account(ctx, browser, IMPLICIT)
     return render_flow_page(
@@ -30,19 +31,31 @@ def implicit_page(ctx: ContextDep, browser: BrowserDep, request: Request) -> Res
     )
 
 
-@router.get("/start")
+@router.get(
+    "/start",
+    summary="Start the implicit flow",
+    **step("To the authorization endpoint", form=False),
+)
 def start(ctx: ContextDep, browser: BrowserDep) -> Response:
     return see_other(start_authorization(ctx, browser, flow=IMPLICIT, scope="read"))
 
 
-@router.get("/callback")
+@router.get(
+    "/callback",
+    summary="The redirect URI of the implicit flow",
+    **page("A page whose script reads the token in the URL fragment"),
+)
 def callback(browser: BrowserDep, request: Request) -> Response:
     """A page whose script reads `location.hash` and posts it to `/implicit/token`."""
     browser.form_shown = True  # its form's CSRF token needs the session
     return render(request, "implicit_callback.html", {}, browser=browser, scripts=True)
 
 
-@router.post("/token")
+@router.post(
+    "/token",
+    summary="The token the callback page found (a form)",
+    **step("To the implicit flow page"),
+)
 async def receive(ctx: ContextDep, browser: BrowserDep, request: Request) -> Response:
     """Steps 5-6: what the callback page's script found in the fragment."""
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}

@@ -10,11 +10,12 @@ from services.demo_client.grants import PASSWORD
 from services.demo_client.grants import password as password_grant
 from services.demo_client.grants.api_calls import read_account
 from services.demo_client.pages import check_form, render_flow_page, see_other
+from services.demo_client.routes import page, step
 
 router = APIRouter(prefix="/password")
 
 
-@router.get("")
+@router.get("", summary="The password flow", **page("The password flow page"))
 def password_page(ctx: ContextDep, browser: BrowserDep, request: Request) -> Response:
     account = read_account(ctx, browser, PASSWORD)
     return render_flow_page(
@@ -22,7 +23,11 @@ def password_page(ctx: ContextDep, browser: BrowserDep, request: Request) -> Res
     )
 
 
-@router.post("")
+@router.post(
+    "",
+    summary="Log in with the password grant (a form)",
+    **step("To the password flow page"),
+)
 def password_login(
     ctx: ContextDep,
     browser: BrowserDep,

@@ -1,21 +1,20 @@
-"""HTTP routes of the resource server, and the error responses they share in the docs."""
+"""HTTP routes of the resource server, and the answers they share in the docs."""
 
-from typing import Any
+from shared.openapi import Responses, bearer_errors, json_errors
 
-from services.resource_server.schemas import ErrorResponse, NoCredentialsResponse
-
-BEARER_ERRORS: dict[int | str, dict[str, Any]] = {
-    400: {
-        "model": ErrorResponse,
-        "description": "invalid_request (token sent twice, in the query)",
-    },
-    401: {
-        "model": ErrorResponse | NoCredentialsResponse,
-        "description": "invalid_token, with a Bearer challenge; no token at all: `{}` and a bare"
-        ' `Bearer realm="..."` challenge (RFC 6750 §3.1)',
-    },
-    403: {"model": ErrorResponse, "description": "insufficient_scope, with the scope needed"},
+BEARER_ERRORS: Responses = {
+    **json_errors(
+        {
+            400: "invalid_request: a parameter is malformed, or the token is sent twice or in"
+            " the query"
+        }
+    ),
+    **bearer_errors(),
 }
-NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"model": ErrorResponse, "description": "No such droplet in this account"},
-}
+NOT_FOUND = json_errors({404: "No such droplet in this account"})
+WRITE_ERRORS: Responses = json_errors(
+    {
+        413: "invalid_request: the body is too large",
+        422: "droplet_limit_exceeded: the account's droplet limit is reached",
+    }
+)

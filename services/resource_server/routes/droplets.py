@@ -9,7 +9,7 @@ from services.resource_server import droplets
 from services.resource_server.deps import SessionDep, SettingsDep
 from services.resource_server.json_body import json_body, openapi_body
 from services.resource_server.protect import ReadClaims, WriteClaims, require_scope
-from services.resource_server.routes import BEARER_ERRORS, NOT_FOUND
+from services.resource_server.routes import BEARER_ERRORS, NOT_FOUND, WRITE_ERRORS
 from services.resource_server.schemas import (
     DropletCreate,
     DropletList,
@@ -63,7 +63,7 @@ def get_droplet(claims: ReadClaims, session: SessionDep, droplet_id: DropletId) 
     summary="Create a droplet (scope write)",
     status_code=201,
     response_model=DropletResponse,
-    responses={**BEARER_ERRORS, 422: {"description": "The account's droplet limit is reached"}},
+    responses={**BEARER_ERRORS, **WRITE_ERRORS},
     openapi_extra=openapi_body(DropletCreate),
 )
 def create_droplet(
