@@ -103,7 +103,7 @@ def authorize_in_browser(
         assert page.status_code == 200, page.text[:500]
         assert email in page.text, "the consent screen should name the account"
         assert page.headers.get("x-frame-options") == "DENY"
-        consent = find_form(page.text, urlsplit(authorization_url).path)
+        consent = find_form(page.text, urlsplit(authorization_url).path + "/decision")
         assert decision in consent.buttons.get("decision", []), consent.buttons
         response = browser.post(
             urljoin(consent_url, consent.action), data={**consent.fields, "decision": decision}

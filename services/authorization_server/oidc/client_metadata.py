@@ -9,9 +9,9 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from services.authorization_server.client_rules import RegistrationError, validate_redirect_uri
 from services.authorization_server.models import Client
 from services.authorization_server.oidc.id_token import ID_TOKEN_ALGORITHMS
-from services.authorization_server.client_rules import RegistrationError, validate_redirect_uri
 
 SUBJECT_TYPES = ("public",)
 MAX_LOGOUT_URIS = 10
