@@ -52,7 +52,19 @@ def _session_token(request: Request, settings: Settings) -> str | None:
     return None
 
 
-def start_session(response: Response, *, session: Session, settings: Settings, user: User) -> None:
+def start_session(
+    response: Response,
+    *,
+    session: Session,
+    settings: Settings,
+    user: User,
+    request: Request | None = None,
+) -> None:
+    """A new login; the browser's previous session (a fresh login asked for by OpenID
+    Connect `prompt=login` or `max_age`) ends, so its cookie cannot outlive it."""
+    previous = _session_token(request, settings) if request is not None else None
+    if previous is not None:
+        repository.delete_user_session(session=session, token_hash=hash_token(previous))
     token = new_token()
     now = utcnow()
     expires_at = now + timedelta(seconds=settings.session_ttl)

@@ -137,6 +137,20 @@ def test_a_fresh_login_is_required_despite_the_session(
     assert claims["auth_time"] >= before
 
 
+def test_the_fresh_login_ends_the_previous_session(
+    log_in: LogIn, live_as: LiveServer, live_context: ServerContext
+) -> None:
+    client, _secret = oidc_client(live_context)
+    user = oidc_user(live_context)
+    browser = log_in(user)
+    old_cookies = dict(browser.http.cookies)
+    _relogin(browser, browser.authorize(authorize_params(client, prompt="login")), user)
+    assert dict(browser.http.cookies) != old_cookies
+    with httpx.Client(base_url=live_as.url, cookies=old_cookies) as stale:
+        assert stale.get("/login").status_code == 200  # not logged in any more
+    assert browser.http.get("/login").status_code == 303
+
+
 def test_max_age_reauthenticates_only_an_older_session(
     log_in: LogIn, live_as: LiveServer, live_context: ServerContext
 ) -> None:

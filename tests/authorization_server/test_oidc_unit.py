@@ -28,8 +28,9 @@ from services.authorization_server.oidc.request import (
     check_prompt,
 )
 from services.authorization_server.registration import RegistrationError
-from shared.errors import InvalidRequestError
-from shared.jwt import public_jwk
+from services.authorization_server.tokens import read_access_token
+from shared.errors import InvalidRequestError, InvalidTokenError
+from shared.jwt import public_jwk, verify_jwt
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 USER = User(
@@ -251,3 +252,23 @@ def test_client_metadata_defaults_and_refusals() -> None:
         with pytest.raises(RegistrationError) as caught:
             check_oidc_metadata(**bad)  # type: ignore[arg-type]
         assert caught.value.field == next(iter(bad))
+
+
+def test_an_id_token_is_no_access_token(context: ServerContext) -> None:
+    """`typ` keeps them apart: the resource server's check (RFC 9068 `at+jwt`) and this
+    server's own reading of access tokens (UserInfo, introspection) refuse an ID token."""
+    token = context.id_tokens.issue(
+        user=USER,
+        client_id="rp",
+        algorithm="ES256",
+        scope="openid read",
+        auth_time=NOW,
+        nonce=None,
+        sid=None,
+        access_token=None,
+    )
+    key = context.keys.verification_key(jwt.get_unverified_header(token)["kid"])
+    assert key is not None
+    with pytest.raises(InvalidTokenError, match="token type"):
+        verify_jwt(token, key=key, issuer=context.settings.issuer, audience=None)
+    assert read_access_token(token, keys=context.keys, issuer=context.settings.issuer) is None

@@ -3,6 +3,7 @@ confirmation page, and the confirmed sign-out (a CSRF-protected form)."""
 
 from fastapi import APIRouter, Request
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from services.authorization_server import repository
@@ -53,7 +54,8 @@ async def end_session_request(
 ) -> Response:
     """The client's logout request (§2): asks the signed-in user to confirm."""
     try:
-        logout = _check(await _params(request, context), context, session)
+        params = await _params(request, context)
+        logout = await run_in_threadpool(_check, params, context, session)  # database reads
     except OAuthError as error:
         return render_error(request, error)
     if user is None:  # nothing to end

@@ -117,7 +117,7 @@ def _login(
         outcome = None if password_ok else False
         return render(request, "login.html", page, status=400), outcome
     response = see_other(target)
-    start_session(response, session=session, settings=context.settings, user=user)
+    start_session(response, session=session, settings=context.settings, user=user, request=request)
     return response, True
 
 
