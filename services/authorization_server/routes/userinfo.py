@@ -11,8 +11,8 @@ from services.authorization_server.client_metadata import bearer_token
 from services.authorization_server.deps import ContextDep, SessionDep
 from services.authorization_server.oidc.discovery import USERINFO_PATH
 from services.authorization_server.oidc.userinfo import userinfo
-from services.authorization_server.schemas import ErrorResponse
 from shared.http import NO_STORE_HEADERS
+from shared.openapi import bearer_errors
 
 router = APIRouter(tags=["openid"])
 
@@ -22,8 +22,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
         "(application/jwt) when the client registered userinfo_signed_response_alg",
         "content": {"application/jwt": {"schema": {"type": "string"}}},
     },
-    401: {"model": ErrorResponse, "description": "invalid_token (Bearer challenge)"},
-    403: {"model": ErrorResponse, "description": "insufficient_scope: `openid` is needed"},
+    **bearer_errors(),
 }
 _DOCUMENTATION: dict[str, Any] = {
     "responses": _RESPONSES,
