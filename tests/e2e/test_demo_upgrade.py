@@ -43,7 +43,9 @@ def test_demo_upgrades_a846f3e_data(tmp_path: Path) -> None:
         text = demo.wait_for(READY)
         assert "made before migrations: at revision 0001" in text
         jwks = httpx.get(f"{auth}/.well-known/jwks.json").json()
-        assert [key["kid"] for key in jwks["keys"]] == [old.kid]
+        # The old key still signs access tokens; OpenID Connect adds an RS256 chain for ID tokens.
+        by_type = {key["kty"]: key["kid"] for key in jwks["keys"]}
+        assert len(jwks["keys"]) == 2 and by_type["EC"] == old.kid and "RSA" in by_type
         answer = httpx.post(
             f"{auth}/v1/oauth/token",
             data={
