@@ -34,8 +34,9 @@ test-postgres: $(VENV)/.synced
 
 test: e2e-deps lint test-sqlite test-postgres
 
-e2e-deps:  # Debian's Chromium for the browser tests (Playwright never downloads a browser)
+e2e-deps:  # Debian's Chromium for the browser tests (Playwright never downloads a browser); Node for openid-client
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm; }
 
 bench: $(VENV)/.synced
 	$(VENV)/bin/python bench/token_endpoint.py
