@@ -35,6 +35,7 @@ from wrk_driver import (
     Server,
     free_port,
     interrupt_on_signals,
+    reporting_failures,
     run_wrk,
     uvicorn_server,
 )
@@ -114,7 +115,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="dropletbook-bench-") as tmp:
         workdir = Path(tmp)
         log = workdir / "server.log"
-        try:
+
+        def work() -> int:
             with fresh_database(args.database) as database_url:
                 if args.profile:
                     from refresh_profile import profile_refreshes
@@ -122,14 +124,8 @@ def main() -> int:
                     profile_refreshes(database_url, args.profile)
                     return 0
                 return _measure(args, database_url, workdir, log)
-        except KeyboardInterrupt:
-            print("\ninterrupted; server stopped", file=sys.stderr)
-            return 130
-        except BenchError as exc:
-            print(f"FAILED: {exc}", file=sys.stderr)
-            if log.exists():
-                print(log.read_text(errors="replace")[-3000:], file=sys.stderr)
-            return 1
+
+        return reporting_failures(work, log)
 
 
 def _measure(args: argparse.Namespace, database_url: str, workdir: Path, log: Path) -> int:
