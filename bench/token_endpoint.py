@@ -59,6 +59,7 @@ from wrk_driver import (
     interrupt_on_signals,
     measure_rounds,
     parse_args,
+    reporting_failures,
     uvicorn_server,
 )
 
@@ -89,27 +90,22 @@ def main() -> int:
         client = _seed_client(database_url, issuer)
         scripts = _write_scripts(workdir, client)
         log = workdir / "server.log"
-        try:
-            environment = {
-                "AS_DATABASE_URL": database_url,
-                "AS_ISSUER": issuer,
-                "AS_ENVIRONMENT": "development",
-                "AS_LOG_LEVEL": "WARNING",
-            }
+        environment = {
+            "AS_DATABASE_URL": database_url,
+            "AS_ISSUER": issuer,
+            "AS_ENVIRONMENT": "development",
+            "AS_LOG_LEVEL": "WARNING",
+        }
+
+        def work() -> int:
             app = "services.authorization_server.main:app"
             with uvicorn_server(app, port, environment, log) as server:
                 _check_token(server.url, client)
                 runs = measure_rounds(args, wrk, server, scripts, TOKEN_PATH, "token")
                 _print_table(runs)
                 return exit_status(runs)
-        except KeyboardInterrupt:
-            print("\ninterrupted; server stopped", file=sys.stderr)
-            return 130
-        except BenchError as exc:
-            print(f"FAILED: {exc}", file=sys.stderr)
-            if log.exists():
-                print(log.read_text(errors="replace")[-3000:], file=sys.stderr)
-            return 1
+
+        return reporting_failures(work, log)
 
 
 def _print_table(runs: list[tuple[Run, Run]]) -> None:

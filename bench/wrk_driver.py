@@ -15,7 +15,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -256,6 +256,20 @@ def _wait_healthy(process: "subprocess.Popen[bytes]", base_url: str, app: str) -
                 return
         time.sleep(0.1)
     raise BenchError(f"{app} did not become healthy within 30 s")
+
+
+def reporting_failures(work: Callable[[], int], log: Path) -> int:
+    """`work()`'s exit status; Ctrl-C gives 130, a `BenchError` 1 with the server log's tail."""
+    try:
+        return work()
+    except KeyboardInterrupt:
+        print("\ninterrupted; server stopped", file=sys.stderr)
+        return 130
+    except BenchError as exc:
+        print(f"FAILED: {exc}", file=sys.stderr)
+        if log.exists():
+            print(log.read_text(errors="replace")[-3000:], file=sys.stderr)
+        return 1
 
 
 def interrupt_on_signals() -> None:

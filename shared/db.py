@@ -1,7 +1,9 @@
 """Database plumbing every service shares: engines and aware UTC datetimes.
 
 SQLite by default; a PostgreSQL URL (psycopg 3) is all it takes to run replicas on one
-shared database. Tables are made and upgraded by migrations (`shared.migrations`). SQLite
+shared database. `make_async_engine` serves the request paths on the event loop (psycopg's
+async driver, aiosqlite); `make_engine` the CLI, migrations and start-up. Tables are made
+and upgraded by migrations (`shared.migrations`). SQLite
 files (and their -wal/-shm) are readable by their owner only: they hold password hashes,
 token digests and signing keys.
 """
@@ -13,7 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import DateTime, event
-from sqlalchemy.engine import Dialect, Engine, make_url
+from sqlalchemy.engine import URL, Dialect, Engine, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import create_engine
 
@@ -44,16 +48,49 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
-    if parsed.drivername in ("postgresql", "postgres"):  # psycopg 3, not the psycopg2 default
-        url = parsed.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     if not parsed.drivername.startswith("sqlite"):
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        return create_engine(_psycopg(parsed), pool_pre_ping=True, pool_size=10, max_overflow=10)
+    engine = create_engine(
+        _sqlite_url(parsed), connect_args={"check_same_thread": False, "timeout": 30}
+    )
+    _on_sqlite_connect(engine, _sqlite_file(parsed.database))
+    return engine
+
+
+def make_async_engine(url: str, *, pool_size: int) -> AsyncEngine:
+    """The engine of the request paths: one per process, `pool_size` connections (0: none
+    kept, a new connection per transaction, for an external pooler such as PgBouncer)."""
+    parsed = make_url(url)
+    pool: dict[str, Any] = (
+        {"poolclass": NullPool} if pool_size == 0 else {"pool_size": pool_size, "max_overflow": 0}
+    )
+    if not parsed.drivername.startswith("sqlite"):
+        # No pre-ping: it costs a round trip per request. A dropped connection fails its one
+        # request (server_error, nothing committed) and the pool replaces it.
+        return create_async_engine(_psycopg(parsed), **pool)
+    sqlite_url = _sqlite_url(parsed).set(drivername="sqlite+aiosqlite")
+    engine = create_async_engine(sqlite_url, connect_args={"timeout": 30}, **pool)
+    _on_sqlite_connect(engine.sync_engine, _sqlite_file(parsed.database))
+    return engine
+
+
+def _psycopg(parsed: URL) -> URL:
+    """psycopg 3 (sync and async), not SQLAlchemy's psycopg2 default."""
+    if parsed.drivername in ("postgresql", "postgres"):
+        return parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def _sqlite_url(parsed: URL) -> URL:
+    """The URL, its file created first readable by its owner only (SQLite would make it 0644)."""
     path = _sqlite_file(parsed.database)
     if path is not None:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        os.close(os.open(path, os.O_CREAT | os.O_RDWR, OWNER_ONLY))  # before SQLite makes it 0644
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        os.close(os.open(path, os.O_CREAT | os.O_RDWR, OWNER_ONLY))
+    return parsed
 
+
+def _on_sqlite_connect(engine: Engine, path: Path | None) -> None:
     def on_connect(connection: Any, _: Any) -> None:
         _sqlite_pragmas(connection)
         if path is not None:  # SQLite gives -wal/-shm the file's mode; older files may differ
@@ -61,7 +98,6 @@ def make_engine(url: str) -> Engine:
                 _owner_only(path.with_name(path.name + suffix))
 
     event.listen(engine, "connect", on_connect)
-    return engine
 
 
 def _sqlite_file(database: str | None) -> Path | None:

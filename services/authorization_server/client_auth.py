@@ -4,11 +4,10 @@ Methods: `client_secret_basic`, `client_secret_post`, and `none` for public clie
 """
 
 import time
-from collections.abc import Callable, Container, Mapping
+from collections.abc import Awaitable, Callable, Container, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from services.authorization_server.models import Client
@@ -113,7 +112,7 @@ class ClientCache:
     Edits in this process invalidate at once; other replicas see them within `ttl` seconds.
     """
 
-    def __init__(self, load: Callable[[str], Client | None], *, ttl: float) -> None:
+    def __init__(self, load: Callable[[str], Awaitable[Client | None]], *, ttl: float) -> None:
         self._load = load
         self._ttl = ttl
         self._entries: dict[str, tuple[float, RegisteredClient]] = {}
@@ -124,9 +123,9 @@ class ClientCache:
             return entry[1]
         return None
 
-    def load(self, client_id: str) -> RegisteredClient | None:
-        """Blocking: reads the database. Call from a worker thread."""
-        record = self._load(client_id)
+    async def load(self, client_id: str) -> RegisteredClient | None:
+        """Reads the database (on the event loop), and caches what it found."""
+        record = await self._load(client_id)
         if record is None:
             return None
         client = RegisteredClient.of(record)
@@ -157,7 +156,7 @@ async def authenticate_client(
     throttle.check_local(account, ip)
     client = context.clients.cached(credentials.client_id)
     if client is None:
-        client = await run_in_threadpool(context.clients.load, credentials.client_id)
+        client = await context.clients.load(credentials.client_id)
     try:
         return authenticate(credentials, client)
     except InvalidClientError:

@@ -3,9 +3,8 @@
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from services.authorization_server import repository
 from services.authorization_server.client_auth import ClientCache
 from services.authorization_server.grants import Grant, GrantContext, build_grants
 from services.authorization_server.key_encryption import KeyEncryption
@@ -17,12 +16,16 @@ from services.authorization_server.passwords import PasswordHasher
 from services.authorization_server.settings import Settings
 from services.authorization_server.throttle import Throttle
 from services.authorization_server.tokens import AccessTokenIssuer
+from shared.db import make_async_engine
 
 
 @dataclass(frozen=True)
 class ServerContext:
     settings: Settings
     engine: Engine
+    """Sync: start-up, the key store, and the routes not yet on `db`."""
+    db: AsyncEngine
+    """The request paths' engine, on the event loop: one pool of `db_pool_size` per process."""
     keys: KeyStore
     tokens: AccessTokenIssuer
     id_tokens: IdTokenIssuer
@@ -56,15 +59,18 @@ class ServerContext:
             memory_kib=settings.password_hash_memory_kib,
         )
 
-        def load_client(client_id: str) -> Client | None:
-            with Session(engine, expire_on_commit=False) as session:
-                return repository.get_client(session=session, client_id=client_id)
+        db = make_async_engine(settings.database_url, pool_size=settings.db_pool_size)
+
+        async def load_client(client_id: str) -> Client | None:
+            async with AsyncSession(db, expire_on_commit=False) as session:
+                return await session.get(Client, client_id)
 
         clients = ClientCache(load_client, ttl=settings.client_cache_ttl)
-        grants = build_grants(GrantContext(engine, tokens, passwords, settings, id_tokens))
+        grants = build_grants(GrantContext(engine, db, tokens, passwords, settings, id_tokens))
         return cls(
             settings,
             engine,
+            db,
             keys,
             tokens,
             id_tokens,

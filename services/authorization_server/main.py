@@ -92,6 +92,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         task.cancel()
         await context.throttle.aclose()
+        await context.db.dispose()
         context.engine.dispose()
 
 

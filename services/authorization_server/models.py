@@ -107,9 +107,11 @@ class Consent(SQLModel, table=True):
 
 
 class AuthorizationCode(SQLModel, table=True):
+    # Withdrawing a consent deletes the unexchanged codes of a user and client.
+    __table_args__ = (Index("ix_authorizationcode_client_id_user_id", "client_id", "user_id"),)
     code_hash: str = Field(primary_key=True)
     client_id: str = Field(foreign_key="client.client_id", ondelete="CASCADE")
-    user_id: str = Field(foreign_key="user.id", ondelete="CASCADE")
+    user_id: str = Field(foreign_key="user.id", ondelete="CASCADE", index=True)
     redirect_uri: str
     scope: str
     code_challenge: str | None = None
@@ -125,6 +127,8 @@ class AuthorizationCode(SQLModel, table=True):
 class TokenFamily(SQLModel, table=True):
     """Every token descending from one authorization: revoked together (RFC 9700 §4.14)."""
 
+    # Revocation asks whether any of a user's families with the client is still live.
+    __table_args__ = (Index("ix_tokenfamily_user_id_client_id", "user_id", "client_id"),)
     id: str = Field(default_factory=lambda: str(uuid.uuid4()), primary_key=True)
     client_id: str = Field(foreign_key="client.client_id", ondelete="CASCADE", index=True)
     user_id: str | None = Field(default=None, foreign_key="user.id", index=True)

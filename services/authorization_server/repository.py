@@ -3,7 +3,6 @@
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, update
 from sqlmodel import Session, col, delete, select
 
 from services.authorization_server.models import (
@@ -18,6 +17,12 @@ from services.authorization_server.models import (
     TokenFamily,
     User,
     UserSession,
+)
+from services.authorization_server.revocation_store import (
+    live_family,
+    live_grant_query,
+    revoke_family_statements,
+    withdraw_consent_statements,
 )
 from shared.db import utcnow
 
@@ -58,34 +63,9 @@ def get_consent(
     ).first()
 
 
-def delete_consents(*, session: Session, user_id: str, client_id: str) -> None:
-    """Forget every approval the user gave the client, whatever the response type."""
-    session.exec(
-        delete(Consent).where(col(Consent.user_id) == user_id, col(Consent.client_id) == client_id)
-    )
-
-
-def _live_family(now: datetime) -> ColumnElement[bool]:
-    """A family (grant) still in use: unrevoked, holding a live refresh token or an
-    unexpired, unrevoked access token."""
-    live_refresh = select(RefreshToken.family_id).where(
-        col(RefreshToken.rotated_at).is_(None), col(RefreshToken.expires_at) > now
-    )
-    live_access = select(IssuedAccessToken.family_id).where(
-        col(IssuedAccessToken.expires_at) > now,
-        col(IssuedAccessToken.jti).not_in(select(RevokedAccessToken.jti)),
-    )
-    return col(TokenFamily.revoked_at).is_(None) & (
-        col(TokenFamily.id).in_(live_refresh) | col(TokenFamily.id).in_(live_access)
-    )
-
-
 def has_live_grant(*, session: Session, user_id: str, client_id: str, now: datetime) -> bool:
     """Whether the user's authorization of the client is still in use (a live family)."""
-    family = select(TokenFamily.id).where(
-        TokenFamily.user_id == user_id, TokenFamily.client_id == client_id, _live_family(now)
-    )
-    return session.exec(family.limit(1)).first() is not None
+    return session.exec(live_grant_query(user_id, client_id, now)).first() is not None
 
 
 def list_live_grants(
@@ -96,7 +76,7 @@ def list_live_grants(
     statement = (
         select(TokenFamily, Client)
         .join(Client, col(Client.client_id) == col(TokenFamily.client_id))
-        .where(TokenFamily.user_id == user_id, _live_family(now))
+        .where(TokenFamily.user_id == user_id, live_family(now))
         .order_by(col(Client.name), col(Client.client_id))
     )
     return session.exec(statement).all()
@@ -105,14 +85,8 @@ def list_live_grants(
 def withdraw_consent(*, session: Session, user_id: str, client_id: str) -> None:
     """Forget every approval the user gave the client, and the codes not yet exchanged under
     them (a code must not outlive the consent it was issued on)."""
-    delete_consents(session=session, user_id=user_id, client_id=client_id)
-    session.exec(
-        delete(AuthorizationCode).where(
-            col(AuthorizationCode.user_id) == user_id,
-            col(AuthorizationCode.client_id) == client_id,
-            col(AuthorizationCode.consumed_at).is_(None),
-        )
-    )
+    for statement in withdraw_consent_statements(user_id, client_id):
+        session.exec(statement)  # type: ignore[call-overload]
 
 
 def list_consents(*, session: Session, user_id: str) -> Sequence[tuple[Consent, Client]]:
@@ -131,21 +105,6 @@ def list_clients(*, session: Session, owner_id: str) -> Sequence[Client]:
     ).all()
 
 
-def get_code(*, session: Session, code_hash: str) -> AuthorizationCode | None:
-    return session.get(AuthorizationCode, code_hash)
-
-
-def consume_code(*, session: Session, code_hash: str, now: datetime) -> bool:
-    """Mark a code used; False when another request consumed it first."""
-    result = session.exec(
-        update(AuthorizationCode)
-        .where(col(AuthorizationCode.code_hash) == code_hash)
-        .where(col(AuthorizationCode.consumed_at).is_(None))
-        .values(consumed_at=now)
-    )
-    return bool(result.rowcount == 1)
-
-
 def get_refresh_token(
     *, session: Session, token_hash: str, reload: bool = False
 ) -> RefreshToken | None:
@@ -153,82 +112,10 @@ def get_refresh_token(
     return session.get(RefreshToken, token_hash, populate_existing=reload)
 
 
-def rotate_refresh_token(*, session: Session, token_hash: str, now: datetime) -> bool:
-    """Mark a refresh token used; False when it was used already (possibly concurrently).
-
-    One conditional statement, so that of concurrent requests exactly one rotates: the
-    others wait for its row lock (PostgreSQL) or the write lock (SQLite), then match nothing.
-    """
-    result = session.exec(
-        update(RefreshToken)
-        .where(col(RefreshToken.token_hash) == token_hash)
-        .where(col(RefreshToken.rotated_at).is_(None))
-        .values(rotated_at=now)
-    )
-    return bool(result.rowcount == 1)
-
-
-def add_refresh_token(
-    *,
-    session: Session,
-    token_hash: str,
-    family_id: str,
-    client_id: str,
-    scope: str,
-    now: datetime,
-    ttl: int,
-) -> None:
-    session.add(
-        RefreshToken(
-            token_hash=token_hash,
-            family_id=family_id,
-            client_id=client_id,
-            scope=scope,
-            created_at=now,
-            expires_at=now + timedelta(seconds=ttl),
-        )
-    )
-
-
-def hold_live_refresh_token(
-    *, session: Session, token_hash: str, family_id: str, now: datetime
-) -> bool:
-    """Whether `token_hash` is its family's live refresh token (unrotated, unexpired), and if
-    so hold it until the transaction ends: a no-op conditional update takes the row lock
-    (PostgreSQL) or the write lock (SQLite), so the token cannot be rotated or revoked
-    before this transaction's access token is recorded against its family."""
-    result = session.exec(
-        update(RefreshToken)
-        .where(col(RefreshToken.token_hash) == token_hash)
-        .where(col(RefreshToken.family_id) == family_id)
-        .where(col(RefreshToken.rotated_at).is_(None))
-        .where(col(RefreshToken.expires_at) > now)
-        .values(rotated_at=None)
-    )
-    return bool(result.rowcount == 1)
-
-
-def get_family(*, session: Session, family_id: str) -> TokenFamily | None:
-    return session.get(TokenFamily, family_id)
-
-
 def revoke_family(*, session: Session, family_id: str, now: datetime | None = None) -> None:
     """Revoke a family: its refresh tokens die and its unexpired JWTs join the revoked set."""
-    now = now or utcnow()
-    session.exec(
-        update(TokenFamily)
-        .where(col(TokenFamily.id) == family_id)
-        .where(col(TokenFamily.revoked_at).is_(None))
-        .values(revoked_at=now)
-    )
-    session.exec(delete(RefreshToken).where(col(RefreshToken.family_id) == family_id))
-    issued = session.exec(
-        select(IssuedAccessToken)
-        .where(IssuedAccessToken.family_id == family_id)
-        .where(col(IssuedAccessToken.expires_at) > now)
-    ).all()
-    for token in issued:
-        revoke_access_token(session=session, jti=token.jti, expires_at=token.expires_at, now=now)
+    for statement in revoke_family_statements(family_id, now or utcnow()):
+        session.exec(statement)  # type: ignore[call-overload]
 
 
 def revoke_client_families(*, session: Session, user_id: str, client_id: str) -> None:

@@ -50,6 +50,9 @@ class Settings(BaseServiceSettings):
     """How often a process rereads signing keys from the database (replicas, rotation)."""
     client_cache_ttl: float = Field(default=5.0, ge=0)
     """How long a process trusts a cached client registration on the token endpoint."""
+    db_pool_size: int = Field(default=10, ge=0, le=1000)
+    """Database connections each process keeps for its request paths (the async engine);
+    0 keeps none (a new connection per transaction, behind an external pooler)."""
 
     scopes: dict[str, str] = Field(default_factory=lambda: {"read": "Read", "write": "Write"})
     """Supported scopes and the label the consent page shows for each."""

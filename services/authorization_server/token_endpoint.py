@@ -13,7 +13,6 @@ the grant registry.
 from typing import Any
 
 import orjson
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -50,9 +49,7 @@ async def exchange(
     grant = get_grant(context.grants, form.get("grant_type"))
     if isinstance(grant, PasswordGrant):
         return await throttled_password_exchange(context, grant, form, client, client_ip)
-    if grant.blocking:
-        return await run_in_threadpool(grant.exchange, form, client)
-    return grant.exchange(form, client)
+    return await grant.exchange(form, client)
 
 
 class TokenEndpoint:

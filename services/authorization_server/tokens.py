@@ -4,12 +4,22 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from services.authorization_server.keys import KeyStore
-from services.authorization_server.models import User
 from shared.errors import InvalidTokenError
 from shared.jwt import sign_jwt, unverified_header, verify_jwt
+
+
+class UserIdentity(Protocol):
+    """Who a user token acts for: a `User`, or the columns the token paths read of one."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def email(self) -> str: ...
+    @property
+    def name(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +51,7 @@ class AccessTokenIssuer:
         )
 
     def issue_for_user(
-        self, *, user: User, client_id: str, scope: str, audience: str | None = None
+        self, *, user: UserIdentity, client_id: str, scope: str, audience: str | None = None
     ) -> AccessToken:
         """A user's token also names the user's email (RFC 9068 §2.2.3.1 identity claims),
         so resource servers can show whose account it is without calling back."""
@@ -76,7 +86,7 @@ class AccessTokenIssuer:
         return AccessToken(value=value, jti=jti, exp=now + self._ttl, expires_in=self._ttl)
 
 
-def user_info(user: User) -> dict[str, str]:
+def user_info(user: UserIdentity) -> dict[str, str]:
     """The tutorial's `info` member: who authorized the token."""
     return {"name": user.name, "email": user.email, "uuid": user.id}
 
@@ -86,7 +96,7 @@ def token_response(
     *,
     scope: str,
     refresh_token: str | None = None,
-    user: User | None = None,
+    user: UserIdentity | None = None,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "access_token": access.value,

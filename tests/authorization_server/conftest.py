@@ -22,8 +22,13 @@ def settings(database_url: str) -> Settings:
 
 @pytest.fixture
 def context(settings: Settings) -> Iterator[ServerContext]:
-    """A server context on a fresh database, for unit tests of the logic under the routes."""
-    context = ServerContext.build(settings, make_engine(settings.database_url))
+    """A server context on a fresh database, for unit tests of the logic under the routes.
+
+    Its async engine keeps no connections (`db_pool_size` 0): each test drives it with
+    `asyncio.run`, a new event loop per call, and a pooled connection belongs to its loop.
+    """
+    unpooled = settings.model_copy(update={"db_pool_size": 0})
+    context = ServerContext.build(unpooled, make_engine(settings.database_url))
     create_tables(context.engine)
     context.keys.ensure_key()
     yield context

@@ -1,6 +1,8 @@
 """Client authentication, RFC 6749 §2.3: secret_basic, secret_post and none."""
 
+import asyncio
 import base64
+from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -183,18 +185,25 @@ def test_stored_digest_is_not_a_secret() -> None:
         )
 
 
+def _returning(record: Client) -> Callable[[str], Awaitable[Client | None]]:
+    async def load(_: str) -> Client | None:
+        return record
+
+    return load
+
+
 def test_client_cache_keeps_hits_for_ttl_and_forgets_on_invalidate() -> None:
     loads: list[str] = []
 
-    def load(client_id: str) -> Client | None:
+    async def load(client_id: str) -> Client | None:
         loads.append(client_id)
         return _confidential_record() if client_id == "conf" else None
 
     cache = ClientCache(load, ttl=60)
     assert cache.cached("conf") is None
-    loaded = cache.load("conf")
+    loaded = asyncio.run(cache.load("conf"))
     assert cache.cached("conf") is loaded
-    assert cache.load("nobody") is None
+    assert asyncio.run(cache.load("nobody")) is None
     assert cache.cached("nobody") is None  # misses are never cached
     cache.invalidate("conf")
     assert cache.cached("conf") is None
@@ -212,8 +221,8 @@ def test_client_cache_holds_an_immutable_copy_of_the_registration() -> None:
         scope="read",
         trusted=True,
     )
-    cache = ClientCache(lambda _: record, ttl=60)
-    loaded = cache.load("conf")
+    cache = ClientCache(_returning(record), ttl=60)
+    loaded = asyncio.run(cache.load("conf"))
     assert loaded == RegisteredClient(
         client_id="conf",
         client_secret_hash=hash_token(SECRET),
@@ -231,6 +240,6 @@ def test_client_cache_holds_an_immutable_copy_of_the_registration() -> None:
 
 
 def test_client_cache_disabled_with_zero_ttl() -> None:
-    cache = ClientCache(lambda _: _confidential_record(), ttl=0)
-    cache.load("conf")
+    cache = ClientCache(_returning(_confidential_record()), ttl=0)
+    asyncio.run(cache.load("conf"))
     assert cache.cached("conf") is None

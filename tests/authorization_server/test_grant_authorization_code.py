@@ -1,5 +1,6 @@
 """Authorization code grant, RFC 6749 §4.1.3 with PKCE: single use, bound, short-lived."""
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -34,8 +35,10 @@ def client(context: ServerContext) -> Client:
 
 
 def _exchange(context: ServerContext, client: Client, **form: str) -> dict[str, Any]:
-    return context.grants["authorization_code"].exchange(
-        {"grant_type": "authorization_code", **form}, client
+    return asyncio.run(
+        context.grants["authorization_code"].exchange(
+            {"grant_type": "authorization_code", **form}, client
+        )
     )
 
 
@@ -120,8 +123,10 @@ def test_code_is_single_use_and_replay_revokes_what_it_issued(
     assert jti is not None
     assert jti["jti"] in revoked_jtis(context.engine)
     with pytest.raises(InvalidGrantError):
-        context.grants["refresh_token"].exchange(
-            {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}, client
+        asyncio.run(
+            context.grants["refresh_token"].exchange(
+                {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}, client
+            )
         )
 
 
@@ -133,8 +138,10 @@ def test_replay_does_not_touch_other_grants(
     _exchange(context, client, **_form(code))
     with pytest.raises(InvalidGrantError):
         _exchange(context, client, **_form(code))
-    refreshed = context.grants["refresh_token"].exchange(
-        {"grant_type": "refresh_token", "refresh_token": other["refresh_token"]}, client
+    refreshed = asyncio.run(
+        context.grants["refresh_token"].exchange(
+            {"grant_type": "refresh_token", "refresh_token": other["refresh_token"]}, client
+        )
     )
     assert refreshed["access_token"]
 
@@ -212,8 +219,10 @@ def test_code_used_by_another_client_after_use_does_not_revoke(
     with pytest.raises(InvalidGrantError):
         _exchange(context, other, **_form(code))
     assert revoked_jtis(context.engine) == set()
-    assert context.grants["refresh_token"].exchange(
-        {"grant_type": "refresh_token", "refresh_token": body["refresh_token"]}, client
+    assert asyncio.run(
+        context.grants["refresh_token"].exchange(
+            {"grant_type": "refresh_token", "refresh_token": body["refresh_token"]}, client
+        )
     )
 
 
@@ -252,8 +261,10 @@ def test_replay_also_revokes_tokens_refreshed_since(
 ) -> None:
     code = make_auth_code(context, client=client, user=user)
     first = _exchange(context, client, **_form(code))
-    refreshed = context.grants["refresh_token"].exchange(
-        {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}, client
+    refreshed = asyncio.run(
+        context.grants["refresh_token"].exchange(
+            {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]}, client
+        )
     )
     with pytest.raises(InvalidGrantError):
         _exchange(context, client, **_form(code))
@@ -263,6 +274,8 @@ def test_replay_also_revokes_tokens_refreshed_since(
     assert claims is not None
     assert claims["jti"] in revoked_jtis(context.engine)
     with pytest.raises(InvalidGrantError):
-        context.grants["refresh_token"].exchange(
-            {"grant_type": "refresh_token", "refresh_token": refreshed["refresh_token"]}, client
+        asyncio.run(
+            context.grants["refresh_token"].exchange(
+                {"grant_type": "refresh_token", "refresh_token": refreshed["refresh_token"]}, client
+            )
         )

@@ -1,5 +1,6 @@
 """Client credentials grant, RFC 6749 §4.4: confidential clients acting for themselves."""
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -18,8 +19,10 @@ def client(context: ServerContext) -> Client:
 
 
 def _exchange(context: ServerContext, client: Client, **form: str) -> dict[str, Any]:
-    return context.grants["client_credentials"].exchange(
-        {"grant_type": "client_credentials", **form}, client
+    return asyncio.run(
+        context.grants["client_credentials"].exchange(
+            {"grant_type": "client_credentials", **form}, client
+        )
     )
 
 

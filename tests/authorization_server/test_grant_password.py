@@ -1,5 +1,6 @@
 """Resource owner password credentials grant, RFC 6749 §4.3: trusted clients only."""
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -29,7 +30,9 @@ def client(context: ServerContext) -> Client:
 
 
 def _exchange(context: ServerContext, client: Client, **form: str) -> dict[str, Any]:
-    return context.grants["password"].exchange({"grant_type": "password", **form}, client)
+    return asyncio.run(
+        context.grants["password"].exchange({"grant_type": "password", **form}, client)
+    )
 
 
 def test_trusted_client_gets_tokens(context: ServerContext, client: Client, user: User) -> None:
@@ -50,8 +53,10 @@ def test_trusted_client_gets_tokens(context: ServerContext, client: Client, user
     assert claims is not None
     assert (claims["sub"], claims["client_id"]) == (user.id, client.client_id)
     assert claims["email"] == "alice@example.com"
-    refreshed = context.grants["refresh_token"].exchange(
-        {"grant_type": "refresh_token", "refresh_token": body["refresh_token"]}, client
+    refreshed = asyncio.run(
+        context.grants["refresh_token"].exchange(
+            {"grant_type": "refresh_token", "refresh_token": body["refresh_token"]}, client
+        )
     )
     assert refreshed["info"]["uuid"] == user.id
 

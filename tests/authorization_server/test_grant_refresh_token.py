@@ -1,5 +1,6 @@
 """Refresh token grant, RFC 6749 §6: rotation, reuse detection, scope narrowing."""
 
+import asyncio
 import re
 import time
 from datetime import timedelta
@@ -51,7 +52,7 @@ def _authorize(context: ServerContext, client: Client, user: User, scope: str) -
         "redirect_uri": "http://127.0.0.1:8080/callback",
         "code_verifier": VERIFIER,
     }
-    return context.grants["authorization_code"].exchange(form, client)
+    return asyncio.run(context.grants["authorization_code"].exchange(form, client))
 
 
 @pytest.fixture
@@ -62,8 +63,10 @@ def tokens(context: ServerContext, client: Client, user: User) -> dict[str, Any]
 def _refresh(
     context: ServerContext, client: Client, refresh_token: str, **form: str
 ) -> dict[str, Any]:
-    return context.grants["refresh_token"].exchange(
-        {"grant_type": "refresh_token", "refresh_token": refresh_token, **form}, client
+    return asyncio.run(
+        context.grants["refresh_token"].exchange(
+            {"grant_type": "refresh_token", "refresh_token": refresh_token, **form}, client
+        )
     )
 
 
@@ -180,7 +183,9 @@ def test_widening_beyond_a_narrow_grant_is_refused(
 
 def test_missing_refresh_token(context: ServerContext, client: Client) -> None:
     with pytest.raises(InvalidRequestError, match="missing parameter: refresh_token"):
-        context.grants["refresh_token"].exchange({"grant_type": "refresh_token"}, client)
+        asyncio.run(
+            context.grants["refresh_token"].exchange({"grant_type": "refresh_token"}, client)
+        )
 
 
 def test_refresh_token_of_another_client_is_refused(
@@ -323,7 +328,8 @@ def test_successors_depend_on_the_server_secret(
     tokens = _authorize(context, client, user, "read")
     first = _refresh(context, client, tokens["refresh_token"])
     other = ServerContext.build(
-        test_settings(database_url, secret_key=SecretStr("another-secret-key")), context.engine
+        test_settings(database_url, secret_key=SecretStr("another-secret-key"), db_pool_size=0),
+        context.engine,
     )
     # With another secret the derived successor is not the family's live token: reuse.
     with pytest.raises(InvalidGrantError, match="already used"):

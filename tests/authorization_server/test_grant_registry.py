@@ -1,5 +1,6 @@
 """The grant registry: every list of grant and response types is derived from it."""
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -166,7 +167,7 @@ def test_responses_go_in_the_fragment_only_for_implicit() -> None:
 
 def test_validate_checks_the_request_and_leaves_storage_to_issue(context: ServerContext) -> None:
     client, _ = make_client(context, grant_types=("authorization_code",))
-    registered = context.clients.load(client.client_id)
+    registered = asyncio.run(context.clients.load(client.client_id))
     assert registered is not None
     grant = context.grants["authorization_code"]
     # An unknown code passes validation: looking it up (and consuming it) is `issue`'s work.

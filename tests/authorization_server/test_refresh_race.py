@@ -6,6 +6,7 @@ a real uvicorn process: exactly one rotates, the others take the grace path.
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,13 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from services.authorization_server.context import ServerContext
-from services.authorization_server.models import Client, RefreshToken, User
+from services.authorization_server.models import (
+    AuthorizationCode,
+    Client,
+    RefreshToken,
+    TokenFamily,
+    User,
+)
 from shared.crypto import hash_token
 from tests.authorization_server.state import revoked_jtis
 from tests.authorization_server.tokens_over_http import (
@@ -26,7 +33,7 @@ from tests.authorization_server.tokens_over_http import (
     refresh,
 )
 from tests.databases import TestDatabases
-from tests.factories import make_client, make_user
+from tests.factories import VERIFIER, make_auth_code, make_client, make_user
 from tests.live_server import LiveServer
 
 
@@ -105,6 +112,26 @@ def test_another_client_in_the_race_gets_no_grace(world: World) -> None:
     assert world.refresh(responses[0].json()["refresh_token"]).status_code == 200
 
 
+def _cut_off(world: World, lock: str, row_id: str, request: Callable[[], httpx.Response]) -> None:
+    """Send `request` while another transaction holds `lock` (a `SELECT … FOR UPDATE` of
+    `row_id`) and kill the request's database connection once it waits on it: its answer
+    must be a detail-free server_error."""
+    url = world.context.settings.database_url
+    with psycopg.connect(url) as holder, psycopg.connect(url, autocommit=True) as admin:
+        holder.execute(lock, (row_id,))
+        result: list[httpx.Response] = []
+        thread = threading.Thread(target=lambda: result.append(request()))
+        thread.start()
+        blocked = _wait_for_blocked_backend(admin, holder.info.backend_pid)
+        admin.execute("SELECT pg_terminate_backend(%s)", (blocked,))
+        thread.join(timeout=30)
+        holder.rollback()
+    (response,) = result
+    assert response.status_code == 500
+    assert response.json() == {"error": "server_error"}
+    assert response.headers["cache-control"] == "no-store"
+
+
 def test_a_refresh_cut_off_mid_transaction_changes_nothing(
     world: World, databases: TestDatabases
 ) -> None:
@@ -115,28 +142,51 @@ def test_a_refresh_cut_off_mid_transaction_changes_nothing(
         pytest.skip("terminates a PostgreSQL backend (pg_terminate_backend)")
     tokens = world.grant()
     family_id = _family_tokens(world.context, tokens["refresh_token"])[0].family_id
-    url = world.context.settings.database_url
-    with psycopg.connect(url) as holder, psycopg.connect(url, autocommit=True) as admin:
-        # Locking the family row blocks the request's inserts (their foreign key check).
-        holder.execute("SELECT id FROM tokenfamily WHERE id = %s FOR UPDATE", (family_id,))
-        result: list[httpx.Response] = []
-        thread = threading.Thread(
-            target=lambda: result.append(world.refresh(tokens["refresh_token"]))
-        )
-        thread.start()
-        blocked = _wait_for_blocked_backend(admin, holder.info.backend_pid)
-        admin.execute("SELECT pg_terminate_backend(%s)", (blocked,))
-        thread.join(timeout=30)
-        holder.rollback()
-    (response,) = result
-    assert response.status_code == 500
-    assert response.json() == {"error": "server_error"}
-    assert response.headers["cache-control"] == "no-store"
+    # Locking the family row blocks the request's inserts (their foreign key check).
+    lock = "SELECT id FROM tokenfamily WHERE id = %s FOR UPDATE"
+    _cut_off(world, lock, family_id, lambda: world.refresh(tokens["refresh_token"]))
     family = _family_tokens(world.context, tokens["refresh_token"])
     assert [row.rotated_at for row in family] == [None]  # not rotated, no successor
     retry = world.refresh(tokens["refresh_token"])
     assert retry.status_code == 200, retry.text
     assert world.refresh(retry.json()["refresh_token"]).status_code == 200
+
+
+def test_a_code_exchange_cut_off_mid_transaction_changes_nothing(
+    world: World, databases: TestDatabases
+) -> None:
+    """Killed after the code was consumed, before the grant's insert: a server_error, the
+    code unconsumed and no grant made, so the client's retry with the same code works."""
+    if not databases.is_postgres:
+        pytest.skip("terminates a PostgreSQL backend (pg_terminate_backend)")
+    code = make_auth_code(world.context, client=world.client, user=world.user)
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": world.client.redirect_uris[0],
+        "code_verifier": VERIFIER,
+    }
+    auth = (world.client.client_id, world.secret)
+
+    def exchange() -> httpx.Response:
+        return httpx.post(f"{world.url}/v1/oauth/token", data=form, auth=auth)
+
+    families = _families(world)
+    # Locking the user's row blocks the new family's insert (its foreign key check).
+    _cut_off(world, 'SELECT id FROM "user" WHERE id = %s FOR UPDATE', world.user.id, exchange)
+    with Session(world.context.engine) as session:
+        stored = session.get(AuthorizationCode, hash_token(code))
+        assert stored is not None
+        assert (stored.consumed_at, stored.token_family_id) == (None, None)
+    assert _families(world) == families
+    retry = exchange()
+    assert retry.status_code == 200, retry.text
+    assert world.refresh(retry.json()["refresh_token"]).status_code == 200
+
+
+def _families(world: World) -> set[str]:
+    with Session(world.context.engine) as session:
+        return set(session.exec(select(TokenFamily.id)))
 
 
 def test_a_client_that_gave_up_waiting_gets_the_same_tokens_on_retry(world: World) -> None:

@@ -1,5 +1,6 @@
 """RFC 7591 dynamic client registration over real HTTP, and the shared registration rules."""
 
+import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -412,9 +413,11 @@ def test_delete_client_revokes_its_access_tokens(context: ServerContext) -> None
     client, _ = make_client(
         context, trusted=True, grant_types=("password", "refresh_token"), redirect_uris=()
     )
-    body = context.grants["password"].exchange(
-        {"grant_type": "password", "username": user.email, "password": "correct horse battery"},
-        client,
+    body = asyncio.run(
+        context.grants["password"].exchange(
+            {"grant_type": "password", "username": user.email, "password": "correct horse battery"},
+            client,
+        )
     )
     claims = read_access_token(
         body["access_token"], keys=context.keys, issuer=context.settings.issuer

@@ -1,5 +1,6 @@
 """Deleted clients: their client-credentials tokens, recorded nowhere, still end with them."""
 
+import asyncio
 import dataclasses
 import time
 from datetime import timedelta
@@ -31,7 +32,7 @@ def _service_app(context: ServerContext, client_id: str | None = None) -> Client
 
 def _token(context: ServerContext, client: Client) -> str:
     form = {"grant_type": "client_credentials", "scope": "read"}
-    body: dict[str, Any] = context.grants["client_credentials"].exchange(form, client)
+    body: dict[str, Any] = asyncio.run(context.grants["client_credentials"].exchange(form, client))
     return str(body["access_token"])
 
 
@@ -51,7 +52,9 @@ def _active(context: ServerContext, token: str) -> bool:
     caller, _ = make_client(context, name="Resource server", grant_types=SERVICE_GRANTS)
     listed = context.settings.model_copy(update={"introspection_clients": [caller.client_id]})
     as_listed = dataclasses.replace(context, settings=listed)
-    return bool(introspection.introspect(as_listed, token=token, client=caller)["active"])
+    return bool(
+        asyncio.run(introspection.introspect(as_listed, token=token, client=caller))["active"]
+    )
 
 
 def test_delete_records_the_client_until_its_last_token_expires(context: ServerContext) -> None:
@@ -73,7 +76,9 @@ def test_deleted_clients_access_token_is_inactive(context: ServerContext) -> Non
     token = _token(context, client)
     assert _active(context, token)
     _delete(context, client)
-    assert introspection.introspect(context, token=token, client=client) == {"active": False}
+    assert asyncio.run(introspection.introspect(context, token=token, client=client)) == {
+        "active": False
+    }
     assert not _active(context, token)
 
 

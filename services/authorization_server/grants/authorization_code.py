@@ -5,15 +5,21 @@ The authorization endpoint issues the code (§4.1.2); the token endpoint exchang
 so a failed attempt changes nothing; a replayed code revokes what it issued (§10.5).
 """
 
-from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from sqlmodel import Session
 
-from services.authorization_server import pkce, repository
-from services.authorization_server.grants.base import Grant, TokenRequest
+from services.authorization_server import pkce, token_store
+from services.authorization_server.grants.base import Grant, TokenRequest, new_family_id
 from services.authorization_server.models import AuthorizationCode, User
-from services.authorization_server.oidc.code_flow import add_id_token, code_columns
+from services.authorization_server.oidc.code_flow import (
+    CodeLogin,
+    add_id_token,
+    code_columns,
+    openid_user,
+)
+from services.authorization_server.revocation_store import revoke_family
 from shared.crypto import hash_token, new_token
 from shared.db import utcnow
 from shared.errors import InvalidGrantError
@@ -64,35 +70,56 @@ class AuthorizationCodeGrant(Grant):
         ttl = self.context.settings.authorization_code_ttl
         return issue_code(session, user=user, request=request, ttl=ttl)
 
-    def issue(self, request: TokenRequest) -> dict[str, Any]:
-        form, client, audience = request.form, request.client, request.audience
+    async def issue(self, request: TokenRequest) -> dict[str, Any]:
+        form, client = request.form, request.client
         code_hash = hash_token(form["code"])
         now = utcnow()
-        with Session(self.context.engine, expire_on_commit=False) as session:
-            code = repository.get_code(session=session, code_hash=code_hash)
-            if code is None or code.client_id != client.client_id:
+        # One transaction: consume the code (returning it and its user), check it, insert
+        # the family and its tokens, commit. Anything else rolls back: it consumed nothing.
+        async with self.context.db.connect() as conn:
+            family_id = new_family_id()
+            claimed = await token_store.consume_code(
+                conn, code_hash=code_hash, client_id=client.client_id, now=now, family_id=family_id
+            )
+            if claimed is not None:
+                redirect_uri, challenge, scope, nonce, auth_time, sid = claimed.extra
+                if redirect_uri and form.get("redirect_uri") != redirect_uri:
+                    raise InvalidGrantError("redirect_uri does not match the authorization request")
+                pkce.verify(challenge=challenge, verifier=form.get("code_verifier"))
+                body = await self.start_family(
+                    conn,
+                    user=claimed.user,
+                    client=client,
+                    scope=scope,
+                    now=now,
+                    audience=request.audience,
+                    family_id=family_id,
+                )
+                user = await openid_user(conn, claimed.user.id, scope=scope)
+                await conn.commit()
+                if user is None:
+                    return body
+                return add_id_token(
+                    body,
+                    id_tokens=self.context.id_tokens,
+                    user=user,
+                    client=client,
+                    scope=scope,
+                    login=CodeLogin(nonce=nonce, auth_time=auth_time, sid=sid),
+                )
+        return await self._not_consumed(code_hash, client.client_id, now)
+
+    async def _not_consumed(self, code_hash: str, client_id: str, now: datetime) -> NoReturn:
+        """Why the code was not consumed; a replay revokes what the code issued (§10.5)."""
+        async with self.context.db.connect() as conn:
+            code = await token_store.find_code(conn, code_hash=code_hash)
+            if code is None or code.client_id != client_id:
                 raise InvalidGrantError(_INVALID, detail="unknown code, or another client's")
             if code.consumed_at is not None:
                 if code.token_family_id:
-                    repository.revoke_family(session=session, family_id=code.token_family_id)
-                    session.commit()
+                    await revoke_family(conn, family_id=code.token_family_id, now=now)
+                    await conn.commit()
                 raise InvalidGrantError(_INVALID, detail=_REPLAYED)
             if code.expires_at <= now:
                 raise InvalidGrantError("authorization code expired")
-            if code.redirect_uri and form.get("redirect_uri") != code.redirect_uri:
-                raise InvalidGrantError("redirect_uri does not match the authorization request")
-            pkce.verify(challenge=code.code_challenge, verifier=form.get("code_verifier"))
-            user = repository.get_user(session=session, user_id=code.user_id)
-            if user is None:
-                raise InvalidGrantError(_INVALID, detail="the code's user no longer exists")
-            if not repository.consume_code(session=session, code_hash=code_hash, now=now):
-                raise InvalidGrantError(_INVALID, detail=_REPLAYED)
-            family, body = self.start_family(
-                session, user=user, client=client, scope=code.scope, now=now, audience=audience
-            )
-            code.token_family_id = family.id  # a replay of the code revokes this family
-            session.add(code)
-            session.commit()
-        return add_id_token(
-            body, id_tokens=self.context.id_tokens, code=code, user=user, client=client
-        )
+        raise InvalidGrantError(_INVALID, detail="the code's user no longer exists")

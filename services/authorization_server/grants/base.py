@@ -2,10 +2,12 @@
 
 A grant owns both endpoints it appears at: the authorization endpoint through its
 `response_type` (`respond`), the token endpoint through its `grant_type` (`validate`,
-then `issue`). Everything that lists grant or response types derives from the classes'
-declarations (`grants/__init__.py`).
+then `issue`, a coroutine: its storage is `token_store` on the async engine, and only
+password hashing leaves the event loop). Everything that lists grant or response types
+derives from the classes' declarations (`grants/__init__.py`).
 """
 
+import uuid
 from abc import ABC
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -13,20 +15,17 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import Session
 
+from services.authorization_server import token_store
 from services.authorization_server.client_auth import RegisteredClient
-from services.authorization_server.models import (
-    IssuedAccessToken,
-    RefreshToken,
-    TokenFamily,
-    User,
-)
+from services.authorization_server.models import User
 from services.authorization_server.oidc.id_token import IdTokenIssuer
 from services.authorization_server.passwords import PasswordHasher
 from services.authorization_server.resources import Resources, known_resources
 from services.authorization_server.settings import Settings
-from services.authorization_server.tokens import AccessTokenIssuer, token_response
+from services.authorization_server.tokens import AccessTokenIssuer, UserIdentity, token_response
 from shared.crypto import hash_token, new_token
 from shared.errors import (
     InvalidRequestError,
@@ -44,6 +43,8 @@ SCOPE_PARAMETER: dict[str, Any] = {"type": "string", "examples": ["read write"]}
 @dataclass(frozen=True)
 class GrantContext:
     engine: Engine
+    db: AsyncEngine
+    """The request paths' engine: token requests run on the event loop."""
     tokens: AccessTokenIssuer
     passwords: PasswordHasher
     settings: Settings
@@ -78,8 +79,6 @@ class Grant(ABC):
     """Only for clients that hold a secret."""
     trusted_only: ClassVar[bool] = False
     """Only for the operator's trusted (first-party) clients."""
-    blocking: ClassVar[bool] = True
-    """True when `issue` does database or hashing work and must run off the event loop."""
     for_user: ClassVar[bool] = True
     """Its tokens act for a user, so they may only be for resources that serve users."""
 
@@ -90,9 +89,9 @@ class Grant(ABC):
             settings.resource_audience, settings.apps_api_resource
         )
 
-    def exchange(self, form: Mapping[str, str], client: RegisteredClient) -> dict[str, Any]:
+    async def exchange(self, form: Mapping[str, str], client: RegisteredClient) -> dict[str, Any]:
         """The token endpoint's work: validate the request, then issue the tokens."""
-        return self.issue(self.validate(form, client))
+        return await self.issue(self.validate(form, client))
 
     def validate(self, form: Mapping[str, str], client: RegisteredClient) -> TokenRequest:
         """Check the request against this grant and the client, without side effects."""
@@ -111,7 +110,7 @@ class Grant(ABC):
             )
         return TokenRequest(form, client, audience)
 
-    def issue(self, request: TokenRequest) -> dict[str, Any]:
+    async def issue(self, request: TokenRequest) -> dict[str, Any]:
         """The token response body (RFC 6749 §5.1) for a validated request."""
         raise UnsupportedGrantTypeError(f"grant_type {self.grant_type!r} is not supported")
 
@@ -121,85 +120,77 @@ class Grant(ABC):
         """The parameters of the approved authorization response (RFC 6749 §4.1.2, §4.2.2)."""
         raise UnsupportedResponseTypeError(f"{self.grant_type} has no response_type")
 
-    def start_family(
-        self,
-        session: Session,
-        *,
-        user: User,
-        client: RegisteredClient,
-        scope: str,
-        now: datetime,
-        audience: str,
-    ) -> tuple[TokenFamily, dict[str, Any]]:
-        """A new grant (token family) for the user, and its first tokens; not committed."""
-        family = TokenFamily(
-            client_id=client.client_id, user_id=user.id, scope=scope, origin=self.grant_type
-        )
-        session.add(family)
-        session.flush()
-        body = self.issue_for_user(
-            session,
-            family=family,
-            user=user,
-            client=client,
-            scope=scope,
-            now=now,
-            audience=audience,
-        )
-        return family, body
-
-    def issue_for_user(
-        self,
-        session: Session,
-        *,
-        family: TokenFamily,
-        user: User,
-        client: RegisteredClient,
-        scope: str,
-        now: datetime,
-        audience: str,
+    def refresh_row(
+        self, refresh_token: str, *, family_id: str, client_id: str, scope: str, now: datetime
     ) -> dict[str, Any]:
-        """Mint an access token (recorded in its family) and, if allowed, a refresh token."""
-        refresh = None
+        """The stored form of a new refresh token (its digest), for `token_store.add_tokens`."""
+        return {
+            "token_hash": hash_token(refresh_token),
+            "family_id": family_id,
+            "client_id": client_id,
+            "scope": scope,
+            "created_at": now,
+            "expires_at": now + timedelta(seconds=self.context.settings.refresh_token_ttl),
+        }
+
+    def mint_for_user(
+        self,
+        *,
+        family_id: str,
+        user: UserIdentity,
+        client_id: str,
+        scope: str,
+        audience: str,
+        refresh_token: str | None,
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The token response, with a fresh access token beside `refresh_token` (or None),
+        and the access token's record in its family (so that revocation reaches it)."""
+        access = self.context.tokens.issue_for_user(
+            user=user, client_id=client_id, scope=scope, audience=audience
+        )
+        record = {"jti": access.jti, "family_id": family_id, "expires_at": access.expires_at}
+        body = token_response(access, scope=scope, refresh_token=refresh_token, user=user)
+        return body, record
+
+    async def start_family(
+        self,
+        conn: AsyncConnection,
+        *,
+        user: UserIdentity,
+        client: RegisteredClient,
+        scope: str,
+        now: datetime,
+        audience: str,
+        family_id: str | None = None,
+    ) -> dict[str, Any]:
+        """A new grant (token family) for the user and its first tokens, in one insert
+        statement; not committed. Its tokens' response."""
+        family_id = family_id or new_family_id()
+        family = {
+            "id": family_id,
+            "client_id": client.client_id,
+            "user_id": user.id,
+            "scope": scope,
+            "origin": self.grant_type,
+            "created_at": now,
+        }
+        refresh, refresh_row = None, None
         if "refresh_token" in client.grant_types:
             refresh = new_token()
-            session.add(
-                RefreshToken(
-                    token_hash=hash_token(refresh),
-                    family_id=family.id,
-                    client_id=client.client_id,
-                    scope=family.scope,
-                    created_at=now,
-                    expires_at=now + timedelta(seconds=self.context.settings.refresh_token_ttl),
-                )
+            refresh_row = self.refresh_row(
+                refresh, family_id=family_id, client_id=client.client_id, scope=scope, now=now
             )
-        return self.respond_for_user(
-            session,
-            family=family,
+        body, access = self.mint_for_user(
+            family_id=family_id,
             user=user,
-            client=client,
+            client_id=client.client_id,
             scope=scope,
             audience=audience,
             refresh_token=refresh,
         )
+        await token_store.add_tokens(conn, family=family, refresh=refresh_row, access=access)
+        return body
 
-    def respond_for_user(
-        self,
-        session: Session,
-        *,
-        family: TokenFamily,
-        user: User,
-        client: RegisteredClient,
-        scope: str,
-        audience: str,
-        refresh_token: str | None,
-    ) -> dict[str, Any]:
-        """The token response: a fresh access token, recorded in its family so that
-        revocation reaches it, beside `refresh_token` (already stored, or None)."""
-        access = self.context.tokens.issue_for_user(
-            user=user, client_id=client.client_id, scope=scope, audience=audience
-        )
-        session.add(
-            IssuedAccessToken(jti=access.jti, family_id=family.id, expires_at=access.expires_at)
-        )
-        return token_response(access, scope=scope, refresh_token=refresh_token, user=user)
+
+def new_family_id() -> str:
+    return str(uuid.uuid4())

@@ -1,4 +1,7 @@
-"""Client credentials grant, RFC 6749 §4.4: the client acts on its own account."""
+"""Client credentials grant, RFC 6749 §4.4: the client acts on its own account.
+
+It signs one JWT and writes nothing (deleted clients are reached by `RevokedClient`).
+"""
 
 from typing import Any
 
@@ -11,10 +14,9 @@ class ClientCredentialsGrant(Grant):
     grant_type = "client_credentials"
     parameters = {"scope": SCOPE_PARAMETER}  # noqa: RUF012 (read-only declaration)
     confidential_only = True  # a public client holds no credentials to present
-    blocking = False  # signs one JWT and writes nothing: stays on the event loop
     for_user = False  # so it alone may name this server's own API as its resource
 
-    def issue(self, request: TokenRequest) -> dict[str, Any]:
+    async def issue(self, request: TokenRequest) -> dict[str, Any]:
         form, client, audience = request.form, request.client, request.audience
         settings = self.context.settings
         scope = resolve_scope(

@@ -14,15 +14,12 @@ token. Once the successor has itself been rotated, the old token is no longer "j
 rotated", and presenting it is reuse.
 """
 
-from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session
-
-from services.authorization_server import repository
+from services.authorization_server import token_store
 from services.authorization_server.grants.base import SCOPE_PARAMETER, Grant, TokenRequest
-from services.authorization_server.models import TokenFamily, User
+from services.authorization_server.revocation_store import revoke_family
 from services.authorization_server.scopes import narrow_scope
 from shared.crypto import derive_key, hash_token, sign_value
 from shared.db import utcnow
@@ -41,64 +38,81 @@ class RefreshTokenGrant(Grant):
     required = ("refresh_token",)
     note = " (rotated on use)"
 
-    def issue(self, request: TokenRequest) -> dict[str, Any]:
-        form, client, audience = request.form, request.client, request.audience
+    async def issue(self, request: TokenRequest) -> dict[str, Any]:
+        form, client = request.form, request.client
         presented = form["refresh_token"]
         token_hash = hash_token(presented)
         now = utcnow()
-        with Session(self.context.engine, expire_on_commit=False) as session:
-            token = repository.get_refresh_token(session=session, token_hash=token_hash)
-            # Another client's token is refused outright: no grace path, and no revocation.
-            if token is None or token.client_id != client.client_id:
-                raise InvalidGrantError("refresh token invalid")
-            family = repository.get_family(session=session, family_id=token.family_id)
-            if family is None or family.revoked_at is not None or family.user_id is None:
-                raise InvalidGrantError("refresh token revoked")
-            if token.rotated_at is None:
-                if token.expires_at <= now:
-                    raise InvalidGrantError("refresh token expired")
-                scope, user = self._scope_and_user(session, form, family)
-                # One transaction: the rotation, the successor and the access-token record
-                # commit together or not at all (a fault leaves the old token working).
-                if repository.rotate_refresh_token(session=session, token_hash=token_hash, now=now):
-                    successor = self._successor(presented, rotated_at=now)
-                    repository.add_refresh_token(
-                        session=session,
-                        token_hash=hash_token(successor),
-                        family_id=family.id,
-                        client_id=client.client_id,
-                        scope=family.scope,
-                        now=now,
-                        ttl=self.context.settings.refresh_token_ttl,
-                    )
-                    body = self.respond_for_user(
-                        session,
-                        family=family,
-                        user=user,
-                        client=client,
-                        scope=scope,
-                        audience=audience,
-                        refresh_token=successor,
-                    )
-                    session.commit()
-                    return body
-                session.rollback()  # a concurrent request rotated it first: take the grace path
-            again = self._live_successor(session, presented, token_hash, family.id)
-            if again is None:
-                self._revoke(session, family.id)
-                raise InvalidGrantError(_REUSED)
-            scope, user = self._scope_and_user(session, form, family)
-            body = self.respond_for_user(
-                session,
-                family=family,
-                user=user,
-                client=client,
-                scope=scope,
-                audience=audience,
-                refresh_token=again,
+        # The fast path, one transaction: rotate (returning the family and user), insert the
+        # successor and the access-token record, commit. Anything else rolls back (leaving
+        # the connection does), and a fault leaves the old token working.
+        async with self.context.db.connect() as conn:
+            claimed = await token_store.rotate_refresh_token(
+                conn, token_hash=token_hash, client_id=client.client_id, now=now
             )
-            session.commit()
-        return body
+            if claimed is not None:
+                successor = self._successor(presented, rotated_at=now)
+                refresh = self.refresh_row(
+                    successor,
+                    family_id=claimed.family_id,
+                    client_id=client.client_id,
+                    scope=claimed.scope,
+                    now=now,
+                )
+                body, access = self._respond(request, claimed, successor)
+                await token_store.add_tokens(conn, refresh=refresh, access=access)
+                await conn.commit()
+                return body
+        return await self._not_rotated(request, presented, token_hash, now)
+
+    async def _not_rotated(
+        self, request: TokenRequest, presented: str, token_hash: str, now: datetime
+    ) -> dict[str, Any]:
+        """Why the token did not rotate: unknown, another client's, revoked, expired, or
+        rotated already (the grace path, else reuse revokes the family)."""
+        async with self.context.db.connect() as conn:
+            token = await token_store.find_refresh_token(conn, token_hash=token_hash)
+        # Another client's token is refused outright: no grace path, and no revocation.
+        if token is None or token.client_id != request.client.client_id:
+            raise InvalidGrantError("refresh token invalid")
+        if not token.usable:
+            raise InvalidGrantError("refresh token revoked")
+        if token.rotated_at is None:
+            if token.expires_at <= now:
+                raise InvalidGrantError("refresh token expired")
+            raise InvalidGrantError("refresh token invalid")  # its user is gone
+        if self._within_grace(token.rotated_at):
+            successor = self._successor(presented, rotated_at=token.rotated_at)
+            async with self.context.db.connect() as conn:
+                claimed = await token_store.hold_live_refresh_token(
+                    conn, token_hash=hash_token(successor), family_id=token.family_id, now=utcnow()
+                )
+                if claimed is not None:
+                    body, access = self._respond(request, claimed, successor)
+                    await token_store.add_tokens(conn, access=access)
+                    await conn.commit()
+                    return body
+        async with self.context.db.begin() as conn:
+            await revoke_family(conn, family_id=token.family_id, now=utcnow())
+        raise InvalidGrantError(_REUSED)
+
+    def _respond(
+        self, request: TokenRequest, claimed: token_store.Claimed, refresh_token: str
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The response and its access token's record; the scope kept or narrowed (a wider
+        one raises, and the transaction rolls back)."""
+        return self.mint_for_user(
+            family_id=claimed.family_id,
+            user=claimed.user,
+            client_id=request.client.client_id,
+            scope=narrow_scope(request.form.get("scope"), granted=claimed.scope),
+            audience=request.audience,
+            refresh_token=refresh_token,
+        )
+
+    def _within_grace(self, rotated_at: datetime) -> bool:
+        grace = self.context.settings.refresh_token_reuse_grace
+        return grace > 0 and utcnow() - rotated_at <= timedelta(seconds=grace)
 
     def _successor(self, presented: str, *, rotated_at: datetime) -> str:
         """The refresh token that replaces `presented`, shaped like `new_token()`.
@@ -112,40 +126,3 @@ class RefreshTokenGrant(Grant):
         )
         instant = rotated_at.astimezone(UTC).isoformat(timespec="microseconds")
         return sign_value(key, f"{presented}\n{instant}")
-
-    def _live_successor(
-        self, session: Session, presented: str, token_hash: str, family_id: str
-    ) -> str | None:
-        """The successor to hand out again, if `presented` was rotated within the grace
-        window and its successor is still the family's live token (held until commit)."""
-        grace = self.context.settings.refresh_token_reuse_grace
-        if grace == 0:
-            return None
-        token = repository.get_refresh_token(session=session, token_hash=token_hash, reload=True)
-        if token is None or token.rotated_at is None:  # revoked (deleted) meanwhile
-            return None
-        now = utcnow()
-        if now - token.rotated_at > timedelta(seconds=grace):
-            return None
-        successor = self._successor(presented, rotated_at=token.rotated_at)
-        live = repository.hold_live_refresh_token(
-            session=session, token_hash=hash_token(successor), family_id=family_id, now=now
-        )
-        return successor if live else None
-
-    @staticmethod
-    def _scope_and_user(
-        session: Session, form: Mapping[str, str], family: TokenFamily
-    ) -> tuple[str, User]:
-        scope = narrow_scope(form.get("scope"), granted=family.scope)
-        assert family.user_id is not None  # checked by the caller
-        user = repository.get_user(session=session, user_id=family.user_id)
-        if user is None:
-            raise InvalidGrantError("refresh token invalid")
-        return scope, user
-
-    @staticmethod
-    def _revoke(session: Session, family_id: str) -> None:
-        session.rollback()
-        repository.revoke_family(session=session, family_id=family_id)
-        session.commit()

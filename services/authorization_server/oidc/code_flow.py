@@ -1,14 +1,19 @@
 """The ID token of the authorization code flow (OpenID Connect Core 1.0 §3.1.3.3).
 
-Two small hooks in the code grant: `code_columns` stores what the ID token will repeat
-(`nonce`, when and in which session the user logged in) with the code; `add_id_token`
-adds the ID token to the token response of an `openid` code.
+Hooks in the code grant: `code_columns` stores what the ID token will repeat (`nonce`,
+when and in which session the user logged in) with the code; the exchange returns them
+(`CodeLogin`), and for an `openid` code loads the user (`openid_user`) and adds the ID token
+to the token response (`add_id_token`).
 """
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
 from services.authorization_server.client_auth import RegisteredClient
-from services.authorization_server.models import AuthorizationCode, User
+from services.authorization_server.models import User
 from services.authorization_server.oidc.claims import is_openid
 from services.authorization_server.oidc.id_token import IdTokenIssuer
 
@@ -29,24 +34,41 @@ def code_columns(request: "AuthorizationRequest") -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class CodeLogin:
+    """What the code remembers of the login its ID token describes (`code_columns`)."""
+
+    nonce: str | None
+    auth_time: datetime | None
+    sid: str | None
+
+
+async def openid_user(conn: AsyncConnection, user_id: str, *, scope: str) -> User | None:
+    """The user an ID token describes, for an `openid` code only (the OAuth-only exchange
+    keeps its single statement)."""
+    if not is_openid(scope):
+        return None
+    return await AsyncSession(bind=conn).get(User, user_id)
+
+
 def add_id_token(
     body: dict[str, Any],
     *,
     id_tokens: IdTokenIssuer,
-    code: AuthorizationCode,
     user: User,
     client: RegisteredClient,
+    scope: str,
+    login: CodeLogin,
 ) -> dict[str, Any]:
-    """The token response, with `id_token` when the code was issued for `openid`."""
-    if is_openid(code.scope):
-        body["id_token"] = id_tokens.issue(
-            user=user,
-            client_id=client.client_id,
-            algorithm=client.id_token_signed_response_alg,
-            scope=code.scope,
-            auth_time=code.auth_time,
-            nonce=code.nonce,
-            sid=code.sid,
-            access_token=body["access_token"],
-        )
+    """The token response of an `openid` code, with its `id_token`."""
+    body["id_token"] = id_tokens.issue(
+        user=user,
+        client_id=client.client_id,
+        algorithm=client.id_token_signed_response_alg,
+        scope=scope,
+        auth_time=login.auth_time,
+        nonce=login.nonce,
+        sid=login.sid,
+        access_token=body["access_token"],
+    )
     return body

@@ -1,7 +1,6 @@
 """Token introspection (RFC 7662)."""
 
 from fastapi import APIRouter, Request
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
 from services.authorization_server import introspection
@@ -38,5 +37,5 @@ async def introspect(request: Request, context: ContextDep) -> Response:
     token, client = await authenticated_token_form(request, context, known=TOKEN_FORM_PARAMETERS)
     if client.is_public:
         raise InvalidClientError("introspection requires a confidential client")
-    body = await run_in_threadpool(introspection.introspect, context, token=token, client=client)
+    body = await introspection.introspect(context, token=token, client=client)
     return JSONResponse(body, headers=NO_STORE_HEADERS)

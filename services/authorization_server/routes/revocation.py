@@ -4,7 +4,6 @@ import time
 from typing import Any
 
 from fastapi import APIRouter, Request
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
 from services.authorization_server import revocation
@@ -59,7 +58,7 @@ _BASIC_ONLY: dict[str, Any] = {"security": [{"clientBasic": []}]}
 async def revoke(request: Request, context: ContextDep) -> Response:
     """Revoke a refresh token (with every token of its grant) or an access token."""
     token, client = await authenticated_token_form(request, context, known=TOKEN_FORM_PARAMETERS)
-    await run_in_threadpool(revocation.revoke, context, token=token, client=client)
+    await revocation.revoke(context, token=token, client=client)
     return Response(status_code=200, headers=NO_STORE_HEADERS)
 
 
@@ -79,5 +78,5 @@ async def revoked_tokens(request: Request, context: ContextDep) -> Response:
     )
     if client.is_public or client.client_id not in context.settings.revocation_feed_clients:
         raise InvalidClientError("this client may not read the revocation feed")
-    body = await run_in_threadpool(revocation.revoked_feed, context)
+    body = await revocation.revoked_feed(context)
     return JSONResponse({**body, "generated_at": int(time.time())}, headers=NO_STORE_HEADERS)

@@ -6,7 +6,7 @@ defaults (RS256 ID tokens, public subjects, no logout redirect); existing sessio
 `sid` (their ID tokens carry none) until the user logs in again.
 
 Revision ID: 0004
-Revises: 0002 (the lead re-chains it after 0003 at merge)
+Revises: 0003
 """
 
 from typing import Any
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0002"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 
