@@ -1,9 +1,13 @@
-"""Getting real tokens from the authorization server under test (in-process or live)."""
+"""Getting real tokens from the authorization server under test (in-process or live).
+
+`server` is anything that posts to a path: an `AuthorizationServer` handle, or an
+`httpx.Client` with the server's `base_url`.
+"""
 
 import base64
 import json
 import threading
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
@@ -15,8 +19,12 @@ from tests.harness.authorization_server import AuthorizationServer
 TOKEN = "/v1/oauth/token"
 
 
+class Server(Protocol):
+    def post(self, url: str, **kwargs: Any) -> httpx.Response: ...
+
+
 def authorization_code_tokens(
-    server: AuthorizationServer,
+    server: Server,
     context: ServerContext,
     *,
     client: Client,
@@ -41,9 +49,7 @@ def authorization_code_tokens(
     return body
 
 
-def refresh(
-    server: AuthorizationServer, *, client: Client, secret: str, refresh_token: str
-) -> httpx.Response:
+def refresh(server: Server, *, client: Client, secret: str, refresh_token: str) -> httpx.Response:
     return server.post(
         TOKEN,
         data={"grant_type": "refresh_token", "refresh_token": refresh_token},
@@ -87,7 +93,7 @@ def access_token_jti(body: dict[str, Any]) -> str:
 
 
 def exchange_code(
-    server: AuthorizationServer,
+    server: Server,
     *,
     client_id: str,
     secret: str,
@@ -111,7 +117,7 @@ def exchange_code(
 
 
 def client_credentials(
-    server: AuthorizationServer,
+    server: Server,
     client_id: str,
     secret: str,
     scope: str = "read",

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from services.authorization_server.context import ServerContext
-from services.authorization_server.db import make_engine
+from services.authorization_server.db import create_tables, make_engine
 from services.authorization_server.main import create_app
 from services.authorization_server.settings import Settings
 from tests.databases import TestDatabases
@@ -32,6 +32,7 @@ class AuthorizationServer:
     context: ServerContext  # on the server's database, for seeding it with factories
     _transport: Callable[[str], httpx.BaseTransport | None]  # by client IP; None: network
     process: LiveServer | None = None  # the real process, for a live server
+    _stop: Callable[[], None] = lambda: None
     _browsers: list[Browser] = field(default_factory=list)
 
     def browser(self, *, ip: str = DEFAULT_IP) -> Browser:
@@ -41,10 +42,12 @@ class AuthorizationServer:
         self._browsers.append(browser)
         return browser
 
-    def close_browsers(self) -> None:
+    def close(self) -> None:
+        """Close its browsers and stop the server."""
         for browser in self._browsers:
             browser.close()
         self._browsers.clear()
+        self._stop()
 
     def client(self, **kwargs: Any) -> httpx.Client:
         """A plain `httpx.Client` on the server (for threads, timeouts); close it."""
@@ -80,17 +83,22 @@ def in_process_authorization_server(
         yield server
 
 
+def start_in_process(settings: Settings) -> AuthorizationServer:
+    """`create_app(settings)` with its lifespan running, reached without a socket; close it."""
+    running = InProcessApp(create_app(settings))
+    context = running.app.state.context  # type: ignore[attr-defined]
+    return AuthorizationServer(
+        settings.issuer, settings, context, running.transport, _stop=running.close
+    )
+
+
 @contextmanager
 def serve_in_process(settings: Settings) -> Iterator[AuthorizationServer]:
-    """`create_app(settings)` with its lifespan running, reached without a socket."""
-    with InProcessApp(create_app(settings)) as running:
-        server = AuthorizationServer(
-            settings.issuer, settings, running.app.state.context, running.transport
-        )
-        try:
-            yield server
-        finally:
-            server.close_browsers()
+    server = start_in_process(settings)
+    try:
+        yield server
+    finally:
+        server.close()
 
 
 @contextmanager
@@ -109,10 +117,22 @@ def live_authorization_server(
     )
     process.start()
     context = ServerContext.build(settings, make_engine(settings.database_url))
-    server = AuthorizationServer(url, settings, context, lambda ip: None, process)
+    server = AuthorizationServer(url, settings, context, lambda ip: None, process, process.stop)
     try:
         yield server
     finally:
-        server.close_browsers()
+        server.close()
         context.engine.dispose()
-        process.stop()
+
+
+@contextmanager
+def prepared_database(settings: Settings) -> Iterator[ServerContext]:
+    """A context on `settings`' database with its tables and a signing key, for seeding rows
+    (clients the server's settings must name) before the server starts."""
+    context = ServerContext.build(settings, make_engine(settings.database_url))
+    create_tables(context.engine)
+    context.keys.ensure_key()
+    try:
+        yield context
+    finally:
+        context.engine.dispose()

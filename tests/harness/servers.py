@@ -11,8 +11,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
-from contextlib import ExitStack
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,6 +25,17 @@ from tests.harness.browser import Browser
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_IP = "127.0.0.1"
 T = TypeVar("T")
+
+
+class _StreamedBody(httpx.AsyncByteStream):
+    """A synchronous request body handed to the app chunk by chunk, as a socket would."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks = chunks
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self._chunks:
+            yield chunk
 
 
 class InProcessTransport(httpx.BaseTransport):
@@ -40,7 +51,8 @@ class InProcessTransport(httpx.BaseTransport):
         self._call = call
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        request.read()  # a byte stream, readable from the event loop
+        if not isinstance(request.stream, httpx.AsyncByteStream):  # a streamed body
+            request.stream = _StreamedBody(request.stream)
         response: httpx.Response = self._call(self._send, request)
         return response
 
@@ -93,6 +105,13 @@ class InProcessApp:
         return browser
 
 
+@contextmanager
+def browse_in_process(app: ASGIApp, base_url: str, *, lifespan: bool = True) -> Iterator[Browser]:
+    """A browser on `app` running in-process, for the length of the `with` block."""
+    with InProcessApp(app, lifespan=lifespan) as running:
+        yield running.browser(base_url)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -120,7 +139,7 @@ class LiveServer:
         self.access_log = access_log
         self._process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 30.0) -> "LiveServer":
+    def start(self, timeout: float = 120.0) -> "LiveServer":
         command = [
             sys.executable,
             "-m",
