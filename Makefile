@@ -29,8 +29,8 @@ lint: $(VENV)/.synced
 test-sqlite: $(VENV)/.synced
 	$(VENV)/bin/pytest --db sqlite
 
-test-postgres: $(VENV)/.synced
-	$(VENV)/bin/pytest --db "$(PG_TEST_URL)"
+test-postgres: $(VENV)/.synced  # only the tests that use the database: the rest ran above
+	$(VENV)/bin/pytest --db "$(PG_TEST_URL)" --db-tests-only
 
 test: e2e-deps lint test-sqlite test-postgres
 
