@@ -2,9 +2,6 @@
 leaves the user's authorized apps, and its next authorization request shows the consent
 screen again. A client's Disconnect is thus complete without the user visiting the server."""
 
-import base64
-import hashlib
-import secrets
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -22,7 +19,7 @@ from shared.crypto import hash_token
 from shared.db import utcnow
 from tests.factories import make_client, make_user
 from tests.harness.authorization_server import AuthorizationServer
-from tests.harness.browser import Browser
+from tests.harness.browser import Browser, code_request
 from tests.harness.forms import hidden_fields
 
 CALLBACK = "http://127.0.0.1:8080/callback"
@@ -52,18 +49,7 @@ def app(as_context: ServerContext) -> tuple[Client, str]:
 
 
 def _authorization_request(client_id: str, scope: str) -> tuple[dict[str, str], str]:
-    verifier = secrets.token_urlsafe(48)
-    digest = hashlib.sha256(verifier.encode()).digest()
-    params = {
-        "response_type": "code",
-        "client_id": client_id,
-        "redirect_uri": CALLBACK,
-        "scope": scope,
-        "state": "xyz",
-        "code_challenge": base64.urlsafe_b64encode(digest).rstrip(b"=").decode(),
-        "code_challenge_method": "S256",
-    }
-    return params, verifier
+    return code_request(client_id, CALLBACK, scope)
 
 
 def _shows_consent(browser: Browser, client: Client) -> bool:

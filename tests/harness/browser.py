@@ -78,17 +78,23 @@ class Browser:
 
     def approve_code(self, client_id: str, redirect_uri: str, scope: str) -> tuple[str, str]:
         """Approve a PKCE code request on the consent page; returns the code and verifier."""
-        verifier = secrets.token_urlsafe(48)
-        digest = hashlib.sha256(verifier.encode()).digest()
-        params = {
-            "response_type": "code",
-            "client_id": client_id,
-            "redirect_uri": redirect_uri,
-            "scope": scope,
-            "state": "xyz",
-            "code_challenge": base64.urlsafe_b64encode(digest).rstrip(b"=").decode(),
-            "code_challenge_method": "S256",
-        }
+        params, verifier = code_request(client_id, redirect_uri, scope)
         answer = self.decide(self.authorize(params), "approve")
         assert answer.status_code == 303, answer.text
         return query_of(answer.headers["location"])["code"], verifier
+
+
+def code_request(client_id: str, redirect_uri: str, scope: str) -> tuple[dict[str, str], str]:
+    """The parameters of a PKCE (S256) code request with `state=xyz`, and its verifier."""
+    verifier = secrets.token_urlsafe(48)
+    digest = hashlib.sha256(verifier.encode()).digest()
+    params = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": redirect_uri,
+        "scope": scope,
+        "state": "xyz",
+        "code_challenge": base64.urlsafe_b64encode(digest).rstrip(b"=").decode(),
+        "code_challenge_method": "S256",
+    }
+    return params, verifier
