@@ -1,4 +1,4 @@
-"""/account/applications over real HTTP: the user's authorized apps and "Revoke access"."""
+"""/account/applications over HTTP (in-process): the user's authorized apps and "Revoke access"."""
 
 import html
 import re

@@ -1,4 +1,4 @@
-"""/v1/apps/self over real HTTP: an app reads and updates its own registration."""
+"""/v1/apps/self over HTTP (in-process): an app reads and updates its own registration."""
 
 import time
 from typing import Any

@@ -1,4 +1,4 @@
-"""Authorization endpoint over real HTTP, RFC 6749 §4.1 and §4.2: login, consent, redirect.
+"""Authorization endpoint over HTTP (in-process), RFC 6749 §4.1 and §4.2: login, consent, redirect.
 
 Errors before the client and redirect URI are verified are shown, never redirected; later
 ones go back to the client with `error`, `state` and `iss` (RFC 9207).

@@ -1,4 +1,4 @@
-"""CSRF tokens of the pages over real HTTP: bound to the session, rotated at login and logout.
+"""CSRF tokens of the pages in-process: bound to the session, rotated at login and logout.
 
 A token is good only for the session (or, before login, the pre-login seed) it was made
 for: a seed cookie planted by an attacker, a token from another browser, or one from

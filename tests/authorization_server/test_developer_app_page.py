@@ -1,4 +1,4 @@
-"""The developer portal's page of one app (live server): it describes the app it shows, and a
+"""The developer portal's page of one app (in-process): it describes the app it shows, and a
 public client's page never talks about a client secret it does not have."""
 
 import uuid

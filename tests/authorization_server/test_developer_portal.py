@@ -1,4 +1,4 @@
-"""The developer portal over real HTTP: register, view, edit, rotate and delete apps.
+"""The developer portal over HTTP (in-process): register, view, edit, rotate and delete apps.
 
 The server here caches client registrations for a minute, so the tests also prove that
 the portal's edits reach the token endpoint at once (the in-process cache is invalidated).

@@ -1,4 +1,4 @@
-"""Token introspection over real HTTP, RFC 7662: authenticated confidential callers only,
+"""Token introspection over HTTP (in-process), RFC 7662: authenticated confidential callers only,
 each told about its own tokens; the allow-listed resource servers about every token."""
 
 import time

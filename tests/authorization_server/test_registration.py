@@ -1,4 +1,4 @@
-"""RFC 7591 dynamic client registration over real HTTP, and the shared registration rules."""
+"""RFC 7591 dynamic client registration (in-process), and the shared registration rules."""
 
 import json
 from collections.abc import Iterator

@@ -1,4 +1,4 @@
-"""Resource indicators over real HTTP, RFC 8707: a token names the one API it is for.
+"""Resource indicators over HTTP (in-process), RFC 8707: a token names the one API it is for.
 
 The cloud API (the default audience) takes every kind of token; this server's own
 app-management API takes only client-credentials tokens that asked for it by `resource`.

@@ -1,4 +1,4 @@
-"""Token revocation over real HTTP, RFC 7009."""
+"""Token revocation over HTTP (in-process), RFC 7009."""
 
 from dataclasses import dataclass
 from typing import Any

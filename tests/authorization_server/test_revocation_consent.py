@@ -1,4 +1,4 @@
-"""RFC 7009 revocation of a user's last grant withdraws the consent (over real HTTP): the app
+"""RFC 7009 revocation of a user's last grant withdraws the consent (in-process): the app
 leaves the user's authorized apps, and its next authorization request shows the consent
 screen again. A client's Disconnect is thus complete without the user visiting the server."""
 

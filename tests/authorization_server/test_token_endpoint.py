@@ -1,4 +1,4 @@
-"""Token endpoint over real HTTP, RFC 6749 §3.2, §5: every bad input gets its RFC error.
+"""Token endpoint over HTTP (in-process), RFC 6749 §3.2, §5: every bad input gets its RFC error.
 
 A refused request never answers 500 and never changes the database.
 """
