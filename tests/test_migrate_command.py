@@ -14,7 +14,7 @@ from shared.migrations import differences
 from tests import legacy_databases as legacy
 from tests.authorization_server.test_cli import production
 from tests.databases import TestDatabases
-from tests.live_server import ROOT
+from tests.harness.servers import ROOT
 
 BIN = Path(sys.executable).parent
 PREFIXES = {"authorization-server": "AS_", "resource-server": "RS_", "demo-client": "CLIENT_"}

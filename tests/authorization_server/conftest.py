@@ -1,6 +1,8 @@
-"""Authorization server fixtures: settings, an in-process context, and a live server."""
+"""Authorization server fixtures: settings, an in-process context, and the server itself
+in-process (`as_server`) or as a real process (`live_as`); see `tests/harness`."""
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -8,11 +10,15 @@ from services.authorization_server.context import ServerContext
 from services.authorization_server.db import create_tables, make_engine
 from services.authorization_server.models import User
 from services.authorization_server.settings import Settings
-from tests.authorization_server.browser import Browser
 from tests.authorization_server.oidc_flow import LogIn
 from tests.databases import TestDatabases
-from tests.factories import PASSWORD, as_environment, test_settings
-from tests.live_server import LiveServer, free_port
+from tests.factories import test_settings
+from tests.harness.authorization_server import (
+    AuthorizationServer,
+    in_process_authorization_server,
+    live_authorization_server,
+)
+from tests.harness.browser import Browser
 
 
 @pytest.fixture
@@ -36,44 +42,42 @@ def context(settings: Settings) -> Iterator[ServerContext]:
 
 
 @pytest.fixture(scope="module")
-def live_as(
-    databases: TestDatabases, logs_dir, request: pytest.FixtureRequest
-) -> Iterator[LiveServer]:
-    """One authorization server process per test module, on its own database."""
-    port = free_port()
-    url = databases.new_url("as")
-    settings = test_settings(url, issuer=f"http://127.0.0.1:{port}")
-    server = LiveServer(
-        "services.authorization_server.main:app",
-        as_environment(settings),
-        port=port,
-        log=logs_dir / f"as-{request.module.__name__}.log",
-    )
-    server.start()
-    server.settings = settings  # type: ignore[attr-defined]
-    yield server
-    server.stop()
+def as_server(databases: TestDatabases) -> Iterator[AuthorizationServer]:
+    """One in-process authorization server per test module, on its own database."""
+    with in_process_authorization_server(databases) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
-def live_context(live_as: LiveServer) -> Iterator[ServerContext]:
+def live_as(
+    databases: TestDatabases, logs_dir: Path, request: pytest.FixtureRequest
+) -> Iterator[AuthorizationServer]:
+    """One authorization server process per test module, on its own database."""
+    with live_authorization_server(databases, logs_dir, request.module.__name__) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def live_context(live_as: AuthorizationServer) -> ServerContext:
     """A context on the live server's database, for seeding it with factories."""
-    settings: Settings = live_as.settings  # type: ignore[attr-defined]
-    context = ServerContext.build(settings, make_engine(settings.database_url))
-    yield context
-    context.engine.dispose()
+    return live_as.context
+
+
+@pytest.fixture(scope="module")
+def as_context(as_server: AuthorizationServer) -> ServerContext:
+    """The in-process server's own context, for seeding its database with factories."""
+    return as_server.context
 
 
 @pytest.fixture
-def log_in(live_as: LiveServer) -> Iterator[LogIn]:
-    """Open browsers logged in on the live server, as given users; closed after the test."""
+def log_in(as_server: AuthorizationServer) -> Iterator[LogIn]:
+    """Open browsers signed in on the in-process server, as given users; closed after the test."""
     opened: list[Browser] = []
 
     def open_browser(user: User) -> Browser:
-        browser = Browser(live_as.url)
+        browser = as_server.browser()
         opened.append(browser)
-        assert browser.login(user.email, PASSWORD).status_code == 303
-        return browser
+        return browser.sign_in(user.email)
 
     yield open_browser
     for browser in opened:

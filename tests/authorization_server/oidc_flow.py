@@ -1,19 +1,21 @@
-"""An OpenID Connect code flow against a live server, played by the test `Browser`, and an
-independent ID token check with PyJWT and the published JWKS."""
+"""An OpenID Connect code flow against the server under test (`tests/harness`), played by
+its `Browser`, and an independent ID token check with PyJWT and the published JWKS."""
 
 import uuid
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 import jwt
 from sqlmodel import Session
 
 from services.authorization_server.context import ServerContext
 from services.authorization_server.models import Client, User
 from services.authorization_server.pkce import s256_challenge
-from tests.authorization_server.browser import Browser, redirect_params
+from tests.authorization_server.tokens_over_http import Server
 from tests.factories import VERIFIER, make_client, make_user
+from tests.harness.authorization_server import AuthorizationServer
+from tests.harness.browser import Browser
+from tests.harness.forms import redirect_params
 
 CALLBACK = "http://127.0.0.1:8080/callback"
 
@@ -66,9 +68,9 @@ def code_of(browser: Browser, params: dict[str, str]) -> str:
     return values["code"]
 
 
-def exchange(url: str, client: Client, secret: str, code: str) -> dict[str, Any]:
-    response = httpx.post(
-        f"{url}/v1/oauth/token",
+def exchange(server: Server, client: Client, secret: str, code: str) -> dict[str, Any]:
+    response = server.post(
+        "/v1/oauth/token",
         data={
             "grant_type": "authorization_code",
             "code": code,
@@ -83,22 +85,31 @@ def exchange(url: str, client: Client, secret: str, code: str) -> dict[str, Any]
 
 
 def openid_tokens(
-    url: str, browser: Browser, client: Client, secret: str, **params: str
+    server: Server, browser: Browser, client: Client, secret: str, **params: str
 ) -> dict[str, Any]:
-    return exchange(url, client, secret, code_of(browser, authorize_params(client, **params)))
+    return exchange(server, client, secret, code_of(browser, authorize_params(client, **params)))
 
 
-def verify_id_token(url: str, token: str, *, client: Client, algorithm: str) -> dict[str, Any]:
+def verify_id_token(
+    server: AuthorizationServer, token: str, *, client: Client, algorithm: str
+) -> dict[str, Any]:
     """PyJWT with the key the JWKS publishes: signature, `iss`, `aud`, `exp`, `iat`."""
-    metadata = httpx.get(f"{url}/.well-known/openid-configuration").json()
-    key = jwt.PyJWKClient(metadata["jwks_uri"]).get_signing_key_from_jwt(token)
     assert jwt.get_unverified_header(token)["typ"] == "JWT"
+    key = published_key(server, token)
     claims: dict[str, Any] = jwt.decode(
         token,
         key.key,
         algorithms=[algorithm],
         audience=client.client_id,
-        issuer=url,
+        issuer=server.url,
         options={"require": ["iss", "sub", "aud", "exp", "iat"]},
     )
     return claims
+
+
+def published_key(server: AuthorizationServer, token: str) -> jwt.PyJWK:
+    """The key of the token's `kid` in the JWKS the discovery document points to."""
+    metadata = server.get("/.well-known/openid-configuration").json()
+    assert metadata["jwks_uri"] == f"{server.url}/.well-known/jwks.json"
+    jwks = jwt.PyJWKSet.from_dict(server.get(metadata["jwks_uri"]).json())
+    return jwks[jwt.get_unverified_header(token)["kid"]]

@@ -7,7 +7,7 @@ import pytest
 
 from tests.databases import TestDatabases
 from tests.factories import as_environment, test_settings
-from tests.live_server import LiveServer, free_port
+from tests.harness.servers import LiveServer, free_port
 
 
 @pytest.fixture(scope="module")

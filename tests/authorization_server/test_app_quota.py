@@ -2,7 +2,6 @@
 
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,37 +10,30 @@ from sqlmodel import Session
 from services.authorization_server import repository
 from services.authorization_server.client_metadata import metadata_error
 from services.authorization_server.context import ServerContext
-from services.authorization_server.db import make_engine
 from services.authorization_server.models import User
 from services.authorization_server.registration import RegistrationError, register_client
 from services.authorization_server.settings import Settings
 from shared.errors import InvalidClientMetadataError
-from tests.authorization_server.portal_browser import (
-    Browser,
-    live_authorization_server,
-    server_settings,
-)
 from tests.databases import TestDatabases
 from tests.factories import make_client, make_user
-from tests.live_server import LiveServer
+from tests.harness.authorization_server import (
+    AuthorizationServer,
+    in_process_authorization_server,
+)
+from tests.harness.browser import Browser
 
 CAP = 2
 
 
 @pytest.fixture(scope="module")
-def server(databases: TestDatabases, logs_dir: Path) -> Iterator[LiveServer]:
-    with live_authorization_server(
-        databases, logs_dir, "app-quota", max_apps_per_user=CAP
-    ) as server:
+def server(databases: TestDatabases) -> Iterator[AuthorizationServer]:
+    with in_process_authorization_server(databases, max_apps_per_user=CAP) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
-def server_context(server: LiveServer) -> Iterator[ServerContext]:
-    settings = server_settings(server)
-    context = ServerContext.build(settings, make_engine(settings.database_url))
-    yield context
-    context.engine.dispose()
+def server_context(server: AuthorizationServer) -> ServerContext:
+    return server.context
 
 
 @pytest.fixture
@@ -50,9 +42,9 @@ def user(server_context: ServerContext) -> User:
 
 
 @pytest.fixture
-def browser(server: LiveServer, user: User) -> Iterator[Browser]:
-    browser = Browser(server.url)
-    browser.login(user.email)
+def browser(server: AuthorizationServer, user: User) -> Iterator[Browser]:
+    browser = server.browser()
+    browser.sign_in(user.email)
     yield browser
     browser.close()
 

@@ -1,4 +1,4 @@
-"""/v1/apps/self over real HTTP: an app reads and updates its own registration."""
+"""/v1/apps/self over HTTP (in-process): an app reads and updates its own registration."""
 
 import time
 from typing import Any
@@ -11,18 +11,18 @@ from services.authorization_server import repository
 from services.authorization_server.context import ServerContext
 from services.authorization_server.models import Client
 from shared.jwt import generate_private_pem, load_signing_key, sign_jwt
-from tests.authorization_server.portal_browser import client_credentials
+from tests.authorization_server.tokens_over_http import client_credentials
 from tests.factories import PASSWORD, make_client, make_user
-from tests.live_server import LiveServer
+from tests.harness.authorization_server import AuthorizationServer
 
 SELF = "/v1/apps/self"
 CALLBACK = "http://127.0.0.1:8080/callback"
 
 
 @pytest.fixture
-def app(live_context: ServerContext) -> tuple[Client, str]:
+def app(as_context: ServerContext) -> tuple[Client, str]:
     client, secret = make_client(
-        live_context,
+        as_context,
         grant_types=("authorization_code", "client_credentials"),
         redirect_uris=(CALLBACK,),
     )
@@ -30,33 +30,31 @@ def app(live_context: ServerContext) -> tuple[Client, str]:
     return client, secret
 
 
-def _resource(live_as: LiveServer) -> str:
-    resource: str = live_as.settings.apps_api_resource  # type: ignore[attr-defined]
+def _resource(as_server: AuthorizationServer) -> str:
+    resource: str = as_server.settings.apps_api_resource  # type: ignore[attr-defined]
     return resource
 
 
 def _token(
-    live_as: LiveServer, app: tuple[Client, str], scope: str, *, for_api: bool = True
+    as_server: AuthorizationServer, app: tuple[Client, str], scope: str, *, for_api: bool = True
 ) -> str:
     """A client-credentials token for this API (RFC 8707 `resource`), or for the cloud API."""
-    resource = _resource(live_as) if for_api else None
+    resource = _resource(as_server) if for_api else None
     response = client_credentials(
-        live_as.url, app[0].client_id, app[1], scope=scope, resource=resource
+        as_server, app[0].client_id, app[1], scope=scope, resource=resource
     )
     assert response.status_code == 200, response.text
     token: str = response.json()["access_token"]
     return token
 
 
-def _get(live_as: LiveServer, token: str | None) -> httpx.Response:
+def _get(as_server: AuthorizationServer, token: str | None) -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
-    return httpx.get(f"{live_as.url}{SELF}", headers=headers)
+    return as_server.get(SELF, headers=headers)
 
 
-def _patch(live_as: LiveServer, token: str, body: Any) -> httpx.Response:
-    return httpx.patch(
-        f"{live_as.url}{SELF}", headers={"Authorization": f"Bearer {token}"}, json=body
-    )
+def _patch(as_server: AuthorizationServer, token: str, body: Any) -> httpx.Response:
+    return as_server.patch(SELF, headers={"Authorization": f"Bearer {token}"}, json=body)
 
 
 def _load(context: ServerContext, client_id: str) -> Client | None:
@@ -70,8 +68,10 @@ def _challenge(response: httpx.Response) -> str:
     return challenge
 
 
-def test_reads_its_own_registration(live_as: LiveServer, app: tuple[Client, str]) -> None:
-    response = _get(live_as, _token(live_as, app, "read"))
+def test_reads_its_own_registration(
+    as_server: AuthorizationServer, app: tuple[Client, str]
+) -> None:
+    response = _get(as_server, _token(as_server, app, "read"))
     assert response.status_code == 200, response.text
     assert response.headers["cache-control"] == "no-store"
     assert response.json() == {
@@ -90,17 +90,17 @@ def test_reads_its_own_registration(live_as: LiveServer, app: tuple[Client, str]
 
 
 def test_updates_description_and_redirect_uris(
-    live_as: LiveServer, live_context: ServerContext, app: tuple[Client, str]
+    as_server: AuthorizationServer, as_context: ServerContext, app: tuple[Client, str]
 ) -> None:
-    token = _token(live_as, app, "read write")
+    token = _token(as_server, app, "read write")
     new_uris = ["https://dropletbook.example/callback", "http://localhost:8080/callback"]
-    response = _patch(live_as, token, {"description": "Now on HTTPS", "redirect_uris": new_uris})
+    response = _patch(as_server, token, {"description": "Now on HTTPS", "redirect_uris": new_uris})
     assert response.status_code == 200, response.text
     assert response.json()["description"] == "Now on HTTPS"
     assert response.json()["redirect_uris"] == new_uris
 
-    assert _get(live_as, token).json()["redirect_uris"] == new_uris
-    stored = _load(live_context, app[0].client_id)
+    assert _get(as_server, token).json()["redirect_uris"] == new_uris
+    stored = _load(as_context, app[0].client_id)
     assert stored is not None
     assert stored.description == "Now on HTTPS"
     assert stored.redirect_uris == new_uris
@@ -108,26 +108,26 @@ def test_updates_description_and_redirect_uris(
 
 
 def test_partial_update_keeps_the_rest(
-    live_as: LiveServer, live_context: ServerContext, app: tuple[Client, str]
+    as_server: AuthorizationServer, as_context: ServerContext, app: tuple[Client, str]
 ) -> None:
-    response = _patch(live_as, _token(live_as, app, "write"), {"description": "Only this"})
+    response = _patch(as_server, _token(as_server, app, "write"), {"description": "Only this"})
     assert response.status_code == 200, response.text
-    stored = _load(live_context, app[0].client_id)
+    stored = _load(as_context, app[0].client_id)
     assert stored is not None
     assert stored.description == "Only this"
     assert stored.redirect_uris == [CALLBACK]
 
 
 def test_update_needs_write_scope(
-    live_as: LiveServer, live_context: ServerContext, app: tuple[Client, str]
+    as_server: AuthorizationServer, as_context: ServerContext, app: tuple[Client, str]
 ) -> None:
-    response = _patch(live_as, _token(live_as, app, "read"), {"description": "Sneaky"})
+    response = _patch(as_server, _token(as_server, app, "read"), {"description": "Sneaky"})
     assert response.status_code == 403
     assert response.json()["error"] == "insufficient_scope"
     challenge = _challenge(response)
     assert 'error="insufficient_scope"' in challenge
     assert 'scope="write"' in challenge
-    stored = _load(live_context, app[0].client_id)
+    stored = _load(as_context, app[0].client_id)
     assert stored is not None
     assert stored.description == ""
 
@@ -151,16 +151,16 @@ def test_update_needs_write_scope(
     ],
 )
 def test_invalid_update_changes_nothing(
-    live_as: LiveServer,
-    live_context: ServerContext,
+    as_server: AuthorizationServer,
+    as_context: ServerContext,
     app: tuple[Client, str],
     body: dict[str, Any],
     error: str,
 ) -> None:
-    response = _patch(live_as, _token(live_as, app, "write"), body)
+    response = _patch(as_server, _token(as_server, app, "write"), body)
     assert response.status_code == 400, response.text
     assert response.json()["error"] == error
-    stored = _load(live_context, app[0].client_id)
+    stored = _load(as_context, app[0].client_id)
     assert stored is not None
     assert stored.model_dump() == app[0].model_dump()
 
@@ -174,12 +174,12 @@ def test_invalid_update_changes_nothing(
     ],
 )
 def test_bad_bodies_are_client_errors(
-    live_as: LiveServer, app: tuple[Client, str], content: bytes, content_type: str
+    as_server: AuthorizationServer, app: tuple[Client, str], content: bytes, content_type: str
 ) -> None:
-    response = httpx.patch(
-        f"{live_as.url}{SELF}",
+    response = as_server.patch(
+        SELF,
         headers={
-            "Authorization": f"Bearer {_token(live_as, app, 'write')}",
+            "Authorization": f"Bearer {_token(as_server, app, 'write')}",
             "Content-Type": content_type,
         },
         content=content,
@@ -188,18 +188,18 @@ def test_bad_bodies_are_client_errors(
     assert response.json()["error"] == "invalid_request"
 
 
-def test_missing_token_gets_a_bare_challenge(live_as: LiveServer) -> None:
+def test_missing_token_gets_a_bare_challenge(as_server: AuthorizationServer) -> None:
     """RFC 6750 §3.1: no credentials, no error information, in the challenge or the body."""
-    response = _get(live_as, None)
+    response = _get(as_server, None)
     assert response.status_code == 401
     assert response.json() == {}
     assert _challenge(response).startswith("Bearer realm=")
     assert "error" not in _challenge(response)
 
 
-def _forged_token(live_as: LiveServer, client_id: str, issuer: str) -> str:
+def _forged_token(as_server: AuthorizationServer, client_id: str, issuer: str) -> str:
     """Signed by another key under the server's own `kid`."""
-    kid = httpx.get(f"{live_as.url}/.well-known/jwks.json").json()["keys"][0]["kid"]
+    kid = as_server.get("/.well-known/jwks.json").json()["keys"][0]["kid"]
     key = load_signing_key(kid=kid, algorithm="ES256", private_pem=generate_private_pem("ES256"))
     now = int(time.time())
     claims = {
@@ -218,18 +218,18 @@ def _forged_token(live_as: LiveServer, client_id: str, issuer: str) -> str:
 @pytest.mark.parametrize("kind", ["garbage", "forged", "tampered"])
 @pytest.mark.parametrize("method", ["GET", "PATCH"])
 def test_invalid_tokens_are_refused(
-    live_as: LiveServer, app: tuple[Client, str], kind: str, method: str
+    as_server: AuthorizationServer, app: tuple[Client, str], kind: str, method: str
 ) -> None:
     if kind == "garbage":
         token = "not-a-jwt"
     elif kind == "forged":
-        token = _forged_token(live_as, app[0].client_id, live_as.settings.issuer)  # type: ignore[attr-defined]
+        token = _forged_token(as_server, app[0].client_id, as_server.settings.issuer)  # type: ignore[attr-defined]
     else:
-        header, payload, signature = _token(live_as, app, "read").split(".")
+        header, payload, signature = _token(as_server, app, "read").split(".")
         token = f"{header}.{payload}.{signature[:-4]}AAAA"
-    response = httpx.request(
+    response = as_server.request(
         method,
-        f"{live_as.url}{SELF}",
+        f"{SELF}",
         headers={"Authorization": f"Bearer {token}"},
         json={"description": "x"},
     )
@@ -240,71 +240,71 @@ def test_invalid_tokens_are_refused(
 
 @pytest.mark.parametrize("method", ["GET", "PATCH"])
 def test_cloud_api_tokens_are_refused(
-    live_as: LiveServer, live_context: ServerContext, app: tuple[Client, str], method: str
+    as_server: AuthorizationServer, as_context: ServerContext, app: tuple[Client, str], method: str
 ) -> None:
     """RFC 9068 §4: a token whose `aud` is the cloud API (what a resource server, or a log,
     holds) cannot read or change the app's registration."""
-    token = _token(live_as, app, "read write", for_api=False)
-    response = httpx.request(
+    token = _token(as_server, app, "read write", for_api=False)
+    response = as_server.request(
         method,
-        f"{live_as.url}{SELF}",
+        f"{SELF}",
         headers={"Authorization": f"Bearer {token}"},
         json={"redirect_uris": ["https://evil.example/cb"]},
     )
     assert response.status_code == 401, response.text
     assert response.json()["error"] == "invalid_token"
-    assert f"resource={_resource(live_as)}" in response.json()["error_description"]
+    assert f"resource={_resource(as_server)}" in response.json()["error_description"]
     assert 'error="invalid_token"' in _challenge(response)
-    stored = _load(live_context, app[0].client_id)
+    stored = _load(as_context, app[0].client_id)
     assert stored is not None
     assert stored.redirect_uris == [CALLBACK]
 
 
-def test_user_tokens_are_refused(live_as: LiveServer, live_context: ServerContext) -> None:
-    user = make_user(live_context, email="self-user@example.com")
+def test_user_tokens_are_refused(as_server: AuthorizationServer, as_context: ServerContext) -> None:
+    user = make_user(as_context, email="self-user@example.com")
     client, secret = make_client(
-        live_context, trusted=True, grant_types=("password",), redirect_uris=()
+        as_context, trusted=True, grant_types=("password",), redirect_uris=()
     )
     assert secret is not None
-    response = httpx.post(
-        f"{live_as.url}/v1/oauth/token",
+    response = as_server.post(
+        "/v1/oauth/token",
         data={"grant_type": "password", "username": user.email, "password": PASSWORD},
         auth=(client.client_id, secret),
     )
     assert response.status_code == 200, response.text
-    refused = _get(live_as, response.json()["access_token"])
+    refused = _get(as_server, response.json()["access_token"])
     assert refused.status_code == 401
     assert "client-credentials" in refused.json()["error_description"]
 
 
-def test_revoked_token_is_refused(live_as: LiveServer, app: tuple[Client, str]) -> None:
-    token = _token(live_as, app, "read write")
-    assert _get(live_as, token).status_code == 200
-    revoked = httpx.post(
-        f"{live_as.url}/v1/oauth/revoke", data={"token": token}, auth=(app[0].client_id, app[1])
+def test_revoked_token_is_refused(as_server: AuthorizationServer, app: tuple[Client, str]) -> None:
+    token = _token(as_server, app, "read write")
+    assert _get(as_server, token).status_code == 200
+    revoked = as_server.post(
+        "/v1/oauth/revoke", data={"token": token}, auth=(app[0].client_id, app[1])
     )
     assert revoked.status_code == 200
-    for response in (_get(live_as, token), _patch(live_as, token, {"description": "x"})):
+    for response in (_get(as_server, token), _patch(as_server, token, {"description": "x"})):
         assert response.status_code == 401
         assert response.json()["error"] == "invalid_token"
 
 
 def test_token_of_a_deleted_client_is_refused(
-    live_as: LiveServer, live_context: ServerContext, app: tuple[Client, str]
+    as_server: AuthorizationServer, as_context: ServerContext, app: tuple[Client, str]
 ) -> None:
-    token = _token(live_as, app, "read")
-    with Session(live_context.engine) as session:
+    token = _token(as_server, app, "read")
+    with Session(as_context.engine) as session:
         stored = repository.get_client(session=session, client_id=app[0].client_id)
         assert stored is not None
         session.delete(stored)
         session.commit()
-    response = _get(live_as, token)
+    response = _get(as_server, token)
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_token"
 
 
-def test_openapi_documents_bearer_security(live_as: LiveServer) -> None:
-    schema = httpx.get(f"{live_as.url}/openapi.json").json()
+def test_openapi_documents_bearer_security(as_server: AuthorizationServer) -> None:
+    schema = as_server.get("/openapi.json").json()
     for method in ("get", "patch"):
         operation = schema["paths"][SELF][method]
         assert operation["security"] == [{"bearer": []}]

@@ -1,4 +1,4 @@
-"""Authorization endpoint over real HTTP, RFC 6749 §4.1 and §4.2: login, consent, redirect.
+"""Authorization endpoint over HTTP (in-process), RFC 6749 §4.1 and §4.2: login, consent, redirect.
 
 Errors before the client and redirect URI are verified are shown, never redirected; later
 ones go back to the client with `error`, `state` and `iss` (RFC 9207).
@@ -15,16 +15,11 @@ from services.authorization_server.context import ServerContext
 from services.authorization_server.models import Client, User
 from services.authorization_server.pkce import s256_challenge
 from services.authorization_server.tokens import read_access_token
-from tests.authorization_server.browser import (
-    Browser,
-    csrf_token,
-    hidden_fields,
-    redirect_params,
-    redirect_target,
-)
 from tests.authorization_server.state import row_count, snapshot
 from tests.factories import PASSWORD, VERIFIER, make_client, make_user
-from tests.live_server import LiveServer
+from tests.harness.authorization_server import AuthorizationServer
+from tests.harness.browser import Browser
+from tests.harness.forms import csrf_token, hidden_fields, redirect_params, redirect_target
 
 CALLBACK = "http://127.0.0.1:8080/callback"
 OTHER_CALLBACK = "http://127.0.0.1:8080/other"
@@ -34,7 +29,7 @@ STATE = "st4te with spaces & symbols=/?"
 
 @dataclass
 class World:
-    url: str
+    server: AuthorizationServer
     context: ServerContext
     issuer: str
     app: Client  # confidential, one redirect URI
@@ -45,8 +40,8 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world(live_as: LiveServer, live_context: ServerContext) -> World:
-    ctx = live_context
+def world(as_server: AuthorizationServer, as_context: ServerContext) -> World:
+    ctx = as_context
     app, secret = make_client(ctx)
     multi, _ = make_client(
         ctx, name="Multi", redirect_uris=(CALLBACK, OTHER_CALLBACK, QUERY_CALLBACK)
@@ -56,9 +51,7 @@ def world(live_as: LiveServer, live_context: ServerContext) -> World:
         ctx, name="Implicit App", client_type="public", grant_types=("implicit",)
     )
     assert secret
-    return World(
-        live_as.url, ctx, live_context.settings.issuer, app, secret, multi, public, implicit
-    )
+    return World(as_server, ctx, as_context.settings.issuer, app, secret, multi, public, implicit)
 
 
 _users = iter(range(1_000_000))
@@ -72,7 +65,7 @@ def user(world: World) -> User:
 
 @pytest.fixture
 def browser(world: World) -> Iterator[Browser]:
-    browser = Browser(world.url)
+    browser = world.server.browser()
     yield browser
     browser.close()
 
@@ -398,7 +391,7 @@ def test_consent_post_needs_the_csrf_token(
 def test_csrf_token_of_another_browser_is_refused(
     world: World, signed_in: Browser, user: User
 ) -> None:
-    other = Browser(world.url)
+    other = world.server.browser()
     try:
         foreign = csrf_token(other.http.get("/login").text)
     finally:
@@ -433,8 +426,8 @@ def test_approve_issues_a_code_the_client_can_exchange(
     answer = redirect_params(response)
     assert set(answer) == {"code", "state", "iss"}
     assert (answer["state"], answer["iss"]) == (STATE, world.issuer)
-    token = httpx.post(
-        f"{world.url}/v1/oauth/token",
+    token = world.server.post(
+        "/v1/oauth/token",
         data={
             "grant_type": "authorization_code",
             "code": answer["code"],
@@ -451,8 +444,8 @@ def test_approve_issues_a_code_the_client_can_exchange(
 def test_approve_for_a_public_client(world: World, signed_in: Browser) -> None:
     response = signed_in.decide(signed_in.authorize(_params(world.public)), "approve")
     code = redirect_params(response)["code"]
-    token = httpx.post(
-        f"{world.url}/v1/oauth/token",
+    token = world.server.post(
+        "/v1/oauth/token",
         data={
             "grant_type": "authorization_code",
             "code": code,
@@ -479,8 +472,8 @@ def test_omitted_redirect_uri_uses_the_only_registered_one(
     page = signed_in.authorize(_params(world.app, redirect_uri=None))
     response = signed_in.decide(page, "approve")
     assert redirect_target(response) == CALLBACK
-    token = httpx.post(
-        f"{world.url}/v1/oauth/token",
+    token = world.server.post(
+        "/v1/oauth/token",
         data={
             "grant_type": "authorization_code",
             "code": redirect_params(response)["code"],
@@ -531,7 +524,7 @@ def test_remembered_consent(world: World, signed_in: Browser) -> None:
 def test_consent_is_per_user(world: World, signed_in: Browser) -> None:
     signed_in.decide(signed_in.authorize(_params(world.app)), "approve")
     other_user = make_user(world.context, email=f"user{next(_users)}@example.com")
-    other = Browser(world.url)
+    other = world.server.browser()
     try:
         other.login(other_user.email, PASSWORD)
         assert other.authorize(_params(world.app)).status_code == 200

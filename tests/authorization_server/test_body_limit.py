@@ -6,7 +6,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from tests.live_server import LiveServer
+from tests.harness.servers import LiveServer
 
 TOO_BIG = 64 * 1024  # over the 16 KiB default
 

@@ -24,7 +24,7 @@ from services.authorization_server.db import create_tables, make_engine
 from services.authorization_server.models import SigningKeyRecord
 from tests.databases import TestDatabases
 from tests.factories import test_settings
-from tests.live_server import ROOT, free_port
+from tests.harness.servers import ROOT, free_port
 
 CLI = Path(sys.executable).parent / "dropletbook-as"  # the venv running the tests
 PASSWORD = "correct horse battery"

@@ -11,7 +11,7 @@ import pytest
 
 from services import launcher, migrate
 from services.authorization_server import cli
-from tests.live_server import ROOT
+from tests.harness.servers import ROOT
 
 README = ROOT / "README.md"
 

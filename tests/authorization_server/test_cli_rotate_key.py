@@ -19,10 +19,10 @@ from services.authorization_server.db import make_engine
 from services.authorization_server.settings import Settings
 from shared.jwt import unverified_header, verification_key, verify_jwt
 from tests import factories
-from tests.authorization_server.in_process import InProcessServer
 from tests.databases import TestDatabases
 from tests.factories import as_environment, make_client
-from tests.live_server import ROOT, LiveServer, free_port
+from tests.harness.authorization_server import start_in_process
+from tests.harness.servers import ROOT, LiveServer, free_port
 
 CLI = Path(sys.executable).parent / "dropletbook-as"  # the venv running the tests
 ACTIVATION_DELAY = 5  # seconds: long enough to observe the pending key, short for the suite
@@ -145,9 +145,9 @@ def test_jwks_is_cached_no_longer_than_the_key_cache(
 ) -> None:
     """A reader sees a rotated key at most 2 x AS_KEY_CACHE_TTL after `rotate-key`."""
     settings = factories.test_settings(database_url, key_cache_ttl=key_cache_ttl)
-    server = InProcessServer(settings)
+    server = start_in_process(settings)
     try:
-        response = server.visitor().get("/.well-known/jwks.json")
+        response = server.browser().get("/.well-known/jwks.json")
     finally:
         server.close()
     assert response.status_code == 200

@@ -9,10 +9,10 @@ from playwright.sync_api import BrowserContext, expect
 
 from services.authorization_server.context import ServerContext
 from services.authorization_server.models import Client, User
-from tests.authorization_server.portal_browser import Browser
 from tests.e2e.walk import TIMEOUT_MS, chromium
 from tests.factories import make_client, make_user
-from tests.live_server import LiveServer
+from tests.harness.authorization_server import AuthorizationServer
+from tests.harness.browser import Browser
 
 pytestmark = pytest.mark.e2e
 
@@ -23,15 +23,15 @@ def user(live_context: ServerContext) -> User:
 
 
 @pytest.fixture
-def http(live_as: LiveServer, user: User) -> Iterator[Browser]:
+def http(live_as: AuthorizationServer, user: User) -> Iterator[Browser]:
     browser = Browser(live_as.url)
-    browser.login(user.email)
+    browser.sign_in(user.email)
     yield browser
     browser.close()
 
 
 @pytest.fixture
-def context(live_as: LiveServer, http: Browser) -> Iterator[BrowserContext]:
+def context(live_as: AuthorizationServer, http: Browser) -> Iterator[BrowserContext]:
     """Chromium, logged in as `user` (the session cookie of the HTTP browser's login)."""
     cookies = [
         {"name": cookie.name, "value": cookie.value or "", "url": live_as.url}
@@ -46,7 +46,7 @@ def context(live_as: LiveServer, http: Browser) -> Iterator[BrowserContext]:
 
 
 def test_rotate_then_delete_an_app(
-    live_as: LiveServer, live_context: ServerContext, context: BrowserContext, user: User
+    live_as: AuthorizationServer, live_context: ServerContext, context: BrowserContext, user: User
 ) -> None:
     client, _ = make_client(live_context, name="Dropletbook", owner=user)
     page = context.new_page()
@@ -80,10 +80,13 @@ def test_rotate_then_delete_an_app(
 
 
 def test_revoke_access(
-    live_as: LiveServer, live_context: ServerContext, context: BrowserContext, http: Browser
+    live_as: AuthorizationServer,
+    live_context: ServerContext,
+    context: BrowserContext,
+    http: Browser,
 ) -> None:
     client: Client = make_client(live_context, name="Dropletbook")[0]
-    http.authorize(client.client_id, "http://127.0.0.1:8080/callback", "read")  # consent
+    http.approve_code(client.client_id, "http://127.0.0.1:8080/callback", "read")  # consent
     page = context.new_page()
     listing = f"{live_as.url}/account/applications"
     page.goto(listing)

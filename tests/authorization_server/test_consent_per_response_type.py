@@ -13,17 +13,18 @@ from sqlmodel import Session, col, select
 from services.authorization_server.context import ServerContext
 from services.authorization_server.models import Client, Consent, User
 from services.authorization_server.pkce import s256_challenge
-from tests.authorization_server.browser import Browser, csrf_token, redirect_params
 from tests.factories import PASSWORD, VERIFIER, make_client, make_user
-from tests.live_server import LiveServer
+from tests.harness.authorization_server import AuthorizationServer
+from tests.harness.browser import Browser
+from tests.harness.forms import csrf_token, redirect_params
 
 CALLBACK = "http://127.0.0.1:8080/callback"
 
 
 @pytest.fixture
-def client(live_context: ServerContext) -> Client:
+def client(as_context: ServerContext) -> Client:
     client, _ = make_client(
-        live_context,
+        as_context,
         name=f"Both {uuid.uuid4().hex[:6]}",
         client_type="public",
         grant_types=("authorization_code", "implicit"),
@@ -32,13 +33,13 @@ def client(live_context: ServerContext) -> Client:
 
 
 @pytest.fixture
-def user(live_context: ServerContext) -> User:
-    return make_user(live_context, email=f"consent-{uuid.uuid4().hex[:8]}@example.com")
+def user(as_context: ServerContext) -> User:
+    return make_user(as_context, email=f"consent-{uuid.uuid4().hex[:8]}@example.com")
 
 
 @pytest.fixture
-def browser(live_as: LiveServer, user: User) -> Iterator[Browser]:
-    browser = Browser(live_as.url)
+def browser(as_server: AuthorizationServer, user: User) -> Iterator[Browser]:
+    browser = as_server.browser()
     assert browser.login(user.email, PASSWORD).status_code == 303
     yield browser
     browser.close()
@@ -64,7 +65,7 @@ def _consents(context: ServerContext, user: User) -> dict[str, str]:
 
 
 def test_consent_for_code_does_not_approve_token(
-    live_context: ServerContext, browser: Browser, client: Client, user: User
+    as_context: ServerContext, browser: Browser, client: Client, user: User
 ) -> None:
     approved = browser.decide(browser.authorize(_params(client, "code")), "approve")
     assert "code" in redirect_params(approved)
@@ -74,16 +75,16 @@ def test_consent_for_code_does_not_approve_token(
     assert implicit.status_code == 200, implicit.headers.get("location")
     assert "Authorize Application" in implicit.text
     assert "access_token" not in implicit.headers.get("location", "")
-    assert _consents(live_context, user) == {"code": "read"}
+    assert _consents(as_context, user) == {"code": "read"}
 
 
 def test_each_response_type_is_remembered_with_its_scopes(
-    live_context: ServerContext, browser: Browser, client: Client, user: User
+    as_context: ServerContext, browser: Browser, client: Client, user: User
 ) -> None:
     browser.decide(browser.authorize(_params(client, "code", "read write")), "approve")
     token = browser.decide(browser.authorize(_params(client, "token")), "approve")
     assert "access_token" in redirect_params(token, fragment=True)
-    assert _consents(live_context, user) == {"code": "read write", "token": "read"}
+    assert _consents(as_context, user) == {"code": "read write", "token": "read"}
 
     again = browser.authorize(_params(client, "token"))
     assert again.status_code == 303
@@ -94,7 +95,7 @@ def test_each_response_type_is_remembered_with_its_scopes(
 
 
 def test_account_page_lists_the_client_once_and_revoke_forgets_both(
-    live_context: ServerContext, browser: Browser, client: Client, user: User
+    as_context: ServerContext, browser: Browser, client: Client, user: User
 ) -> None:
     browser.decide(browser.authorize(_params(client, "code", "write")), "approve")
     browser.decide(browser.authorize(_params(client, "token")), "approve")
@@ -107,5 +108,5 @@ def test_account_page_lists_the_client_once_and_revoke_forgets_both(
     assert confirmation.status_code == 200
     revoke = browser.http.post(path, data={"csrf_token": csrf_token(confirmation.text)})
     assert revoke.status_code == 303
-    assert _consents(live_context, user) == {}
+    assert _consents(as_context, user) == {}
     assert browser.authorize(_params(client, "code", "write")).status_code == 200

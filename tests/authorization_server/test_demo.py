@@ -12,8 +12,8 @@ from services.authorization_server.demo import DemoRefusedError, DemoSettings, s
 from services.authorization_server.models import Client, User
 from services.authorization_server.settings import Settings
 from shared.crypto import digest_matches
-from tests.authorization_server.in_process import InProcessServer
 from tests.factories import test_settings
+from tests.harness.authorization_server import start_in_process
 
 CLIENT_IDS = [
     "dropletbook",
@@ -109,9 +109,9 @@ def test_demo_command_seed_only_twice(
 
 def _portal_apps(settings: Settings) -> str:
     """The demo user's developer portal list, over HTTP."""
-    server = InProcessServer(settings)
+    server = start_in_process(settings)
     try:
-        visitor = server.visitor()
+        visitor = server.browser()
         assert visitor.login("demo@example.com", "demo-password").status_code == 303
         page = visitor.get("/developer/apps")
         assert page.status_code == 200, page.text

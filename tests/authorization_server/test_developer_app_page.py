@@ -1,4 +1,4 @@
-"""The developer portal's page of one app (live server): it describes the app it shows, and a
+"""The developer portal's page of one app (in-process): it describes the app it shows, and a
 public client's page never talks about a client secret it does not have."""
 
 import uuid
@@ -8,20 +8,20 @@ import pytest
 
 from services.authorization_server.context import ServerContext
 from services.authorization_server.models import User
-from tests.authorization_server.portal_browser import Browser
 from tests.factories import make_client, make_user
-from tests.live_server import LiveServer
+from tests.harness.authorization_server import AuthorizationServer
+from tests.harness.browser import Browser
 
 
 @pytest.fixture
-def user(live_context: ServerContext) -> User:
-    return make_user(live_context, email=f"dev-{uuid.uuid4().hex[:8]}@example.com")
+def user(as_context: ServerContext) -> User:
+    return make_user(as_context, email=f"dev-{uuid.uuid4().hex[:8]}@example.com")
 
 
 @pytest.fixture
-def browser(live_as: LiveServer, user: User) -> Iterator[Browser]:
-    browser = Browser(live_as.url)
-    browser.login(user.email)
+def browser(as_server: AuthorizationServer, user: User) -> Iterator[Browser]:
+    browser = as_server.browser()
+    browser.sign_in(user.email)
     yield browser
     browser.close()
 
@@ -33,10 +33,10 @@ def _main(browser: Browser, client_id: str) -> str:
 
 
 def test_implicit_only_app_page_says_nothing_of_secrets_or_pkce(
-    live_context: ServerContext, browser: Browser, user: User
+    as_context: ServerContext, browser: Browser, user: User
 ) -> None:
     client, secret = make_client(
-        live_context,
+        as_context,
         name="Dropletbook (browser-only)",
         client_type="public",
         grant_types=("implicit",),
@@ -52,10 +52,10 @@ def test_implicit_only_app_page_says_nothing_of_secrets_or_pkce(
 
 
 def test_public_code_app_page_names_pkce_not_a_secret(
-    live_context: ServerContext, browser: Browser, user: User
+    as_context: ServerContext, browser: Browser, user: User
 ) -> None:
     client, _ = make_client(
-        live_context, client_type="public", grant_types=("authorization_code",), owner=user
+        as_context, client_type="public", grant_types=("authorization_code",), owner=user
     )
     main = _main(browser, client.client_id)
     assert "secret" not in main.lower()
@@ -63,9 +63,9 @@ def test_public_code_app_page_names_pkce_not_a_secret(
 
 
 def test_confidential_app_page_shows_its_secret_row_and_rotation(
-    live_context: ServerContext, browser: Browser, user: User
+    as_context: ServerContext, browser: Browser, user: User
 ) -> None:
-    client, _ = make_client(live_context, owner=user)
+    client, _ = make_client(as_context, owner=user)
     main = _main(browser, client.client_id)
     assert "<th>Client Secret</th>" in main
     assert "hidden; rotate it to get a new one" in main

@@ -1,4 +1,4 @@
-"""The developer portal over real HTTP: register, view, edit, rotate and delete apps.
+"""The developer portal over HTTP (in-process): register, view, edit, rotate and delete apps.
 
 The server here caches client registrations for a minute, so the tests also prove that
 the portal's edits reach the token endpoint at once (the in-process cache is invalidated).
@@ -10,7 +10,6 @@ import json
 import re
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -22,44 +21,40 @@ from services.authorization_server import repository
 from services.authorization_server.context import ServerContext
 from services.authorization_server.models import Client, User
 from shared.crypto import hash_token
-from tests.authorization_server.portal_browser import (
-    Browser,
-    client_credentials,
-    live_authorization_server,
-)
+from tests.authorization_server.tokens_over_http import client_credentials
 from tests.databases import TestDatabases
 from tests.factories import make_client, make_user
-from tests.live_server import LiveServer
+from tests.harness.authorization_server import (
+    AuthorizationServer,
+    in_process_authorization_server,
+)
+from tests.harness.browser import Browser
 
 CALLBACK = "https://dropletbook.example/callback"
 
 
 @pytest.fixture(scope="module")
-def live_as(
-    databases: TestDatabases, logs_dir: Path, request: pytest.FixtureRequest
-) -> Iterator[LiveServer]:
-    with live_authorization_server(
-        databases, logs_dir, request.module.__name__, client_cache_ttl=60.0
-    ) as server:
+def as_server(databases: TestDatabases) -> Iterator[AuthorizationServer]:
+    with in_process_authorization_server(databases, client_cache_ttl=60.0) as server:
         yield server
 
 
 @pytest.fixture
-def user(live_context: ServerContext) -> User:
-    return make_user(live_context, email=f"dev-{uuid.uuid4().hex[:8]}@example.com")
+def user(as_context: ServerContext) -> User:
+    return make_user(as_context, email=f"dev-{uuid.uuid4().hex[:8]}@example.com")
 
 
 @pytest.fixture
-def anonymous(live_as: LiveServer) -> Iterator[Browser]:
-    browser = Browser(live_as.url)
+def anonymous(as_server: AuthorizationServer) -> Iterator[Browser]:
+    browser = as_server.browser()
     yield browser
     browser.close()
 
 
 @pytest.fixture
-def browser(live_as: LiveServer, user: User) -> Iterator[Browser]:
-    browser = Browser(live_as.url)
-    browser.login(user.email)
+def browser(as_server: AuthorizationServer, user: User) -> Iterator[Browser]:
+    browser = as_server.browser()
+    browser.sign_in(user.email)
     yield browser
     browser.close()
 
@@ -114,11 +109,11 @@ def test_post_without_session_goes_to_login(anonymous: Browser) -> None:
 
 
 def test_register_shows_secret_once_and_stores_only_its_hash(
-    live_as: LiveServer, live_context: ServerContext, browser: Browser, user: User
+    as_server: AuthorizationServer, as_context: ServerContext, browser: Browser, user: User
 ) -> None:
     client_id, secret = _register(browser)
 
-    stored = _load(live_context, client_id)
+    stored = _load(as_context, client_id)
     assert stored is not None
     assert stored.owner_id == user.id
     assert stored.client_secret_hash == hash_token(secret)
@@ -132,16 +127,14 @@ def test_register_shows_secret_once_and_stores_only_its_hash(
     assert secret not in again.text
     assert 'id="client-secret"' not in again.text
 
-    token = client_credentials(live_as.url, client_id, secret)
+    token = client_credentials(as_server, client_id, secret)
     assert token.status_code == 200, token.text
 
 
-def test_list_shows_own_apps_only(
-    live_context: ServerContext, browser: Browser, user: User
-) -> None:
+def test_list_shows_own_apps_only(as_context: ServerContext, browser: Browser, user: User) -> None:
     mine, _ = _register(browser, name="Mine")
-    other = make_user(live_context, email=f"other-{uuid.uuid4().hex[:8]}@example.com")
-    theirs, _ = make_client(live_context, name="Theirs", owner=other)
+    other = make_user(as_context, email=f"other-{uuid.uuid4().hex[:8]}@example.com")
+    theirs, _ = make_client(as_context, name="Theirs", owner=other)
 
     page = browser.get("/developer/apps")
     assert page.status_code == 200
@@ -150,7 +143,7 @@ def test_list_shows_own_apps_only(
     assert theirs.client_id not in page.text
 
 
-def test_public_client_has_no_secret(live_context: ServerContext, browser: Browser) -> None:
+def test_public_client_has_no_secret(as_context: ServerContext, browser: Browser) -> None:
     created = browser.submit(
         "/developer/apps/new",
         "/developer/apps/new",
@@ -160,7 +153,7 @@ def test_public_client_has_no_secret(live_context: ServerContext, browser: Brows
     client_id = created.headers["location"].rsplit("/", 1)[1]
     page = browser.get(created.headers["location"])
     assert 'id="client-secret"' not in page.text
-    stored = _load(live_context, client_id)
+    stored = _load(as_context, client_id)
     assert stored is not None
     assert stored.client_type == "public"
     assert stored.client_secret_hash is None
@@ -190,7 +183,7 @@ def test_public_client_has_no_secret(live_context: ServerContext, browser: Brows
     ],
 )
 def test_invalid_registration_rerenders_the_form(
-    live_context: ServerContext,
+    as_context: ServerContext,
     browser: Browser,
     user: User,
     overrides: dict[str, Any],
@@ -201,28 +194,28 @@ def test_invalid_registration_rerenders_the_form(
     assert 'class="error"' in response.text
     assert message in response.text
     assert 'name="csrf_token"' in response.text  # the form is back, ready to fix
-    assert _count_clients(live_context, user) == 0
+    assert _count_clients(as_context, user) == 0
 
 
 @pytest.mark.parametrize("csrf", [None, "forged"], ids=["missing", "forged"])
 @pytest.mark.parametrize("action", ["new", "{id}/edit", "{id}/rotate-secret", "{id}/delete"])
 def test_posts_require_csrf(
-    live_as: LiveServer,
-    live_context: ServerContext,
+    as_server: AuthorizationServer,
+    as_context: ServerContext,
     browser: Browser,
     user: User,
     action: str,
     csrf: str | None,
 ) -> None:
-    client, _ = make_client(live_context, owner=user, grant_types=("client_credentials",))
+    client, _ = make_client(as_context, owner=user, grant_types=("client_credentials",))
     data = _app_form(name="Changed")
     if csrf is not None:
         data["csrf_token"] = csrf
     response = browser.post(f"/developer/apps/{action.format(id=client.client_id)}", data)
     assert response.status_code == 403
     assert "CSRF" in response.text
-    assert _count_clients(live_context, user) == 1
-    stored = _load(live_context, client.client_id)
+    assert _count_clients(as_context, user) == 1
+    stored = _load(as_context, client.client_id)
     assert stored is not None
     assert stored.name == client.name
     assert stored.client_secret_hash == client.client_secret_hash
@@ -241,10 +234,10 @@ def test_posts_require_csrf(
     ],
 )
 def test_other_users_apps_are_not_found(
-    live_context: ServerContext, browser: Browser, method: str, action: str
+    as_context: ServerContext, browser: Browser, method: str, action: str
 ) -> None:
-    owner = make_user(live_context, email=f"owner-{uuid.uuid4().hex[:8]}@example.com")
-    client, _ = make_client(live_context, owner=owner)
+    owner = make_user(as_context, email=f"owner-{uuid.uuid4().hex[:8]}@example.com")
+    client, _ = make_client(as_context, owner=owner)
     path = f"/developer/apps/{client.client_id}{action}"
     if method == "GET":
         response = browser.get(path)
@@ -252,7 +245,7 @@ def test_other_users_apps_are_not_found(
         response = browser.submit("/developer/apps", path, _app_form(name="Hijacked"))
     assert response.status_code == 404
     assert client.client_id not in response.text
-    stored = _load(live_context, client.client_id)
+    stored = _load(as_context, client.client_id)
     assert stored is not None
     assert stored.name == client.name
     assert stored.client_secret_hash == client.client_secret_hash
@@ -263,7 +256,7 @@ def test_unknown_app_is_not_found(browser: Browser) -> None:
 
 
 def test_edit_updates_the_registration(
-    live_as: LiveServer, live_context: ServerContext, browser: Browser
+    as_server: AuthorizationServer, as_context: ServerContext, browser: Browser
 ) -> None:
     client_id, _ = _register(browser)
     form = browser.get(f"/developer/apps/{client_id}/edit")
@@ -283,7 +276,7 @@ def test_edit_updates_the_registration(
     )
     assert response.status_code == 303
     assert response.headers["location"] == f"/developer/apps/{client_id}"
-    stored = _load(live_context, client_id)
+    stored = _load(as_context, client_id)
     assert stored is not None
     assert stored.name == "Dropletbook 2"
     assert stored.description == "Now with more droplets."
@@ -295,16 +288,18 @@ def test_edit_updates_the_registration(
     assert "Dropletbook 2" in browser.get(f"/developer/apps/{client_id}").text
 
 
-def test_edit_reaches_the_token_endpoint_at_once(live_as: LiveServer, browser: Browser) -> None:
+def test_edit_reaches_the_token_endpoint_at_once(
+    as_server: AuthorizationServer, browser: Browser
+) -> None:
     client_id, secret = _register(browser)
-    assert client_credentials(live_as.url, client_id, secret).status_code == 200  # now cached
+    assert client_credentials(as_server, client_id, secret).status_code == 200  # now cached
     response = browser.submit(
         f"/developer/apps/{client_id}/edit",
         f"/developer/apps/{client_id}/edit",
         _app_form(grant_types=["authorization_code"]),
     )
     assert response.status_code == 303
-    refused = client_credentials(live_as.url, client_id, secret)
+    refused = client_credentials(as_server, client_id, secret)
     assert refused.status_code == 400
     assert refused.json()["error"] == "unauthorized_client"
 
@@ -319,10 +314,10 @@ def test_edit_reaches_the_token_endpoint_at_once(live_as: LiveServer, browser: B
     ],
 )
 def test_invalid_edit_changes_nothing(
-    live_context: ServerContext, browser: Browser, overrides: dict[str, Any], message: str
+    as_context: ServerContext, browser: Browser, overrides: dict[str, Any], message: str
 ) -> None:
     client_id, _ = _register(browser)
-    before = _load(live_context, client_id)
+    before = _load(as_context, client_id)
     response = browser.submit(
         f"/developer/apps/{client_id}/edit",
         f"/developer/apps/{client_id}/edit",
@@ -330,16 +325,16 @@ def test_invalid_edit_changes_nothing(
     )
     assert response.status_code == 400
     assert message in response.text
-    after = _load(live_context, client_id)
+    after = _load(as_context, client_id)
     assert after is not None and before is not None
     assert after.model_dump() == before.model_dump()
 
 
 def test_trusted_client_keeps_the_password_grant(
-    live_context: ServerContext, browser: Browser, user: User
+    as_context: ServerContext, browser: Browser, user: User
 ) -> None:
     client, _ = make_client(
-        live_context, owner=user, trusted=True, grant_types=("authorization_code", "password")
+        as_context, owner=user, trusted=True, grant_types=("authorization_code", "password")
     )
     response = browser.submit(
         f"/developer/apps/{client.client_id}/edit",
@@ -347,17 +342,17 @@ def test_trusted_client_keeps_the_password_grant(
         _app_form(grant_types=["authorization_code", "password"], redirect_uris=CALLBACK),
     )
     assert response.status_code == 303
-    stored = _load(live_context, client.client_id)
+    stored = _load(as_context, client.client_id)
     assert stored is not None
     assert stored.trusted is True
     assert stored.grant_types == ["authorization_code", "password"]
 
 
 def test_rotate_secret_shows_new_secret_once_and_old_stops(
-    live_as: LiveServer, live_context: ServerContext, browser: Browser
+    as_server: AuthorizationServer, as_context: ServerContext, browser: Browser
 ) -> None:
     client_id, old_secret = _register(browser)
-    assert client_credentials(live_as.url, client_id, old_secret).status_code == 200
+    assert client_credentials(as_server, client_id, old_secret).status_code == 200
 
     rotate = f"/developer/apps/{client_id}/rotate-secret"
     rotated = browser.submit(rotate, rotate)  # from the confirmation page
@@ -370,16 +365,18 @@ def test_rotate_secret_shows_new_secret_once_and_old_stops(
     assert new_secret != old_secret
     assert new_secret not in browser.get(f"/developer/apps/{client_id}").text
 
-    old = client_credentials(live_as.url, client_id, old_secret)
+    old = client_credentials(as_server, client_id, old_secret)
     assert old.status_code == 401
     assert old.json()["error"] == "invalid_client"
-    assert client_credentials(live_as.url, client_id, new_secret).status_code == 200
-    stored = _load(live_context, client_id)
+    assert client_credentials(as_server, client_id, new_secret).status_code == 200
+    stored = _load(as_context, client_id)
     assert stored is not None
     assert stored.client_secret_hash == hash_token(new_secret)
 
 
-def test_stale_secret_cookie_is_never_shown(live_as: LiveServer, browser: Browser) -> None:
+def test_stale_secret_cookie_is_never_shown(
+    as_server: AuthorizationServer, browser: Browser
+) -> None:
     client_id, _ = _register(browser)
     browser.http.cookies.set(
         "as_new_secret", "made-up-secret", domain="127.0.0.1", path=f"/developer/apps/{client_id}"
@@ -390,10 +387,10 @@ def test_stale_secret_cookie_is_never_shown(live_as: LiveServer, browser: Browse
 
 
 def test_rotating_a_public_client_is_refused(
-    live_context: ServerContext, browser: Browser, user: User
+    as_context: ServerContext, browser: Browser, user: User
 ) -> None:
     client, _ = make_client(
-        live_context, owner=user, client_type="public", grant_types=("authorization_code",)
+        as_context, owner=user, client_type="public", grant_types=("authorization_code",)
     )
     rotate = f"/developer/apps/{client.client_id}/rotate-secret"
     asked = browser.get(rotate)
@@ -406,20 +403,20 @@ def test_rotating_a_public_client_is_refused(
 
 
 def test_delete_stops_the_client(
-    live_as: LiveServer, live_context: ServerContext, browser: Browser
+    as_server: AuthorizationServer, as_context: ServerContext, browser: Browser
 ) -> None:
     client_id, secret = _register(browser)
-    assert client_credentials(live_as.url, client_id, secret).status_code == 200  # now cached
+    assert client_credentials(as_server, client_id, secret).status_code == 200  # now cached
 
     delete = f"/developer/apps/{client_id}/delete"
     deleted = browser.submit(delete, delete)  # from the confirmation page
     assert deleted.status_code == 303
     assert deleted.headers["location"] == "/developer/apps"
 
-    refused = client_credentials(live_as.url, client_id, secret)
+    refused = client_credentials(as_server, client_id, secret)
     assert refused.status_code == 401
     assert refused.json()["error"] == "invalid_client"
-    assert _load(live_context, client_id) is None
+    assert _load(as_context, client_id) is None
     assert client_id not in browser.get("/developer/apps").text
     assert browser.get(f"/developer/apps/{client_id}").status_code == 404
 
@@ -438,14 +435,12 @@ def test_names_are_escaped(browser: Browser) -> None:
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
 
 
-def test_oversized_form_is_refused(
-    live_context: ServerContext, browser: Browser, user: User
-) -> None:
+def test_oversized_form_is_refused(as_context: ServerContext, browser: Browser, user: User) -> None:
     response = browser.submit(
         "/developer/apps/new", "/developer/apps/new", _app_form(description="x" * 20000)
     )
     assert response.status_code == 413
-    assert _count_clients(live_context, user) == 0
+    assert _count_clients(as_context, user) == 0
 
 
 def _notice(page: httpx.Response) -> str | None:
@@ -462,7 +457,7 @@ def test_confirmation_pages_need_login(anonymous: Browser, action: str) -> None:
 
 
 def test_delete_asks_first_then_says_what_happened(
-    live_as: LiveServer, live_context: ServerContext, browser: Browser
+    as_server: AuthorizationServer, as_context: ServerContext, browser: Browser
 ) -> None:
     client_id, secret = _register(browser)
     app_page = browser.get(f"/developer/apps/{client_id}")
@@ -479,23 +474,23 @@ def test_delete_asks_first_then_says_what_happened(
     assert f'<a class="btn secondary" href="/developer/apps/{client_id}">Cancel</a>' in asked.text
     assert asked.headers["x-frame-options"] == "DENY"
     # Asking changed nothing.
-    assert _load(live_context, client_id) is not None
-    assert client_credentials(live_as.url, client_id, secret).status_code == 200
+    assert _load(as_context, client_id) is not None
+    assert client_credentials(as_server, client_id, secret).status_code == 200
 
     deleted = browser.submit(delete, delete)
     assert deleted.status_code == 303
     assert deleted.headers["location"] == "/developer/apps"
-    assert _load(live_context, client_id) is None
+    assert _load(as_context, client_id) is None
     listing = browser.get("/developer/apps")
     assert _notice(listing) == "Dropletbook was deleted; its tokens no longer work."
     assert _notice(browser.get("/developer/apps")) is None  # once
 
 
 def test_rotate_asks_first_then_says_what_happened(
-    live_as: LiveServer, live_context: ServerContext, browser: Browser
+    as_server: AuthorizationServer, as_context: ServerContext, browser: Browser
 ) -> None:
     client_id, secret = _register(browser)
-    before = _load(live_context, client_id)
+    before = _load(as_context, client_id)
     assert before is not None
     rotate = f"/developer/apps/{client_id}/rotate-secret"
     assert f'href="{rotate}"' in browser.get(f"/developer/apps/{client_id}").text
@@ -506,10 +501,10 @@ def test_rotate_asks_first_then_says_what_happened(
     assert "The current secret stops working at once" in asked.text
     assert '<button class="btn danger" type="submit">Rotate secret</button>' in asked.text
     assert f'href="/developer/apps/{client_id}">Cancel</a>' in asked.text
-    after = _load(live_context, client_id)
+    after = _load(as_context, client_id)
     assert after is not None
     assert after.client_secret_hash == before.client_secret_hash
-    assert client_credentials(live_as.url, client_id, secret).status_code == 200
+    assert client_credentials(as_server, client_id, secret).status_code == 200
 
     assert browser.submit(rotate, rotate).status_code == 303
     page = browser.get(f"/developer/apps/{client_id}")

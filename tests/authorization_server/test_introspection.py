@@ -1,30 +1,32 @@
-"""Token introspection over real HTTP, RFC 7662: authenticated confidential callers only,
+"""Token introspection over HTTP (in-process), RFC 7662: authenticated confidential callers only,
 each told about its own tokens; the allow-listed resource servers about every token."""
 
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from services.authorization_server.context import ServerContext
-from services.authorization_server.db import create_tables, make_engine
 from services.authorization_server.models import Client, User
 from shared.jwt import generate_private_pem, load_signing_key, sign_jwt
 from tests.authorization_server.tokens_over_http import authorization_code_tokens, refresh
 from tests.databases import TestDatabases
-from tests.factories import as_environment, make_client, make_user, test_settings
-from tests.live_server import LiveServer, free_port
+from tests.factories import make_client, make_user, test_settings
+from tests.harness.authorization_server import (
+    AuthorizationServer,
+    prepared_database,
+    serve_in_process,
+)
 
 BASIC_CHALLENGE = 'Basic realm="oauth", charset="UTF-8"'
 
 
 @dataclass
 class World:
-    url: str
+    server: AuthorizationServer
     context: ServerContext
     user: User
     app: Client
@@ -37,61 +39,51 @@ class World:
 
     def tokens(self, scope: str = "read write") -> dict[str, Any]:
         return authorization_code_tokens(
-            self.url, self.context, client=self.app, secret=self.secret, user=self.user, scope=scope
+            self.server,
+            self.context,
+            client=self.app,
+            secret=self.secret,
+            user=self.user,
+            scope=scope,
         )
 
     def introspect(self, token: str, *, auth: Any = None, **data: str) -> httpx.Response:
-        return httpx.post(
-            f"{self.url}/v1/oauth/introspect",
+        return self.server.post(
+            "/v1/oauth/introspect",
             data={"token": token, **data},
             auth=auth or (self.app.client_id, self.secret),
         )
 
 
 @pytest.fixture(scope="module")
-def live_as(
-    databases: TestDatabases, logs_dir: Path, request: pytest.FixtureRequest
-) -> Iterator[LiveServer]:
+def as_server(databases: TestDatabases) -> Iterator[AuthorizationServer]:
     """A server whose `AS_INTROSPECTION_CLIENTS` lists a resource server seeded beforehand."""
-    port = free_port()
     url = databases.new_url("as")
-    seed = test_settings(url, issuer=f"http://127.0.0.1:{port}")
-    context = ServerContext.build(seed, make_engine(url))
-    create_tables(context.engine)
-    context.keys.ensure_key()
-    resource_server, secret = make_client(
-        context, name="Droplet Cloud API", grant_types=("client_credentials",), redirect_uris=()
-    )
-    context.engine.dispose()
-    settings = test_settings(
-        url, issuer=seed.issuer, introspection_clients=[resource_server.client_id]
-    )
-    server = LiveServer(
-        "services.authorization_server.main:app",
-        as_environment(settings),
-        port=port,
-        log=logs_dir / "as-test_introspection.log",
-    ).start()
-    server.settings = settings  # type: ignore[attr-defined]
-    server.resource_server = (resource_server, secret)  # type: ignore[attr-defined]
-    yield server
-    server.stop()
+    with prepared_database(test_settings(url)) as seed:
+        resource_server, secret = make_client(
+            seed, name="Droplet Cloud API", grant_types=("client_credentials",), redirect_uris=()
+        )
+    assert secret is not None
+    settings = test_settings(url, introspection_clients=[resource_server.client_id])
+    with serve_in_process(settings) as server:
+        server.resource_server = (resource_server, secret)  # type: ignore[attr-defined]
+        yield server
 
 
 @pytest.fixture(scope="module")
-def world(live_as: LiveServer, live_context: ServerContext) -> World:
-    user = make_user(live_context)
-    app, secret = make_client(live_context)
+def world(as_server: AuthorizationServer, as_context: ServerContext) -> World:
+    user = make_user(as_context)
+    app, secret = make_client(as_context)
     other, other_secret = make_client(
-        live_context, name="Another app", grant_types=("client_credentials",), redirect_uris=()
+        as_context, name="Another app", grant_types=("client_credentials",), redirect_uris=()
     )
-    public, _ = make_client(live_context, name="Public", client_type="public")
-    resource_server, resource_server_secret = live_as.resource_server  # type: ignore[attr-defined]
+    public, _ = make_client(as_context, name="Public", client_type="public")
+    resource_server, resource_server_secret = as_server.resource_server  # type: ignore[attr-defined]
     assert secret and other_secret
-    live_context.keys.reload()
+    as_context.keys.reload()
     return World(
-        live_as.url,
-        live_context,
+        as_server,
+        as_context,
         user,
         app,
         secret,
@@ -152,8 +144,8 @@ def test_other_clients_tokens_are_inactive_to_a_client(world: World) -> None:
     other = (world.other.client_id, world.other_secret)
     for token in (tokens["access_token"], tokens["refresh_token"]):
         assert _active(world.introspect(token, auth=other)) == {"active": False}
-    own = httpx.post(
-        f"{world.url}/v1/oauth/token", data={"grant_type": "client_credentials"}, auth=other
+    own = world.server.post(
+        "/v1/oauth/token", data={"grant_type": "client_credentials"}, auth=other
     )
     assert own.status_code == 200, own.text
     body = _active(world.introspect(own.json()["access_token"], auth=other))
@@ -173,7 +165,7 @@ def test_allow_listed_resource_server_sees_every_token(world: World) -> None:
 def test_rotated_refresh_token_is_inactive(world: World) -> None:
     tokens = world.tokens()
     rotated = refresh(
-        world.url, client=world.app, secret=world.secret, refresh_token=tokens["refresh_token"]
+        world.server, client=world.app, secret=world.secret, refresh_token=tokens["refresh_token"]
     )
     assert rotated.status_code == 200
     assert _active(world.introspect(tokens["refresh_token"])) == {"active": False}
@@ -182,8 +174,8 @@ def test_rotated_refresh_token_is_inactive(world: World) -> None:
 
 def test_revoked_access_token_is_inactive(world: World) -> None:
     tokens = world.tokens()
-    revoked = httpx.post(
-        f"{world.url}/v1/oauth/revoke",
+    revoked = world.server.post(
+        "/v1/oauth/revoke",
         data={"token": tokens["access_token"]},
         auth=(world.app.client_id, world.secret),
     )
@@ -272,8 +264,8 @@ def test_introspection_requires_an_authenticated_confidential_client(
     }
     if auth == "public":
         form["client_id"] = world.public.client_id
-    response = httpx.post(
-        f"{world.url}/v1/oauth/introspect",
+    response = world.server.post(
+        "/v1/oauth/introspect",
         data=form,
         auth=credentials.get(auth),
     )

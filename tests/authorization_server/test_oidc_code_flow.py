@@ -1,11 +1,10 @@
-"""OpenID Connect code flow on a live server: discovery, the ID token, UserInfo."""
+"""OpenID Connect code flow on the server in-process: discovery, the ID token, UserInfo."""
 
 import base64
 import hashlib
 import time
 from typing import Any
 
-import httpx
 import jwt
 import pytest
 
@@ -16,22 +15,25 @@ from tests.authorization_server.oidc_flow import (
     oidc_client,
     oidc_user,
     openid_tokens,
+    published_key,
     verify_id_token,
 )
-from tests.live_server import LiveServer
+from tests.harness.authorization_server import AuthorizationServer
 
 USERINFO = "/v1/oauth/userinfo"
 
 
-def test_discovery_is_the_rfc_8414_document_with_the_oidc_members(live_as: LiveServer) -> None:
-    oidc = httpx.get(f"{live_as.url}/.well-known/openid-configuration")
-    oauth = httpx.get(f"{live_as.url}/.well-known/oauth-authorization-server")
+def test_discovery_is_the_rfc_8414_document_with_the_oidc_members(
+    as_server: AuthorizationServer,
+) -> None:
+    oidc = as_server.get("/.well-known/openid-configuration")
+    oauth = as_server.get("/.well-known/oauth-authorization-server")
     assert oidc.status_code == 200
     assert oidc.json() == oauth.json()
     document = oidc.json()
-    assert document["issuer"] == live_as.url
-    assert document["userinfo_endpoint"] == f"{live_as.url}{USERINFO}"
-    assert document["end_session_endpoint"] == f"{live_as.url}/v1/oauth/logout"
+    assert document["issuer"] == as_server.url
+    assert document["userinfo_endpoint"] == f"{as_server.url}{USERINFO}"
+    assert document["end_session_endpoint"] == f"{as_server.url}/v1/oauth/logout"
     assert document["subject_types_supported"] == ["public"]
     assert {"RS256", "ES256"} <= set(document["id_token_signing_alg_values_supported"])
     assert {"openid", "profile", "email", "read", "write"} <= set(document["scopes_supported"])
@@ -43,8 +45,8 @@ def test_discovery_is_the_rfc_8414_document_with_the_oidc_members(live_as: LiveS
     assert not {"id_token", "code id_token"} & set(document["response_types_supported"])
 
 
-def test_jwks_holds_keys_of_both_algorithms(live_as: LiveServer) -> None:
-    keys = httpx.get(f"{live_as.url}/.well-known/jwks.json").json()["keys"]
+def test_jwks_holds_keys_of_both_algorithms(as_server: AuthorizationServer) -> None:
+    keys = as_server.get("/.well-known/jwks.json").json()["keys"]
     assert {key["alg"] for key in keys} == {"ES256", "RS256"}
 
 
@@ -55,21 +57,21 @@ def _at_hash(token: str) -> str:
 
 @pytest.mark.parametrize("algorithm", ["RS256", "ES256"])
 def test_id_token_of_the_code_flow(
-    log_in: LogIn, live_as: LiveServer, live_context: ServerContext, algorithm: str
+    log_in: LogIn, as_server: AuthorizationServer, as_context: ServerContext, algorithm: str
 ) -> None:
-    client, secret = oidc_client(live_context, id_token_signed_response_alg=algorithm)
-    user = oidc_user(live_context)
+    client, secret = oidc_client(as_context, id_token_signed_response_alg=algorithm)
+    user = oidc_user(as_context)
     browser = log_in(user)
     before = int(time.time())
     body = openid_tokens(
-        live_as.url,
+        as_server,
         browser,
         client,
         secret,
         scope="openid profile email read",
         nonce="n-0S6_WzA2Mj",
     )
-    claims = verify_id_token(live_as.url, body["id_token"], client=client, algorithm=algorithm)
+    claims = verify_id_token(as_server, body["id_token"], client=client, algorithm=algorithm)
     assert claims["sub"] == user.id
     assert claims["nonce"] == "n-0S6_WzA2Mj"
     assert claims["at_hash"] == _at_hash(body["access_token"])
@@ -86,23 +88,23 @@ def test_id_token_of_the_code_flow(
 
 
 def test_claims_are_released_only_as_consented(
-    log_in: LogIn, live_as: LiveServer, live_context: ServerContext
+    log_in: LogIn, as_server: AuthorizationServer, as_context: ServerContext
 ) -> None:
-    client, secret = oidc_client(live_context)
-    browser = log_in(oidc_user(live_context))
-    body = openid_tokens(live_as.url, browser, client, secret, scope="openid")
-    claims = verify_id_token(live_as.url, body["id_token"], client=client, algorithm="RS256")
+    client, secret = oidc_client(as_context)
+    browser = log_in(oidc_user(as_context))
+    body = openid_tokens(as_server, browser, client, secret, scope="openid")
+    claims = verify_id_token(as_server, body["id_token"], client=client, algorithm="RS256")
     assert not {"name", "email", "email_verified", "updated_at", "nonce"} & set(claims)
-    info = httpx.get(f"{live_as.url}{USERINFO}", headers=_bearer(body["access_token"]))
+    info = as_server.get(USERINFO, headers=_bearer(body["access_token"]))
     assert info.json() == {"sub": claims["sub"]}
 
 
 def test_oauth_only_requests_get_no_id_token(
-    log_in: LogIn, live_as: LiveServer, live_context: ServerContext
+    log_in: LogIn, as_server: AuthorizationServer, as_context: ServerContext
 ) -> None:
-    client, secret = oidc_client(live_context)
-    browser = log_in(oidc_user(live_context))
-    body = openid_tokens(live_as.url, browser, client, secret, scope="read", nonce="ignored")
+    client, secret = oidc_client(as_context)
+    browser = log_in(oidc_user(as_context))
+    body = openid_tokens(as_server, browser, client, secret, scope="read", nonce="ignored")
     assert "id_token" not in body
 
 
@@ -111,21 +113,19 @@ def _bearer(token: str) -> dict[str, str]:
 
 
 def _tokens(
-    log_in: LogIn, live_as: LiveServer, live_context: ServerContext, **metadata: Any
+    log_in: LogIn, as_server: AuthorizationServer, as_context: ServerContext, **metadata: Any
 ) -> dict[str, Any]:
-    client, secret = oidc_client(live_context, **metadata)
-    browser = log_in(oidc_user(live_context, name="Una Info"))
-    return openid_tokens(live_as.url, browser, client, secret, scope="openid profile email read")
+    client, secret = oidc_client(as_context, **metadata)
+    browser = log_in(oidc_user(as_context, name="Una Info"))
+    return openid_tokens(as_server, browser, client, secret, scope="openid profile email read")
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
 def test_userinfo_answers_json(
-    log_in: LogIn, live_as: LiveServer, live_context: ServerContext, method: str
+    log_in: LogIn, as_server: AuthorizationServer, as_context: ServerContext, method: str
 ) -> None:
-    body = _tokens(log_in, live_as, live_context)
-    response = httpx.request(
-        method, f"{live_as.url}{USERINFO}", headers=_bearer(body["access_token"])
-    )
+    body = _tokens(log_in, as_server, as_context)
+    response = as_server.request(method, USERINFO, headers=_bearer(body["access_token"]))
     assert response.status_code == 200, response.text
     assert response.headers["cache-control"] == "no-store"
     info = response.json()
@@ -136,28 +136,31 @@ def test_userinfo_answers_json(
 
 
 def test_userinfo_signed_when_registered(
-    log_in: LogIn, live_as: LiveServer, live_context: ServerContext
+    log_in: LogIn, as_server: AuthorizationServer, as_context: ServerContext
 ) -> None:
-    body = _tokens(log_in, live_as, live_context, userinfo_signed_response_alg="ES256")
-    response = httpx.get(f"{live_as.url}{USERINFO}", headers=_bearer(body["access_token"]))
+    body = _tokens(log_in, as_server, as_context, userinfo_signed_response_alg="ES256")
+    response = as_server.get(USERINFO, headers=_bearer(body["access_token"]))
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/jwt"
     id_claims = jwt.decode(body["id_token"], options={"verify_signature": False})
-    metadata = httpx.get(f"{live_as.url}/.well-known/openid-configuration").json()
-    key = jwt.PyJWKClient(metadata["jwks_uri"]).get_signing_key_from_jwt(response.text)
+    key = published_key(as_server, response.text)
     claims = jwt.decode(
-        response.text, key.key, algorithms=["ES256"], audience=id_claims["aud"], issuer=live_as.url
+        response.text,
+        key.key,
+        algorithms=["ES256"],
+        audience=id_claims["aud"],
+        issuer=as_server.url,
     )
     assert claims["sub"] == id_claims["sub"] and claims["name"] == "Una Info"
 
 
 def test_userinfo_refuses_a_token_without_openid(
-    log_in: LogIn, live_as: LiveServer, live_context: ServerContext
+    log_in: LogIn, as_server: AuthorizationServer, as_context: ServerContext
 ) -> None:
-    client, secret = oidc_client(live_context)
-    browser = log_in(oidc_user(live_context))
-    body = openid_tokens(live_as.url, browser, client, secret, scope="read")
-    response = httpx.get(f"{live_as.url}{USERINFO}", headers=_bearer(body["access_token"]))
+    client, secret = oidc_client(as_context)
+    browser = log_in(oidc_user(as_context))
+    body = openid_tokens(as_server, browser, client, secret, scope="read")
+    response = as_server.get(USERINFO, headers=_bearer(body["access_token"]))
     assert response.status_code == 403
     assert response.json()["error"] == "insufficient_scope"
     challenge = response.headers["www-authenticate"]
@@ -165,32 +168,32 @@ def test_userinfo_refuses_a_token_without_openid(
 
 
 def test_userinfo_refuses_a_revoked_token(
-    log_in: LogIn, live_as: LiveServer, live_context: ServerContext
+    log_in: LogIn, as_server: AuthorizationServer, as_context: ServerContext
 ) -> None:
-    client, secret = oidc_client(live_context)
-    browser = log_in(oidc_user(live_context))
-    body = openid_tokens(live_as.url, browser, client, secret, scope="openid read")
-    revoked = httpx.post(
-        f"{live_as.url}/v1/oauth/revoke",
+    client, secret = oidc_client(as_context)
+    browser = log_in(oidc_user(as_context))
+    body = openid_tokens(as_server, browser, client, secret, scope="openid read")
+    revoked = as_server.post(
+        "/v1/oauth/revoke",
         data={"token": body["access_token"]},
         auth=(client.client_id, secret),
     )
     assert revoked.status_code == 200
-    response = httpx.get(f"{live_as.url}{USERINFO}", headers=_bearer(body["access_token"]))
+    response = as_server.get(USERINFO, headers=_bearer(body["access_token"]))
     assert response.status_code == 401
     assert 'error="invalid_token"' in response.headers["www-authenticate"]
 
 
 def test_userinfo_refuses_an_expired_token(
-    live_as: LiveServer, live_context: ServerContext
+    as_server: AuthorizationServer, as_context: ServerContext
 ) -> None:
-    user = oidc_user(live_context)
-    live_context.keys.reload()
+    user = oidc_user(as_context)
+    as_context.keys.reload()
     issuer = AccessTokenIssuer(
-        live_context.keys, issuer=live_as.url, audience="http://127.0.0.1:8001", ttl=-5
+        as_context.keys, issuer=as_server.url, audience="http://127.0.0.1:8001", ttl=-5
     )
     expired = issuer.issue_for_user(user=user, client_id="any", scope="openid").value
-    response = httpx.get(f"{live_as.url}{USERINFO}", headers=_bearer(expired))
+    response = as_server.get(USERINFO, headers=_bearer(expired))
     assert response.status_code == 401
     assert response.json() == {
         "error": "invalid_token",
@@ -206,8 +209,8 @@ def test_userinfo_refuses_an_expired_token(
     ],
 )
 def test_userinfo_without_a_valid_token(
-    live_as: LiveServer, headers: dict[str, str], challenge: str
+    as_server: AuthorizationServer, headers: dict[str, str], challenge: str
 ) -> None:
-    response = httpx.get(f"{live_as.url}{USERINFO}", headers=headers)
+    response = as_server.get(USERINFO, headers=headers)
     assert response.status_code == 401
     assert challenge in response.headers["www-authenticate"]

@@ -1,4 +1,4 @@
-"""RP-Initiated Logout 1.0 on a live server: the request's checks, the confirmation page
+"""RP-Initiated Logout 1.0 on the server in-process: the request's checks, the confirmation page
 (CSRF-protected), the end of the session and the redirect back with `state`."""
 
 import time
@@ -9,7 +9,6 @@ import pytest
 from services.authorization_server.context import ServerContext
 from services.authorization_server.models import Client
 from services.authorization_server.oidc.id_token import IdTokenIssuer
-from tests.authorization_server.browser import Browser, hidden_fields, redirect_params
 from tests.authorization_server.oidc_flow import (
     LogIn,
     authorize_params,
@@ -18,18 +17,20 @@ from tests.authorization_server.oidc_flow import (
     oidc_client,
     oidc_user,
 )
-from tests.live_server import LiveServer
+from tests.harness.authorization_server import AuthorizationServer
+from tests.harness.browser import Browser
+from tests.harness.forms import hidden_fields, redirect_params
 
 LOGOUT = "/v1/oauth/logout"
 BYE = "https://rp.example/signed-out"
 
 
 def _signed_in_with_hint(
-    log_in: LogIn, live_as: LiveServer, context: ServerContext
+    log_in: LogIn, as_server: AuthorizationServer, context: ServerContext
 ) -> tuple[Browser, Client, str]:
     client, secret = oidc_client(context, post_logout_redirect_uris=[BYE])
     browser = log_in(oidc_user(context))
-    body = exchange(live_as.url, client, secret, code_of(browser, authorize_params(client)))
+    body = exchange(as_server, client, secret, code_of(browser, authorize_params(client)))
     return browser, client, body["id_token"]
 
 
@@ -46,9 +47,9 @@ def _confirm(browser: Browser, page: httpx.Response) -> httpx.Response:
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
 def test_logout_with_hint_confirms_ends_the_session_and_redirects_with_state(
-    log_in: LogIn, live_as: LiveServer, live_context: ServerContext, method: str
+    log_in: LogIn, as_server: AuthorizationServer, as_context: ServerContext, method: str
 ) -> None:
-    browser, client, hint = _signed_in_with_hint(log_in, live_as, live_context)
+    browser, client, hint = _signed_in_with_hint(log_in, as_server, as_context)
     params = {"id_token_hint": hint, "post_logout_redirect_uri": BYE, "state": "bye-1"}
     if method == "GET":
         page = browser.http.get(LOGOUT, params=params)
@@ -66,9 +67,9 @@ def test_logout_with_hint_confirms_ends_the_session_and_redirects_with_state(
 
 
 def test_logout_with_client_id_only_shows_the_signed_out_page(
-    log_in: LogIn, live_as: LiveServer, live_context: ServerContext
+    log_in: LogIn, as_server: AuthorizationServer, as_context: ServerContext
 ) -> None:
-    browser, client, _ = _signed_in_with_hint(log_in, live_as, live_context)
+    browser, client, _ = _signed_in_with_hint(log_in, as_server, as_context)
     page = browser.http.get(LOGOUT, params={"client_id": client.client_id})
     done = _confirm(browser, page)
     assert done.status_code == 200
@@ -77,9 +78,9 @@ def test_logout_with_client_id_only_shows_the_signed_out_page(
 
 
 def test_the_confirmation_needs_its_csrf_token(
-    log_in: LogIn, live_as: LiveServer, live_context: ServerContext
+    log_in: LogIn, as_server: AuthorizationServer, as_context: ServerContext
 ) -> None:
-    browser, _client, hint = _signed_in_with_hint(log_in, live_as, live_context)
+    browser, _client, hint = _signed_in_with_hint(log_in, as_server, as_context)
     page = browser.http.get(LOGOUT, params={"id_token_hint": hint, "post_logout_redirect_uri": BYE})
     fields = hidden_fields(page.text)
     forged = browser.http.post(f"{LOGOUT}/confirm", data={**fields, "csrf_token": "forged"})
@@ -92,10 +93,10 @@ def test_the_confirmation_needs_its_csrf_token(
 
 
 def test_without_a_session_there_is_nothing_to_confirm(
-    log_in: LogIn, live_as: LiveServer, live_context: ServerContext
+    log_in: LogIn, as_server: AuthorizationServer, as_context: ServerContext
 ) -> None:
-    _, _client, hint = _signed_in_with_hint(log_in, live_as, live_context)
-    with httpx.Client(base_url=live_as.url) as http:
+    _, _client, hint = _signed_in_with_hint(log_in, as_server, as_context)
+    with as_server.client() as http:
         params = {"id_token_hint": hint, "post_logout_redirect_uri": BYE, "state": "s"}
         response = http.get(LOGOUT, params=params)
     assert response.status_code == 303
@@ -122,10 +123,10 @@ def _other_issuer_hint(context: ServerContext, client: Client) -> str:
     ],
 )
 def test_bad_logout_requests_are_shown_never_redirected(
-    log_in: LogIn, live_as: LiveServer, live_context: ServerContext, case: str
+    log_in: LogIn, as_server: AuthorizationServer, as_context: ServerContext, case: str
 ) -> None:
-    browser, client, hint = _signed_in_with_hint(log_in, live_as, live_context)
-    other, _ = oidc_client(live_context, post_logout_redirect_uris=[BYE])
+    browser, client, hint = _signed_in_with_hint(log_in, as_server, as_context)
+    other, _ = oidc_client(as_context, post_logout_redirect_uris=[BYE])
     params = {
         "unregistered-redirect": {
             "id_token_hint": hint,
@@ -133,7 +134,7 @@ def test_bad_logout_requests_are_shown_never_redirected(
         },
         "redirect-without-client": {"post_logout_redirect_uri": BYE},
         "hint-of-another-issuer": {
-            "id_token_hint": _other_issuer_hint(live_context, client),
+            "id_token_hint": _other_issuer_hint(as_context, client),
             "post_logout_redirect_uri": BYE,
         },
         "garbage-hint": {"id_token_hint": "e30.e30.x", "post_logout_redirect_uri": BYE},
@@ -152,9 +153,9 @@ def test_bad_logout_requests_are_shown_never_redirected(
 
 
 def test_a_redirect_uri_that_is_only_a_login_redirect_is_refused(
-    log_in: LogIn, live_as: LiveServer, live_context: ServerContext
+    log_in: LogIn, as_server: AuthorizationServer, as_context: ServerContext
 ) -> None:
-    browser, client, hint = _signed_in_with_hint(log_in, live_as, live_context)
+    browser, client, hint = _signed_in_with_hint(log_in, as_server, as_context)
     response = browser.http.get(
         LOGOUT, params={"id_token_hint": hint, "post_logout_redirect_uri": client.redirect_uris[0]}
     )

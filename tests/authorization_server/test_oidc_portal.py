@@ -1,5 +1,5 @@
-"""The developer portal's OpenID Connect fields over real HTTP: stored, shown again on the
-edit form, and refused with the form's error like every other field."""
+"""The developer portal's OpenID Connect fields, on the server in-process: stored, shown
+again on the edit form, and refused with the form's error like every other field."""
 
 import uuid
 from collections.abc import Iterator
@@ -10,9 +10,9 @@ from sqlmodel import Session
 
 from services.authorization_server.context import ServerContext
 from services.authorization_server.models import Client, User
-from tests.authorization_server.portal_browser import Browser
 from tests.factories import make_user
-from tests.live_server import LiveServer
+from tests.harness.authorization_server import AuthorizationServer
+from tests.harness.browser import Browser
 
 NEW = "/developer/apps/new"
 BASE = {
@@ -31,12 +31,10 @@ OIDC = {
 
 
 @pytest.fixture
-def browser(live_as: LiveServer, live_context: ServerContext) -> Iterator[Browser]:
-    user: User = make_user(live_context, email=f"dev-{uuid.uuid4().hex[:8]}@example.com")
-    browser = Browser(live_as.url)
-    browser.login(user.email)
-    yield browser
-    browser.close()
+def browser(as_server: AuthorizationServer, as_context: ServerContext) -> Iterator[Browser]:
+    user: User = make_user(as_context, email=f"dev-{uuid.uuid4().hex[:8]}@example.com")
+    with as_server.browser() as browser:
+        yield browser.sign_in(user.email)
 
 
 def _stored(context: ServerContext, location: str) -> Client:
@@ -46,13 +44,11 @@ def _stored(context: ServerContext, location: str) -> Client:
         return client
 
 
-def test_register_and_edit_with_oidc_metadata(
-    browser: Browser, live_context: ServerContext
-) -> None:
+def test_register_and_edit_with_oidc_metadata(browser: Browser, as_context: ServerContext) -> None:
     created = browser.submit(NEW, NEW, {**BASE, **OIDC})
     assert created.status_code == 303, created.text
     location = created.headers["location"]
-    client = _stored(live_context, location)
+    client = _stored(as_context, location)
     assert client.id_token_signed_response_alg == "ES256"
     assert client.userinfo_signed_response_alg == "RS256"
     assert client.post_logout_redirect_uris == ["https://rp.example/bye", "https://rp.example/bye2"]
@@ -67,7 +63,7 @@ def test_register_and_edit_with_oidc_metadata(
         {**BASE, "id_token_signed_response_alg": "RS256", "post_logout_redirect_uris": ""},
     )
     assert edited.status_code == 303, edited.text
-    client = _stored(live_context, location)
+    client = _stored(as_context, location)
     assert client.id_token_signed_response_alg == "RS256"
     assert client.userinfo_signed_response_alg is None
     assert client.post_logout_redirect_uris == []

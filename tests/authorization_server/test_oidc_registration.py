@@ -1,49 +1,43 @@
 """OpenID Connect client metadata in RFC 7591 registration (Dynamic Client Registration
-1.0 §2, RP-Initiated Logout 1.0 §3.1), over real HTTP."""
+1.0 §2, RP-Initiated Logout 1.0 §3.1), on the server in-process."""
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from sqlmodel import Session
 
-from services.authorization_server.db import make_engine
 from services.authorization_server.models import Client
-from tests.authorization_server.portal_browser import live_authorization_server, server_settings
 from tests.databases import TestDatabases
-from tests.live_server import LiveServer
+from tests.harness.authorization_server import (
+    AuthorizationServer,
+    in_process_authorization_server,
+)
 
 CALLBACK = "https://rp.example/callback"
 TOO_MANY = [f"https://rp.example/{n}" for n in range(11)]
 
 
 @pytest.fixture(scope="module")
-def registry(databases: TestDatabases, logs_dir: Path) -> Iterator[LiveServer]:
-    with live_authorization_server(
-        databases, logs_dir, "oidc-registration", open_registration=True
-    ) as server:
+def registry(databases: TestDatabases) -> Iterator[AuthorizationServer]:
+    with in_process_authorization_server(databases, open_registration=True) as server:
         yield server
 
 
-def _register(server: LiveServer, **metadata: Any) -> httpx.Response:
+def _register(server: AuthorizationServer, **metadata: Any) -> httpx.Response:
     body = {"redirect_uris": [CALLBACK], "client_name": "RP", **metadata}
-    return httpx.post(f"{server.url}/v1/oauth/register", json=body)
+    return server.post("/v1/oauth/register", json=body)
 
 
-def _stored(server: LiveServer, client_id: str) -> Client:
-    engine = make_engine(server_settings(server).database_url)
-    try:
-        with Session(engine) as session:
-            client = session.get(Client, client_id)
-            assert client is not None
-            return client
-    finally:
-        engine.dispose()
+def _stored(server: AuthorizationServer, client_id: str) -> Client:
+    with Session(server.context.engine) as session:
+        client = session.get(Client, client_id)
+        assert client is not None
+        return client
 
 
-def test_defaults_are_returned(registry: LiveServer) -> None:
+def test_defaults_are_returned(registry: AuthorizationServer) -> None:
     response = _register(registry)
     assert response.status_code == 201, response.text
     body = response.json()
@@ -54,7 +48,7 @@ def test_defaults_are_returned(registry: LiveServer) -> None:
     assert "userinfo_signed_response_alg" not in body and "default_max_age" not in body
 
 
-def test_every_oidc_value_is_stored_and_returned(registry: LiveServer) -> None:
+def test_every_oidc_value_is_stored_and_returned(registry: AuthorizationServer) -> None:
     metadata = {
         "id_token_signed_response_alg": "ES256",
         "userinfo_signed_response_alg": "RS256",
@@ -89,7 +83,7 @@ def test_every_oidc_value_is_stored_and_returned(registry: LiveServer) -> None:
     ],
 )
 def test_unsupported_values_are_invalid_client_metadata(
-    registry: LiveServer, metadata: dict[str, Any]
+    registry: AuthorizationServer, metadata: dict[str, Any]
 ) -> None:
     response = _register(registry, **metadata)
     assert response.status_code == 400, response.text

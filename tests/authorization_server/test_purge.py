@@ -9,7 +9,6 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlmodel import Session, SQLModel
@@ -28,10 +27,9 @@ from services.authorization_server.models import (
 )
 from services.authorization_server.registration import delete_client
 from shared.db import utcnow
-from tests.authorization_server.portal_browser import live_authorization_server, server_settings
 from tests.databases import TestDatabases
 from tests.factories import make_client, make_user
-from tests.live_server import LiveServer
+from tests.harness.authorization_server import AuthorizationServer, in_process_authorization_server
 
 HOUR = timedelta(hours=1)
 
@@ -185,14 +183,14 @@ def test_families_of_a_deleted_client_go_once_their_tokens_expire(
 
 
 @pytest.fixture(scope="module")
-def maintained(databases: TestDatabases, logs_dir: Path) -> Iterator[LiveServer]:
-    """A server whose maintenance loop runs every half second."""
-    with live_authorization_server(databases, logs_dir, "purge", key_cache_ttl=0.5) as server:
+def maintained(databases: TestDatabases) -> Iterator[AuthorizationServer]:
+    """A server (in-process, lifespan running) whose maintenance loop runs every half second."""
+    with in_process_authorization_server(databases, key_cache_ttl=0.5) as server:
         yield server
 
 
-def test_the_server_purges_on_a_schedule(maintained: LiveServer) -> None:
-    settings = server_settings(maintained)
+def test_the_server_purges_on_a_schedule(maintained: AuthorizationServer) -> None:
+    settings = maintained.settings
     context = ServerContext.build(settings, make_engine(settings.database_url))
     try:
         rows = _seed(context, utcnow())

@@ -8,7 +8,6 @@ Registration refuses them in one place for RFC 7591, the developer portal and
 import re
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,18 +16,16 @@ from pydantic import SecretStr
 from sqlmodel import Session, select
 
 from services.authorization_server.context import ServerContext
-from services.authorization_server.db import make_engine
 from services.authorization_server.models import Client, User
 from services.authorization_server.pkce import s256_challenge
 from services.authorization_server.registration import RegistrationError, update_client
-from tests.authorization_server.portal_browser import (
-    Browser,
-    live_authorization_server,
-    server_settings,
-)
 from tests.databases import TestDatabases
 from tests.factories import VERIFIER, make_client, make_user
-from tests.live_server import LiveServer
+from tests.harness.authorization_server import (
+    AuthorizationServer,
+    in_process_authorization_server,
+)
+from tests.harness.browser import Browser
 
 INITIAL_TOKEN = "initial-access-token-for-userinfo-tests"
 LOOKALIKE = "https://dropletbook.example@evil.example/cb"
@@ -41,19 +38,16 @@ USERINFO_URIS = [
 
 
 @pytest.fixture(scope="module")
-def server(databases: TestDatabases, logs_dir: Path) -> Iterator[LiveServer]:
-    with live_authorization_server(
-        databases, logs_dir, "userinfo", registration_access_token=SecretStr(INITIAL_TOKEN)
+def server(databases: TestDatabases) -> Iterator[AuthorizationServer]:
+    with in_process_authorization_server(
+        databases, registration_access_token=SecretStr(INITIAL_TOKEN)
     ) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
-def context(server: LiveServer) -> Iterator[ServerContext]:
-    settings = server_settings(server)
-    context = ServerContext.build(settings, make_engine(settings.database_url))
-    yield context
-    context.engine.dispose()
+def context(server: AuthorizationServer) -> ServerContext:
+    return server.context
 
 
 @pytest.fixture
@@ -62,9 +56,9 @@ def user(context: ServerContext) -> User:
 
 
 @pytest.fixture
-def browser(server: LiveServer, user: User) -> Iterator[Browser]:
-    browser = Browser(server.url)
-    browser.login(user.email)
+def browser(server: AuthorizationServer, user: User) -> Iterator[Browser]:
+    browser = server.browser()
+    browser.sign_in(user.email)
     yield browser
     browser.close()
 
@@ -74,9 +68,9 @@ def _client_count(context: ServerContext) -> int:
         return len(session.exec(select(Client)).all())
 
 
-def _register(server: LiveServer, metadata: dict[str, Any]) -> httpx.Response:
-    return httpx.post(
-        f"{server.url}/v1/oauth/register",
+def _register(server: AuthorizationServer, metadata: dict[str, Any]) -> httpx.Response:
+    return server.post(
+        "/v1/oauth/register",
         json={"client_name": "Lookalike", **metadata},
         headers={"Authorization": f"Bearer {INITIAL_TOKEN}"},
     )
@@ -84,7 +78,7 @@ def _register(server: LiveServer, metadata: dict[str, Any]) -> httpx.Response:
 
 @pytest.mark.parametrize("uri", USERINFO_URIS)
 def test_rfc7591_refuses_redirect_uri_with_userinfo(
-    server: LiveServer, context: ServerContext, uri: str
+    server: AuthorizationServer, context: ServerContext, uri: str
 ) -> None:
     before = _client_count(context)
     response = _register(server, {"redirect_uris": ["https://dropletbook.example/cb", uri]})
@@ -94,7 +88,7 @@ def test_rfc7591_refuses_redirect_uri_with_userinfo(
     assert _client_count(context) == before
 
 
-def test_rfc7591_refuses_client_uri_with_userinfo(server: LiveServer) -> None:
+def test_rfc7591_refuses_client_uri_with_userinfo(server: AuthorizationServer) -> None:
     response = _register(
         server,
         {"redirect_uris": ["https://dropletbook.example/cb"], "client_uri": LOOKALIKE},

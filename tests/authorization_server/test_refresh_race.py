@@ -34,12 +34,12 @@ from tests.authorization_server.tokens_over_http import (
 )
 from tests.databases import TestDatabases
 from tests.factories import VERIFIER, make_auth_code, make_client, make_user
-from tests.live_server import LiveServer
+from tests.harness.authorization_server import AuthorizationServer
 
 
 @dataclass
 class World:
-    url: str
+    server: AuthorizationServer
     context: ServerContext
     user: User
     client: Client
@@ -50,22 +50,22 @@ class World:
     def grant(self) -> dict[str, Any]:
         """Fresh tokens (a new family) from the code exchange."""
         return authorization_code_tokens(
-            self.url, self.context, client=self.client, secret=self.secret, user=self.user
+            self.server, self.context, client=self.client, secret=self.secret, user=self.user
         )
 
     def refresh(self, refresh_token: str) -> httpx.Response:
         return refresh(
-            self.url, client=self.client, secret=self.secret, refresh_token=refresh_token
+            self.server, client=self.client, secret=self.secret, refresh_token=refresh_token
         )
 
 
 @pytest.fixture(scope="module")
-def world(live_as: LiveServer, live_context: ServerContext) -> World:
+def world(live_as: AuthorizationServer, live_context: ServerContext) -> World:
     user = make_user(live_context)
     client, secret = make_client(live_context)
     other, other_secret = make_client(live_context, name="Other")
     assert secret and other_secret
-    return World(live_as.url, live_context, user, client, secret, other, other_secret)
+    return World(live_as, live_context, user, client, secret, other, other_secret)
 
 
 def _family_tokens(context: ServerContext, refresh_token: str) -> list[RefreshToken]:
@@ -82,7 +82,7 @@ def _family_tokens(context: ServerContext, refresh_token: str) -> list[RefreshTo
 def test_concurrent_refreshes_share_one_successor(world: World, concurrency: int) -> None:
     tokens = world.grant()
     auth = (world.client.client_id, world.secret)
-    responses = concurrent_refreshes(world.url, [(auth, tokens["refresh_token"])] * concurrency)
+    responses = concurrent_refreshes(world.server, [(auth, tokens["refresh_token"])] * concurrency)
     assert len(responses) == concurrency
     assert [r.status_code for r in responses] == [200] * concurrency, [r.text for r in responses]
     bodies = [r.json() for r in responses]
@@ -105,7 +105,7 @@ def test_another_client_in_the_race_gets_no_grace(world: World) -> None:
     auth = (world.client.client_id, world.secret)
     other = (world.other.client_id, world.other_secret)
     requests = [(auth, tokens["refresh_token"])] * 6 + [(other, tokens["refresh_token"])] * 2
-    responses = concurrent_refreshes(world.url, requests)
+    responses = concurrent_refreshes(world.server, requests)
     assert [r.status_code for r in responses] == [200] * 6 + [400] * 2
     assert {r.json()["error"] for r in responses[6:]} == {"invalid_grant"}
     assert len({r.json()["refresh_token"] for r in responses[:6]}) == 1
@@ -169,7 +169,7 @@ def test_a_code_exchange_cut_off_mid_transaction_changes_nothing(
     auth = (world.client.client_id, world.secret)
 
     def exchange() -> httpx.Response:
-        return httpx.post(f"{world.url}/v1/oauth/token", data=form, auth=auth)
+        return world.server.post("/v1/oauth/token", data=form, auth=auth)
 
     families = _families(world)
     # Locking the user's row blocks the new family's insert (its foreign key check).
@@ -202,8 +202,8 @@ def test_a_client_that_gave_up_waiting_gets_the_same_tokens_on_retry(world: Worl
             .values(scope=RefreshToken.scope)
         )
         with pytest.raises(httpx.ReadTimeout):
-            httpx.post(
-                f"{world.url}/v1/oauth/token",
+            world.server.post(
+                "/v1/oauth/token",
                 data={"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
                 auth=(world.client.client_id, world.secret),
                 timeout=httpx.Timeout(10, read=0.5),
@@ -258,7 +258,7 @@ def test_bad_refresh_tokens_are_refused_and_change_nothing(
 
 def test_a_replay_asking_for_more_scope_is_refused_and_revokes_nothing(world: World) -> None:
     tokens = authorization_code_tokens(
-        world.url,
+        world.server,
         world.context,
         client=world.client,
         secret=world.secret,
@@ -267,8 +267,8 @@ def test_a_replay_asking_for_more_scope_is_refused_and_revokes_nothing(world: Wo
     )
     first = world.refresh(tokens["refresh_token"])
     assert first.status_code == 200
-    wider = httpx.post(
-        f"{world.url}/v1/oauth/token",
+    wider = world.server.post(
+        "/v1/oauth/token",
         data={
             "grant_type": "refresh_token",
             "refresh_token": tokens["refresh_token"],

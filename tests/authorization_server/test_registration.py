@@ -1,9 +1,8 @@
-"""RFC 7591 dynamic client registration over real HTTP, and the shared registration rules."""
+"""RFC 7591 dynamic client registration (in-process), and the shared registration rules."""
 
 import asyncio
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,7 +12,6 @@ from sqlmodel import Session, select
 
 from services.authorization_server import repository
 from services.authorization_server.context import ServerContext
-from services.authorization_server.db import make_engine
 from services.authorization_server.models import Client
 from services.authorization_server.registration import (
     RegistrationError,
@@ -22,45 +20,41 @@ from services.authorization_server.registration import (
 )
 from services.authorization_server.tokens import read_access_token
 from shared.crypto import hash_token
-from tests.authorization_server.portal_browser import (
-    client_credentials,
-    live_authorization_server,
-    server_settings,
-)
+from tests.authorization_server.tokens_over_http import client_credentials
 from tests.databases import TestDatabases
 from tests.factories import make_client, make_user
-from tests.live_server import LiveServer
+from tests.harness.authorization_server import (
+    AuthorizationServer,
+    in_process_authorization_server,
+)
 
 INITIAL_TOKEN = "initial-access-token-for-tests"
 CALLBACK = "https://dropletbook.example/callback"
 
 
 @pytest.fixture(scope="module")
-def registry(databases: TestDatabases, logs_dir: Path) -> Iterator[LiveServer]:
+def registry(databases: TestDatabases) -> Iterator[AuthorizationServer]:
     """A server that registers clients presenting the initial access token."""
-    with live_authorization_server(
-        databases, logs_dir, "registration", registration_access_token=SecretStr(INITIAL_TOKEN)
+    with in_process_authorization_server(
+        databases, registration_access_token=SecretStr(INITIAL_TOKEN)
     ) as server:
         yield server
 
 
 @pytest.fixture(scope="module")
-def registry_context(registry: LiveServer) -> Iterator[ServerContext]:
-    settings = server_settings(registry)
-    context = ServerContext.build(settings, make_engine(settings.database_url))
-    yield context
-    context.engine.dispose()
+def registry_context(registry: AuthorizationServer) -> ServerContext:
+    return registry.context
 
 
 def _register(
-    server: LiveServer, metadata: Any, *, token: str | None = INITIAL_TOKEN, **kwargs: Any
+    server: AuthorizationServer, metadata: Any, *, token: str | None = INITIAL_TOKEN, **kwargs: Any
 ) -> httpx.Response:
     headers = kwargs.pop("headers", {})
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
     if "content" not in kwargs:
         kwargs["json"] = metadata
-    return httpx.post(f"{server.url}/v1/oauth/register", headers=headers, **kwargs)
+    return server.post("/v1/oauth/register", headers=headers, **kwargs)
 
 
 def _load(context: ServerContext, client_id: str) -> Client | None:
@@ -69,7 +63,7 @@ def _load(context: ServerContext, client_id: str) -> Client | None:
 
 
 def test_registers_a_confidential_client(
-    registry: LiveServer, registry_context: ServerContext
+    registry: AuthorizationServer, registry_context: ServerContext
 ) -> None:
     response = _register(
         registry,
@@ -103,11 +97,11 @@ def test_registers_a_confidential_client(
     assert stored.client_secret_hash == hash_token(body["client_secret"])
     assert stored.trusted is False
     assert stored.owner_id is None
-    token = client_credentials(registry.url, body["client_id"], body["client_secret"])
+    token = client_credentials(registry, body["client_id"], body["client_secret"])
     assert token.status_code == 200, token.text
 
 
-def test_defaults_follow_rfc_7591(registry: LiveServer) -> None:
+def test_defaults_follow_rfc_7591(registry: AuthorizationServer) -> None:
     response = _register(registry, {"client_name": "Minimal", "redirect_uris": [CALLBACK]})
     assert response.status_code == 201, response.text
     body = response.json()
@@ -118,7 +112,9 @@ def test_defaults_follow_rfc_7591(registry: LiveServer) -> None:
     assert "client_secret" in body
 
 
-def test_registers_a_public_client(registry: LiveServer, registry_context: ServerContext) -> None:
+def test_registers_a_public_client(
+    registry: AuthorizationServer, registry_context: ServerContext
+) -> None:
     response = _register(
         registry,
         {
@@ -141,7 +137,7 @@ def test_registers_a_public_client(registry: LiveServer, registry_context: Serve
     assert stored.client_secret_hash is None
 
 
-def test_grant_types_follow_response_types(registry: LiveServer) -> None:
+def test_grant_types_follow_response_types(registry: AuthorizationServer) -> None:
     response = _register(
         registry,
         {"client_name": "Implicit", "redirect_uris": [CALLBACK], "response_types": ["token"]},
@@ -214,7 +210,10 @@ def test_grant_types_follow_response_types(registry: LiveServer) -> None:
     ],
 )
 def test_refused_metadata(
-    registry: LiveServer, registry_context: ServerContext, metadata: dict[str, Any], error: str
+    registry: AuthorizationServer,
+    registry_context: ServerContext,
+    metadata: dict[str, Any],
+    error: str,
 ) -> None:
     with Session(registry_context.engine) as session:
         before = len(session.exec(select(Client)).all())
@@ -237,7 +236,7 @@ def test_refused_metadata(
     ],
 )
 def test_error_description_stays_ascii(
-    registry: LiveServer, metadata: dict[str, Any], error: str
+    registry: AuthorizationServer, metadata: dict[str, Any], error: str
 ) -> None:
     response = _register(registry, {"client_name": "x", "redirect_uris": [CALLBACK], **metadata})
     assert response.status_code == 400
@@ -264,14 +263,14 @@ def test_error_description_stays_ascii(
     ],
 )
 def test_bad_bodies_are_client_errors(
-    registry: LiveServer, content: bytes, content_type: str, status: int
+    registry: AuthorizationServer, content: bytes, content_type: str, status: int
 ) -> None:
     response = _register(registry, None, content=content, headers={"Content-Type": content_type})
     assert response.status_code == status, response.text
     assert response.json()["error"] in ("invalid_request", "invalid_client_metadata")
 
 
-def test_big_body_without_length_is_refused(registry: LiveServer) -> None:
+def test_big_body_without_length_is_refused(registry: AuthorizationServer) -> None:
     def chunks() -> Iterator[bytes]:
         yield b'{"client_name": "'
         for _ in range(40):
@@ -296,11 +295,11 @@ def test_big_body_without_length_is_refused(registry: LiveServer) -> None:
     ],
 )
 def test_initial_access_token_is_required(
-    registry: LiveServer, authorization: str | None, challenge_error: str | None
+    registry: AuthorizationServer, authorization: str | None, challenge_error: str | None
 ) -> None:
     headers = [] if authorization is None else [(b"Authorization", authorization.encode())]
-    response = httpx.post(
-        f"{registry.url}/v1/oauth/register",
+    response = registry.post(
+        "/v1/oauth/register",
         json={"client_name": "x", "redirect_uris": [CALLBACK]},
         headers=headers,
     )
@@ -315,7 +314,7 @@ def test_initial_access_token_is_required(
         assert "error=" not in challenge
 
 
-def test_token_is_checked_before_the_body(registry: LiveServer) -> None:
+def test_token_is_checked_before_the_body(registry: AuthorizationServer) -> None:
     response = _register(
         registry,
         None,
@@ -326,35 +325,33 @@ def test_token_is_checked_before_the_body(registry: LiveServer) -> None:
     assert response.status_code == 401
 
 
-def test_registration_is_disabled_by_default(live_as: LiveServer) -> None:
-    response = _register(live_as, {"client_name": "x", "redirect_uris": [CALLBACK]})
+def test_registration_is_disabled_by_default(as_server: AuthorizationServer) -> None:
+    response = _register(as_server, {"client_name": "x", "redirect_uris": [CALLBACK]})
     assert response.status_code == 403
     assert response.json()["error"] == "access_denied"
     assert "disabled" in response.json()["error_description"]
 
 
 @pytest.fixture(scope="module")
-def open_registry(databases: TestDatabases, logs_dir: Path) -> Iterator[LiveServer]:
-    with live_authorization_server(
-        databases, logs_dir, "open-registration", open_registration=True
-    ) as server:
+def open_registry(databases: TestDatabases) -> Iterator[AuthorizationServer]:
+    with in_process_authorization_server(databases, open_registration=True) as server:
         yield server
 
 
-def test_open_registration_needs_no_token(open_registry: LiveServer) -> None:
+def test_open_registration_needs_no_token(open_registry: AuthorizationServer) -> None:
     response = _register(open_registry, {"redirect_uris": [CALLBACK]}, token=None)
     assert response.status_code == 201, response.text
     assert response.json()["client_name"] == "Unnamed application"
 
 
 def test_registered_client_completes_the_code_flow_to_consent(
-    registry: LiveServer, registry_context: ServerContext
+    registry: AuthorizationServer, registry_context: ServerContext
 ) -> None:
     body = _register(registry, {"client_name": "Flow", "redirect_uris": [CALLBACK]}).json()
     user = make_user(registry_context, email="flow@example.com")
     assert user.id
-    response = httpx.get(
-        f"{registry.url}/v1/oauth/authorize",
+    response = registry.get(
+        "/v1/oauth/authorize",
         params={
             "response_type": "code",
             "client_id": body["client_id"],
@@ -368,8 +365,8 @@ def test_registered_client_completes_the_code_flow_to_consent(
     assert response.headers["location"].startswith("/login?next=")
 
 
-def test_openapi_documents_registration(registry: LiveServer) -> None:
-    schema = httpx.get(f"{registry.url}/openapi.json").json()
+def test_openapi_documents_registration(registry: AuthorizationServer) -> None:
+    schema = registry.get("/openapi.json").json()
     operation = schema["paths"]["/v1/oauth/register"]["post"]
     assert "201" in operation["responses"]
     # The initial access token, or none where registration is open.

@@ -1,4 +1,4 @@
-"""Resource indicators over real HTTP, RFC 8707: a token names the one API it is for.
+"""Resource indicators over HTTP (in-process), RFC 8707: a token names the one API it is for.
 
 The cloud API (the default audience) takes every kind of token; this server's own
 app-management API takes only client-credentials tokens that asked for it by `resource`.
@@ -16,17 +16,18 @@ import pytest
 from services.authorization_server.context import ServerContext
 from services.authorization_server.models import Client, User
 from services.authorization_server.pkce import s256_challenge
-from tests.authorization_server.browser import Browser, redirect_params, redirect_target
 from tests.authorization_server.state import snapshot
 from tests.factories import PASSWORD, VERIFIER, make_auth_code, make_client, make_user
-from tests.live_server import LiveServer
+from tests.harness.authorization_server import AuthorizationServer
+from tests.harness.browser import Browser
+from tests.harness.forms import redirect_params, redirect_target
 
 CALLBACK = "http://127.0.0.1:8080/callback"
 
 
 @dataclass
 class World:
-    url: str
+    server: AuthorizationServer
     context: ServerContext
     cloud_api: str
     apps_api: str
@@ -39,7 +40,7 @@ class World:
     def token(self, form: dict[str, str], client: Client | None = None) -> httpx.Response:
         client = client or self.app
         secret = self.secret if client is self.app else self.trusted_secret
-        return httpx.post(f"{self.url}/v1/oauth/token", data=form, auth=(client.client_id, secret))
+        return self.server.post("/v1/oauth/token", data=form, auth=(client.client_id, secret))
 
     def audience(self, response: httpx.Response) -> Any:
         """The `aud` of the response's access token (its signature is tested elsewhere)."""
@@ -49,22 +50,22 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world(live_as: LiveServer, live_context: ServerContext) -> World:
-    settings = live_context.settings
+def world(as_server: AuthorizationServer, as_context: ServerContext) -> World:
+    settings = as_context.settings
     app, secret = make_client(
-        live_context,
+        as_context,
         grant_types=("authorization_code", "refresh_token", "client_credentials"),
         redirect_uris=(CALLBACK,),
     )
     trusted, trusted_secret = make_client(
-        live_context, name="First party", grant_types=("password",), trusted=True
+        as_context, name="First party", grant_types=("password",), trusted=True
     )
     assert secret and trusted_secret
-    user = make_user(live_context, email="resource-user@example.com")
-    live_context.keys.reload()
+    user = make_user(as_context, email="resource-user@example.com")
+    as_context.keys.reload()
     return World(
-        live_as.url,
-        live_context,
+        as_server,
+        as_context,
         settings.resource_audience,
         settings.apps_api_resource,
         app,
@@ -156,7 +157,7 @@ def test_code_exchange_with_a_refused_resource_consumes_nothing(world: World) ->
 
 @pytest.fixture
 def signed_in(world: World) -> Iterator[Browser]:
-    browser = Browser(world.url)
+    browser = world.server.browser()
     assert browser.login(world.user.email, PASSWORD).status_code == 303
     yield browser
     browser.close()
@@ -195,18 +196,18 @@ def test_authorization_request_may_name_the_cloud_api(world: World, signed_in: B
 
 
 def test_metadata_advertises_the_resources(world: World) -> None:
-    metadata = httpx.get(f"{world.url}/.well-known/oauth-authorization-server").json()
+    metadata = world.server.get("/.well-known/oauth-authorization-server").json()
     assert metadata["resources_supported"] == [world.cloud_api, world.apps_api]
 
 
 def test_protected_resource_metadata_of_the_apps_api(world: World) -> None:
     """RFC 9728 §3: at the well-known URI derived from the resource identifier."""
-    response = httpx.get(f"{world.url}/.well-known/oauth-protected-resource/v1/apps")
+    response = world.server.get("/.well-known/oauth-protected-resource/v1/apps")
     assert response.status_code == 200, response.text
     document = response.json()
     assert document["resource"] == world.apps_api
     assert document["authorization_servers"] == [world.context.settings.issuer]
     assert document["bearer_methods_supported"] == ["header"]
-    missing = httpx.get(f"{world.url}/.well-known/oauth-protected-resource/v2/other")
+    missing = world.server.get("/.well-known/oauth-protected-resource/v2/other")
     assert missing.status_code == 404
     assert missing.json()["error"] == "not_found"

@@ -1,4 +1,4 @@
-"""Token revocation over real HTTP, RFC 7009."""
+"""Token revocation over HTTP (in-process), RFC 7009."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -11,14 +11,14 @@ from services.authorization_server.models import Client, User
 from tests.authorization_server.state import revoked_jtis, snapshot
 from tests.authorization_server.tokens_over_http import authorization_code_tokens, refresh
 from tests.factories import make_client, make_user
-from tests.live_server import LiveServer
+from tests.harness.authorization_server import AuthorizationServer
 
 BASIC_CHALLENGE = 'Basic realm="oauth", charset="UTF-8"'
 
 
 @dataclass
 class World:
-    url: str
+    server: AuthorizationServer
     context: ServerContext
     user: User
     app: Client
@@ -31,7 +31,7 @@ class World:
         client = client or self.app
         secret = {self.app.client_id: self.secret, self.other.client_id: self.other_secret}
         return authorization_code_tokens(
-            self.url,
+            self.server,
             self.context,
             client=client,
             secret=secret.get(client.client_id),
@@ -40,11 +40,11 @@ class World:
 
     def revoke(self, data: dict[str, str], **kwargs: Any) -> httpx.Response:
         kwargs.setdefault("auth", (self.app.client_id, self.secret))
-        return httpx.post(f"{self.url}/v1/oauth/revoke", data=data, **kwargs)
+        return self.server.post("/v1/oauth/revoke", data=data, **kwargs)
 
     def introspect(self, token: str, auth: tuple[str, str] | None = None) -> dict[str, Any]:
-        response = httpx.post(
-            f"{self.url}/v1/oauth/introspect",
+        response = self.server.post(
+            "/v1/oauth/introspect",
             data={"token": token},
             auth=auth or (self.app.client_id, self.secret),
         )
@@ -57,13 +57,13 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world(live_as: LiveServer, live_context: ServerContext) -> World:
-    user = make_user(live_context)
-    app, secret = make_client(live_context)
-    other, other_secret = make_client(live_context, name="Other")
-    public, _ = make_client(live_context, name="Public", client_type="public")
+def world(as_server: AuthorizationServer, as_context: ServerContext) -> World:
+    user = make_user(as_context)
+    app, secret = make_client(as_context)
+    other, other_secret = make_client(as_context, name="Other")
+    public, _ = make_client(as_context, name="Public", client_type="public")
     assert secret and other_secret
-    return World(live_as.url, live_context, user, app, secret, other, other_secret, public)
+    return World(as_server, as_context, user, app, secret, other, other_secret, public)
 
 
 def _assert_revoked(response: httpx.Response) -> None:
@@ -75,7 +75,7 @@ def _assert_revoked(response: httpx.Response) -> None:
 def test_revoking_a_refresh_token_ends_its_whole_grant(world: World, hint: str | None) -> None:
     first = world.tokens()
     second = refresh(
-        world.url, client=world.app, secret=world.secret, refresh_token=first["refresh_token"]
+        world.server, client=world.app, secret=world.secret, refresh_token=first["refresh_token"]
     ).json()
     jtis = {world.jti(first["access_token"]), world.jti(second["access_token"])}
     data = {"token": second["refresh_token"]}
@@ -86,7 +86,7 @@ def test_revoking_a_refresh_token_ends_its_whole_grant(world: World, hint: str |
     for token in (first["access_token"], second["access_token"], second["refresh_token"]):
         assert world.introspect(token) == {"active": False}
     again = refresh(
-        world.url, client=world.app, secret=world.secret, refresh_token=second["refresh_token"]
+        world.server, client=world.app, secret=world.secret, refresh_token=second["refresh_token"]
     )
     assert (again.status_code, again.json()["error"]) == (400, "invalid_grant")
 

@@ -1,10 +1,7 @@
-"""RFC 7009 revocation of a user's last grant withdraws the consent (over real HTTP): the app
+"""RFC 7009 revocation of a user's last grant withdraws the consent (in-process): the app
 leaves the user's authorized apps, and its next authorization request shows the consent
 screen again. A client's Disconnect is thus complete without the user visiting the server."""
 
-import base64
-import hashlib
-import secrets
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -20,49 +17,39 @@ from services.authorization_server.context import ServerContext
 from services.authorization_server.models import Client, RefreshToken, User
 from shared.crypto import hash_token
 from shared.db import utcnow
-from tests.authorization_server.portal_browser import Browser, hidden_fields
 from tests.factories import make_client, make_user
-from tests.live_server import LiveServer
+from tests.harness.authorization_server import AuthorizationServer
+from tests.harness.browser import Browser, code_request
+from tests.harness.forms import hidden_fields
 
 CALLBACK = "http://127.0.0.1:8080/callback"
 APPLICATIONS = "/account/applications"
 
 
 @pytest.fixture
-def user(live_context: ServerContext) -> User:
-    return make_user(live_context, email=f"user-{uuid.uuid4().hex[:8]}@example.com")
+def user(as_context: ServerContext) -> User:
+    return make_user(as_context, email=f"user-{uuid.uuid4().hex[:8]}@example.com")
 
 
 @pytest.fixture
-def browser(live_as: LiveServer, user: User) -> Iterator[Browser]:
-    browser = Browser(live_as.url)
-    browser.login(user.email)
+def browser(as_server: AuthorizationServer, user: User) -> Iterator[Browser]:
+    browser = as_server.browser()
+    browser.sign_in(user.email)
     yield browser
     browser.close()
 
 
 @pytest.fixture
-def app(live_context: ServerContext) -> tuple[Client, str]:
+def app(as_context: ServerContext) -> tuple[Client, str]:
     client, secret = make_client(
-        live_context, name=f"Dropletbook {uuid.uuid4().hex[:6]}", redirect_uris=(CALLBACK,)
+        as_context, name=f"Dropletbook {uuid.uuid4().hex[:6]}", redirect_uris=(CALLBACK,)
     )
     assert secret is not None
     return client, secret
 
 
 def _authorization_request(client_id: str, scope: str) -> tuple[dict[str, str], str]:
-    verifier = secrets.token_urlsafe(48)
-    digest = hashlib.sha256(verifier.encode()).digest()
-    params = {
-        "response_type": "code",
-        "client_id": client_id,
-        "redirect_uri": CALLBACK,
-        "scope": scope,
-        "state": "xyz",
-        "code_challenge": base64.urlsafe_b64encode(digest).rstrip(b"=").decode(),
-        "code_challenge_method": "S256",
-    }
-    return params, verifier
+    return code_request(client_id, CALLBACK, scope)
 
 
 def _shows_consent(browser: Browser, client: Client) -> bool:
@@ -85,7 +72,7 @@ def _approve(browser: Browser, client: Client) -> tuple[str, str]:
 
 
 def _exchange(
-    live_as: LiveServer, app: tuple[Client, str], code: str, verifier: str
+    as_server: AuthorizationServer, app: tuple[Client, str], code: str, verifier: str
 ) -> httpx.Response:
     client, secret = app
     form = {
@@ -94,21 +81,23 @@ def _exchange(
         "code_verifier": verifier,
         "redirect_uri": CALLBACK,
     }
-    return httpx.post(f"{live_as.url}/v1/oauth/token", data=form, auth=(client.client_id, secret))
+    return as_server.post("/v1/oauth/token", data=form, auth=(client.client_id, secret))
 
 
-def _connect(live_as: LiveServer, browser: Browser, app: tuple[Client, str]) -> dict[str, Any]:
+def _connect(
+    as_server: AuthorizationServer, browser: Browser, app: tuple[Client, str]
+) -> dict[str, Any]:
     """The code flow as a client runs it."""
-    response = _exchange(live_as, app, *_approve(browser, app[0]))
+    response = _exchange(as_server, app, *_approve(browser, app[0]))
     assert response.status_code == 200, response.text
     tokens: dict[str, Any] = response.json()
     return tokens
 
 
-def _revoke(live_as: LiveServer, app: tuple[Client, str], token: str, hint: str) -> None:
+def _revoke(as_server: AuthorizationServer, app: tuple[Client, str], token: str, hint: str) -> None:
     client, secret = app
-    response = httpx.post(
-        f"{live_as.url}/v1/oauth/revoke",
+    response = as_server.post(
+        "/v1/oauth/revoke",
         data={"token": token, "token_type_hint": hint},
         auth=(client.client_id, secret),
     )
@@ -122,42 +111,42 @@ def _listed(browser: Browser, client: Client) -> bool:
 
 
 def test_revoking_the_last_grant_withdraws_the_consent(
-    live_as: LiveServer, browser: Browser, app: tuple[Client, str]
+    as_server: AuthorizationServer, browser: Browser, app: tuple[Client, str]
 ) -> None:
-    tokens = _connect(live_as, browser, app)
+    tokens = _connect(as_server, browser, app)
     assert _listed(browser, app[0])
     assert not _shows_consent(browser, app[0])
 
-    _revoke(live_as, app, tokens["refresh_token"], "refresh_token")
+    _revoke(as_server, app, tokens["refresh_token"], "refresh_token")
 
     assert not _listed(browser, app[0])
     assert _shows_consent(browser, app[0])
 
 
 def test_consent_stays_while_another_grant_is_live(
-    live_as: LiveServer, browser: Browser, app: tuple[Client, str]
+    as_server: AuthorizationServer, browser: Browser, app: tuple[Client, str]
 ) -> None:
     """E.g. the user connected the app from two devices: disconnecting one keeps the other."""
-    first = _connect(live_as, browser, app)
-    second = _connect(live_as, browser, app)  # no consent screen: the first one's consent
+    first = _connect(as_server, browser, app)
+    second = _connect(as_server, browser, app)  # no consent screen: the first one's consent
 
-    _revoke(live_as, app, first["refresh_token"], "refresh_token")
+    _revoke(as_server, app, first["refresh_token"], "refresh_token")
     assert _listed(browser, app[0])
     assert not _shows_consent(browser, app[0])
 
-    _revoke(live_as, app, second["refresh_token"], "refresh_token")
+    _revoke(as_server, app, second["refresh_token"], "refresh_token")
     assert not _listed(browser, app[0])
 
 
 def test_an_expired_grant_does_not_keep_the_consent(
-    live_as: LiveServer,
-    live_context: ServerContext,
+    as_server: AuthorizationServer,
+    as_context: ServerContext,
     browser: Browser,
     app: tuple[Client, str],
 ) -> None:
-    stale = _connect(live_as, browser, app)
-    live = _connect(live_as, browser, app)
-    with Session(live_context.engine) as session:
+    stale = _connect(as_server, browser, app)
+    live = _connect(as_server, browser, app)
+    with Session(as_context.engine) as session:
         session.exec(
             update(RefreshToken)
             .where(col(RefreshToken.token_hash) == hash_token(stale["refresh_token"]))
@@ -165,34 +154,34 @@ def test_an_expired_grant_does_not_keep_the_consent(
         )
         session.commit()
     # The stale grant's access token is unexpired (and unrevoked), so it still counts as live.
-    _revoke(live_as, app, stale["access_token"], "access_token")
+    _revoke(as_server, app, stale["access_token"], "access_token")
 
-    _revoke(live_as, app, live["refresh_token"], "refresh_token")
+    _revoke(as_server, app, live["refresh_token"], "refresh_token")
     assert not _listed(browser, app[0])
 
 
 def test_revoking_an_access_token_keeps_the_consent(
-    live_as: LiveServer, browser: Browser, app: tuple[Client, str]
+    as_server: AuthorizationServer, browser: Browser, app: tuple[Client, str]
 ) -> None:
-    tokens = _connect(live_as, browser, app)
-    _revoke(live_as, app, tokens["access_token"], "access_token")
+    tokens = _connect(as_server, browser, app)
+    _revoke(as_server, app, tokens["access_token"], "access_token")
     assert _listed(browser, app[0])
     assert not _shows_consent(browser, app[0])
 
 
 def test_other_users_keep_their_consent(
-    live_as: LiveServer,
-    live_context: ServerContext,
+    as_server: AuthorizationServer,
+    as_context: ServerContext,
     browser: Browser,
     app: tuple[Client, str],
 ) -> None:
-    other = make_user(live_context, email=f"other-{uuid.uuid4().hex[:8]}@example.com")
-    other_browser = Browser(live_as.url)
+    other = make_user(as_context, email=f"other-{uuid.uuid4().hex[:8]}@example.com")
+    other_browser = as_server.browser()
     try:
-        other_browser.login(other.email)
-        _connect(live_as, other_browser, app)
-        tokens = _connect(live_as, browser, app)
-        _revoke(live_as, app, tokens["refresh_token"], "refresh_token")
+        other_browser.sign_in(other.email)
+        _connect(as_server, other_browser, app)
+        tokens = _connect(as_server, browser, app)
+        _revoke(as_server, app, tokens["refresh_token"], "refresh_token")
         assert not _listed(browser, app[0])
         assert _listed(other_browser, app[0])
     finally:
@@ -200,11 +189,11 @@ def test_other_users_keep_their_consent(
 
 
 def test_a_code_not_yet_exchanged_dies_with_the_consent(
-    live_as: LiveServer, browser: Browser, app: tuple[Client, str]
+    as_server: AuthorizationServer, browser: Browser, app: tuple[Client, str]
 ) -> None:
-    tokens = _connect(live_as, browser, app)
+    tokens = _connect(as_server, browser, app)
     code, verifier = _approve(browser, app[0])  # no consent screen: a code at once
-    _revoke(live_as, app, tokens["refresh_token"], "refresh_token")
-    refused = _exchange(live_as, app, code, verifier)
+    _revoke(as_server, app, tokens["refresh_token"], "refresh_token")
+    refused = _exchange(as_server, app, code, verifier)
     assert (refused.status_code, refused.json()["error"]) == (400, "invalid_grant")
     assert not _listed(browser, app[0])

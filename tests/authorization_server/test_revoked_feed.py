@@ -12,7 +12,6 @@ from sqlmodel import Session
 
 from services.authorization_server import repository
 from services.authorization_server.context import ServerContext
-from services.authorization_server.db import create_tables, make_engine
 from services.authorization_server.models import Client, RevokedAccessToken
 from services.authorization_server.registration import delete_client
 from shared.db import utcnow
@@ -24,61 +23,50 @@ from tests.authorization_server.tokens_over_http import (
     refresh,
 )
 from tests.databases import TestDatabases
-from tests.factories import as_environment, make_client, make_user
-from tests.live_server import LiveServer, free_port
+from tests.factories import make_client, make_user
+from tests.harness.authorization_server import (
+    AuthorizationServer,
+    prepared_database,
+    serve_in_process,
+)
 
 FEED = "/v1/oauth/revoked-tokens"
 
 
 @dataclass
 class World:
-    url: str
+    server: AuthorizationServer
     context: ServerContext
     reader: tuple[str, str]  # listed in AS_REVOCATION_FEED_CLIENTS and AS_INTROSPECTION_CLIENTS
     outsider: tuple[str, str]  # a confidential client that is not listed
 
     def feed(self, auth: tuple[str, str] | None = None, **kwargs: object) -> httpx.Response:
-        return httpx.get(f"{self.url}{FEED}", auth=auth or self.reader, **kwargs)  # type: ignore[arg-type]
+        return self.server.get(f"{FEED}", auth=auth or self.reader, **kwargs)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")
 def world(databases: TestDatabases, logs_dir: Path) -> Iterator[World]:
     """Clients are registered first, so the server can start with the feed reader listed."""
-    port = free_port()
     url = databases.new_url("feed")
-    seed = ServerContext.build(factories.test_settings(url), make_engine(url))
-    create_tables(seed.engine)
-    seed.keys.ensure_key()
-    reader, reader_secret = make_client(
-        seed, name="Resource server", grant_types=("client_credentials",), redirect_uris=()
-    )
-    outsider, outsider_secret = make_client(seed, name="App")
-    seed.engine.dispose()
+    with prepared_database(factories.test_settings(url)) as seed:
+        reader, reader_secret = make_client(
+            seed, name="Resource server", grant_types=("client_credentials",), redirect_uris=()
+        )
+        outsider, outsider_secret = make_client(seed, name="App")
     assert reader_secret and outsider_secret
     settings = factories.test_settings(
         url,
-        issuer=f"http://127.0.0.1:{port}",
         revocation_feed_clients=[reader.client_id],
         introspection_clients=[reader.client_id],
         refresh_token_reuse_grace=1,
     )
-    server = LiveServer(
-        "services.authorization_server.main:app",
-        as_environment(settings),
-        port=port,
-        log=logs_dir / "as-revoked-feed.log",
-    ).start()
-    context = ServerContext.build(settings, make_engine(url))
-    try:
+    with serve_in_process(settings) as server:
         yield World(
-            server.url,
-            context,
+            server,
+            server.context,
             (reader.client_id, reader_secret),
             (outsider.client_id, outsider_secret),
         )
-    finally:
-        server.stop()
-        context.engine.dispose()
 
 
 def _jtis(response: httpx.Response) -> dict[str, int]:
@@ -96,16 +84,16 @@ def test_feed_lists_revoked_unexpired_access_tokens(world: World) -> None:
     assert app is not None
     user = make_user(world.context)
     tokens = authorization_code_tokens(
-        world.url, world.context, client=app, secret=world.outsider[1], user=user
+        world.server, world.context, client=app, secret=world.outsider[1], user=user
     )
-    introspected = httpx.post(
-        f"{world.url}/v1/oauth/introspect",
+    introspected = world.server.post(
+        "/v1/oauth/introspect",
         data={"token": tokens["access_token"]},
         auth=world.reader,
     ).json()
     assert introspected["jti"] not in _jtis(world.feed())
-    revoked = httpx.post(
-        f"{world.url}/v1/oauth/revoke", data={"token": tokens["refresh_token"]}, auth=world.outsider
+    revoked = world.server.post(
+        "/v1/oauth/revoke", data={"token": tokens["refresh_token"]}, auth=world.outsider
     )
     assert revoked.status_code == 200
     assert _jtis(world.feed())[introspected["jti"]] == introspected["exp"]
@@ -119,20 +107,20 @@ def test_feed_lists_a_family_revoked_by_reuse_after_a_concurrent_refresh(world: 
     assert app is not None
     user = make_user(world.context, email="racer@example.com")
     tokens = authorization_code_tokens(
-        world.url, world.context, client=app, secret=world.outsider[1], user=user
+        world.server, world.context, client=app, secret=world.outsider[1], user=user
     )
-    responses = concurrent_refreshes(world.url, [(world.outsider, tokens["refresh_token"])] * 4)
+    responses = concurrent_refreshes(world.server, [(world.outsider, tokens["refresh_token"])] * 4)
     assert [r.status_code for r in responses] == [200] * 4
     issued = {access_token_jti(t) for t in [tokens, *(r.json() for r in responses)]}
     assert not issued & set(_jtis(world.feed()))
     time.sleep(1.2)  # past the grace window (AS_REFRESH_TOKEN_REUSE_GRACE=1)
     reuse = refresh(
-        world.url, client=app, secret=world.outsider[1], refresh_token=tokens["refresh_token"]
+        world.server, client=app, secret=world.outsider[1], refresh_token=tokens["refresh_token"]
     )
     assert (reuse.status_code, reuse.json()["error"]) == (400, "invalid_grant")
     assert issued <= set(_jtis(world.feed()))
     successor = refresh(
-        world.url,
+        world.server,
         client=app,
         secret=world.outsider[1],
         refresh_token=responses[0].json()["refresh_token"],
@@ -162,15 +150,15 @@ def test_feed_lists_deleted_clients_and_their_tokens_turn_inactive(world: World)
         world.context, name="Ops app", grant_types=("client_credentials",), redirect_uris=()
     )
     assert secret is not None
-    token = httpx.post(
-        f"{world.url}/v1/oauth/token",
+    token = world.server.post(
+        "/v1/oauth/token",
         data={"grant_type": "client_credentials", "scope": "read"},
         auth=(app.client_id, secret),
     ).json()["access_token"]
 
     def introspect() -> dict[str, object]:
-        response = httpx.post(
-            f"{world.url}/v1/oauth/introspect", data={"token": token}, auth=world.reader
+        response = world.server.post(
+            "/v1/oauth/introspect", data={"token": token}, auth=world.reader
         )
         assert response.status_code == 200, response.text
         body: dict[str, object] = response.json()
@@ -234,14 +222,14 @@ def test_only_listed_clients_may_read(world: World, credentials: str) -> None:
 
 
 def test_anonymous_request_is_refused(world: World) -> None:
-    response = httpx.get(f"{world.url}{FEED}")
+    response = world.server.get(f"{FEED}")
     assert (response.status_code, response.json()["error"]) == (401, "invalid_client")
     assert response.headers["www-authenticate"].startswith("Basic")
 
 
 def test_credentials_in_the_query_are_not_accepted(world: World) -> None:
-    response = httpx.get(
-        f"{world.url}{FEED}",
+    response = world.server.get(
+        f"{FEED}",
         params={"client_id": world.reader[0], "client_secret": world.reader[1]},
     )
     assert response.status_code == 401

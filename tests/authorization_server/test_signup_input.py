@@ -11,9 +11,9 @@ from services.authorization_server.pkce import check_challenge
 from services.demo_client.api import parse_bearer_challenge
 from shared.errors import InvalidRequestError
 from shared.scopes import ScopeSyntaxError, parse_scope
-from tests.authorization_server.browser import hidden_fields
 from tests.factories import PASSWORD
-from tests.live_server import LiveServer
+from tests.harness.authorization_server import AuthorizationServer
+from tests.harness.forms import hidden_fields
 
 HOSTILE_EMAILS = [
     pytest.param("a@" + "." * 16_000 + "@", id="dots-then-at"),
@@ -30,7 +30,7 @@ def _signup(http: httpx.Client, email: str) -> httpx.Response:
 
 
 @pytest.mark.parametrize("email", HOSTILE_EMAILS)
-def test_hostile_emails_get_a_quick_error_page(live_as: LiveServer, email: str) -> None:
+def test_hostile_emails_get_a_quick_error_page(live_as: AuthorizationServer, email: str) -> None:
     with httpx.Client(base_url=live_as.url, timeout=30) as http:
         started = time.monotonic()
         response = _signup(http, email)
@@ -40,7 +40,7 @@ def test_hostile_emails_get_a_quick_error_page(live_as: LiveServer, email: str) 
     assert elapsed < 0.5, f"sign-up took {elapsed:.2f}s"
 
 
-def test_healthz_keeps_answering_while_hostile_signups_arrive(live_as: LiveServer) -> None:
+def test_healthz_keeps_answering_while_hostile_signups_arrive(live_as: AuthorizationServer) -> None:
     done = threading.Event()
     statuses: list[int] = []
 
@@ -64,7 +64,7 @@ def test_healthz_keeps_answering_while_hostile_signups_arrive(live_as: LiveServe
     assert worst < 0.3, f"/healthz stalled for {worst:.2f}s"
 
 
-def test_valid_emails_are_still_accepted(live_as: LiveServer) -> None:
+def test_valid_emails_are_still_accepted(live_as: AuthorizationServer) -> None:
     with httpx.Client(base_url=live_as.url, timeout=30) as http:
         response = _signup(http, "  New.Person+tag@Example.COM ")
     assert (response.status_code, response.headers["location"]) == (303, "/signup/sent")

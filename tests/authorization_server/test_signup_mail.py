@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from tests.authorization_server.in_process import InProcessServer, Visitor
 from tests.factories import PASSWORD, make_user, test_settings
-from tests.live_server import free_port
+from tests.harness.authorization_server import AuthorizationServer, start_in_process
+from tests.harness.browser import Browser
+from tests.harness.servers import free_port
 
 NEW_PASSWORD = "a brand new password"
 
@@ -49,7 +50,7 @@ def inbox() -> Iterator[tuple[Inbox, int]]:
 
 
 @pytest.fixture
-def server(database_url: str, inbox: tuple[Inbox, int]) -> Iterator[InProcessServer]:
+def server(database_url: str, inbox: tuple[Inbox, int]) -> Iterator[AuthorizationServer]:
     settings = test_settings(
         database_url,
         smtp_host="127.0.0.1",
@@ -57,12 +58,12 @@ def server(database_url: str, inbox: tuple[Inbox, int]) -> Iterator[InProcessSer
         smtp_starttls=False,
         smtp_from="Droplet Cloud <accounts@droplet.example>",
     )
-    server = InProcessServer(settings)
+    server = start_in_process(settings)
     yield server
     server.close()
 
 
-def _signup(visitor: Visitor, email: str, password: str = NEW_PASSWORD) -> Any:
+def _signup(visitor: Browser, email: str, password: str = NEW_PASSWORD) -> Any:
     return visitor.submit("/signup", "/signup", {"email": email, "password": password, "name": "N"})
 
 
@@ -74,9 +75,9 @@ def _link(message: EmailMessage) -> str:
 
 
 def test_the_mailed_link_creates_the_account(
-    server: InProcessServer, inbox: tuple[Inbox, int]
+    server: AuthorizationServer, inbox: tuple[Inbox, int]
 ) -> None:
-    visitor = server.visitor()
+    visitor = server.browser()
     answer = _signup(visitor, "New.Person@Example.com")
     assert (answer.status_code, answer.headers["location"]) == (303, "/signup/sent")
     assert "Check your email to finish" in visitor.get("/signup/sent").text
@@ -96,16 +97,16 @@ def test_the_mailed_link_creates_the_account(
     assert confirmed.status_code == 200 and "is ready" in confirmed.text
     assert visitor.login("new.person@example.com", NEW_PASSWORD).status_code == 303
 
-    again = server.visitor().get(link.removeprefix(server.settings.issuer))
+    again = server.browser().get(link.removeprefix(server.settings.issuer))
     assert again.status_code == 400 and "invalid or has expired" in again.text
 
 
 def test_sign_up_answers_alike_for_a_known_email(
-    server: InProcessServer, inbox: tuple[Inbox, int]
+    server: AuthorizationServer, inbox: tuple[Inbox, int]
 ) -> None:
     user = make_user(server.context, email="owner@example.com")
-    unknown = _signup(server.visitor(), "stranger@example.com")
-    known = _signup(server.visitor(), "Owner@example.com")
+    unknown = _signup(server.browser(), "stranger@example.com")
+    known = _signup(server.browser(), "Owner@example.com")
     assert (known.status_code, known.headers["location"], known.text) == (
         unknown.status_code,
         unknown.headers["location"],
@@ -116,12 +117,12 @@ def test_sign_up_answers_alike_for_a_known_email(
     assert "You already have an account" in mail.get_content()
     assert "/signup/verify" not in mail.get_content()
     # The owner's account is untouched: the old password works, the attempted one does not.
-    assert server.visitor().login(user.email, NEW_PASSWORD).status_code == 400
-    assert server.visitor().login(user.email, PASSWORD).status_code == 303
+    assert server.browser().login(user.email, NEW_PASSWORD).status_code == 400
+    assert server.browser().login(user.email, PASSWORD).status_code == 303
 
 
-def test_an_unknown_or_forged_link_is_refused(server: InProcessServer) -> None:
-    visitor = server.visitor()
+def test_an_unknown_or_forged_link_is_refused(server: AuthorizationServer) -> None:
+    visitor = server.browser()
     for url in ("/signup/verify?token=forged", "/signup/verify"):
         page = visitor.get(url)
         assert page.status_code == 400 and "invalid or has expired" in page.text
@@ -132,10 +133,10 @@ def test_an_unknown_or_forged_link_is_refused(server: InProcessServer) -> None:
 def test_without_smtp_the_development_log_has_the_link(
     database_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    server = InProcessServer(test_settings(database_url))
+    server = start_in_process(test_settings(database_url))
     try:
         with caplog.at_level(logging.WARNING, logger="services.authorization_server.mail"):
-            assert _signup(server.visitor(), "dev@example.com").status_code == 303
+            assert _signup(server.browser(), "dev@example.com").status_code == 303
     finally:
         server.close()
     assert re.search(r"/signup/verify\?token=\S+", caplog.text), caplog.text

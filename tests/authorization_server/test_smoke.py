@@ -4,11 +4,11 @@ import httpx
 
 from services.authorization_server.context import ServerContext
 from tests.factories import make_client
-from tests.live_server import LiveServer
+from tests.harness.authorization_server import AuthorizationServer
 
 
 def test_client_credentials_token_over_http(
-    live_as: LiveServer, live_context: ServerContext
+    live_as: AuthorizationServer, live_context: ServerContext
 ) -> None:
     client, secret = make_client(
         live_context, grant_types=("client_credentials",), redirect_uris=()

@@ -13,10 +13,11 @@ import pytest
 from pydantic import SecretStr
 
 from services.authorization_server.settings import Settings
-from tests.authorization_server.in_process import InProcessServer, Visitor
 from tests.authorization_server.throttle_stores import STORES, unique_prefix
 from tests.factories import PASSWORD, make_client, make_user, test_settings
-from tests.live_server import free_port
+from tests.harness.authorization_server import AuthorizationServer, start_in_process
+from tests.harness.browser import Browser
+from tests.harness.servers import free_port
 
 INITIAL_TOKEN = "initial-access-token-for-tests"
 LIMITS: dict[str, Any] = {
@@ -44,8 +45,8 @@ def redis_url(request: pytest.FixtureRequest) -> str | None:
 
 
 @pytest.fixture
-def server(database_url: str, redis_url: str | None) -> Iterator[InProcessServer]:
-    server = InProcessServer(throttled_settings(database_url, redis_url))
+def server(database_url: str, redis_url: str | None) -> Iterator[AuthorizationServer]:
+    server = start_in_process(throttled_settings(database_url, redis_url))
     yield server
     server.close()
 
@@ -68,24 +69,24 @@ def assert_too_many_json(response: httpx.Response, retry_after: int = 60) -> Non
 
 
 def test_login_locks_the_account_and_then_refuses_the_right_password(
-    server: InProcessServer,
+    server: AuthorizationServer,
 ) -> None:
     user = make_user(server.context)
-    attacker = server.visitor("203.0.113.1")
+    attacker = server.browser(ip="203.0.113.1")
     for _ in range(3):
         assert attacker.login(user.email, "wrong password").status_code == 400
     assert_too_many_page(attacker.login(user.email, "wrong password"))
     assert_too_many_page(attacker.login(user.email, PASSWORD))
     # The account is locked, from any address, for its owner too: no guess gets through.
-    assert_too_many_page(server.visitor("192.0.2.9").login(user.email.upper(), PASSWORD))
+    assert_too_many_page(server.browser(ip="192.0.2.9").login(user.email.upper(), PASSWORD))
 
 
 def test_a_lockout_is_waited_out_no_faster_than_the_policy(database_url: str) -> None:
     settings = throttled_settings(database_url, None, throttle_lockout_base=1)
-    server = InProcessServer(settings)
+    server = start_in_process(settings)
     try:
         user = make_user(server.context)
-        visitor = server.visitor()
+        visitor = server.browser()
         for _ in range(3):
             visitor.login(user.email, "wrong password")
         assert_too_many_page(visitor.login(user.email, "wrong password"), retry_after=1)
@@ -102,26 +103,26 @@ def test_a_lockout_is_waited_out_no_faster_than_the_policy(database_url: str) ->
 
 
 def test_the_ip_budget_spans_accounts_and_survives_a_successful_login(
-    server: InProcessServer,
+    server: AuthorizationServer,
 ) -> None:
     user = make_user(server.context)
-    sprayer = server.visitor("203.0.113.2")
+    sprayer = server.browser(ip="203.0.113.2")
     for n in range(5):  # one wrong password each for five accounts: no account lockout
         assert sprayer.login(f"victim{n}@example.com", "Winter2026!").status_code == 400
     assert sprayer.login(user.email, PASSWORD).status_code == 303  # resets nothing
-    same_ip = server.visitor("203.0.113.2")
+    same_ip = server.browser(ip="203.0.113.2")
     assert_too_many_page(same_ip.login("victim9@example.com", "Winter2026!"))
     assert_too_many_page(same_ip.login(user.email, PASSWORD))
-    assert server.visitor("192.0.2.10").login(user.email, PASSWORD).status_code == 303
+    assert server.browser(ip="192.0.2.10").login(user.email, PASSWORD).status_code == 303
 
 
-def test_a_successful_login_forgets_the_account_failures(server: InProcessServer) -> None:
+def test_a_successful_login_forgets_the_account_failures(server: AuthorizationServer) -> None:
     user = make_user(server.context)
-    visitor = server.visitor()
+    visitor = server.browser()
     for _ in range(2):
         visitor.login(user.email, "wrong password")
     assert visitor.login(user.email, PASSWORD).status_code == 303
-    other = server.visitor("192.0.2.11")
+    other = server.browser(ip="192.0.2.11")
     for _ in range(3):
         assert other.login(user.email, "wrong password").status_code == 400
 
@@ -129,7 +130,7 @@ def test_a_successful_login_forgets_the_account_failures(server: InProcessServer
 # --- the token endpoint ------------------------------------------------------------------
 
 
-def _password_grant(visitor: Visitor, client_id: str, secret: str, password: str) -> Any:
+def _password_grant(visitor: Browser, client_id: str, secret: str, password: str) -> Any:
     return visitor.post(
         "/v1/oauth/token",
         data={"grant_type": "password", "username": "alice@example.com", "password": password},
@@ -137,11 +138,11 @@ def _password_grant(visitor: Visitor, client_id: str, secret: str, password: str
     )
 
 
-def test_password_grant_shares_the_login_forms_lockout(server: InProcessServer) -> None:
+def test_password_grant_shares_the_login_forms_lockout(server: AuthorizationServer) -> None:
     make_user(server.context)
     client, secret = make_client(server.context, grant_types=("password",), trusted=True)
     assert secret
-    visitor = server.visitor()
+    visitor = server.browser()
     assert visitor.login("alice@example.com", "wrong password").status_code == 400
     for _ in range(2):
         answer = _password_grant(visitor, client.client_id, secret, "wrong password")
@@ -152,7 +153,7 @@ def test_password_grant_shares_the_login_forms_lockout(server: InProcessServer) 
     assert locked.headers["cache-control"] == "no-store"
 
 
-def _client_call(visitor: Visitor, endpoint: str, client_id: str, secret: str) -> Any:
+def _client_call(visitor: Browser, endpoint: str, client_id: str, secret: str) -> Any:
     auth = (client_id, secret)
     if endpoint == "feed":
         return visitor.get("/v1/oauth/revoked-tokens", auth=auth)
@@ -165,14 +166,14 @@ def _client_call(visitor: Visitor, endpoint: str, client_id: str, secret: str) -
 def test_client_authentication_is_throttled_at_every_endpoint(
     database_url: str, redis_url: str | None, endpoint: str
 ) -> None:
-    server = InProcessServer(throttled_settings(database_url, redis_url))
+    server = start_in_process(throttled_settings(database_url, redis_url))
     try:
         client, secret = make_client(
             server.context, grant_types=("client_credentials",), redirect_uris=()
         )
         assert secret
         server.context.settings.revocation_feed_clients.append(client.client_id)
-        visitor = server.visitor()
+        visitor = server.browser()
         assert _client_call(visitor, endpoint, client.client_id, secret).status_code == 200
         for _ in range(3):
             answer = _client_call(visitor, endpoint, client.client_id, "wrong secret")
@@ -183,8 +184,8 @@ def test_client_authentication_is_throttled_at_every_endpoint(
         server.close()
 
 
-def test_client_secret_spraying_locks_the_ip(server: InProcessServer) -> None:
-    visitor = server.visitor("203.0.113.3")
+def test_client_secret_spraying_locks_the_ip(server: AuthorizationServer) -> None:
+    visitor = server.browser(ip="203.0.113.3")
     for n in range(5):
         answer = _client_call(visitor, "token", f"client-{n}", "guess")
         assert answer.status_code == 401
@@ -192,7 +193,7 @@ def test_client_secret_spraying_locks_the_ip(server: InProcessServer) -> None:
 
 
 def test_successful_client_credentials_never_touch_the_shared_store(
-    server: InProcessServer, monkeypatch: pytest.MonkeyPatch
+    server: AuthorizationServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     client, secret = make_client(
         server.context, grant_types=("client_credentials",), redirect_uris=()
@@ -208,7 +209,7 @@ def test_successful_client_credentials_never_touch_the_shared_store(
             return await _original(*args)
 
         monkeypatch.setattr(storage, name, counted)
-    visitor = server.visitor()
+    visitor = server.browser()
     for _ in range(20):
         assert _client_call(visitor, "token", client.client_id, secret).status_code == 200
     assert calls == []
@@ -219,43 +220,43 @@ def test_successful_client_credentials_never_touch_the_shared_store(
 # --- sign-up, registration and consent ---------------------------------------------------
 
 
-def _signup(visitor: Visitor, email: str) -> httpx.Response:
+def _signup(visitor: Browser, email: str) -> httpx.Response:
     fields = {"email": email, "password": PASSWORD, "name": "New"}
     return visitor.submit("/signup", "/signup", fields)
 
 
-def test_signup_counts_every_attempt_per_ip_and_per_email(server: InProcessServer) -> None:
-    visitor = server.visitor("203.0.113.4")
+def test_signup_counts_every_attempt_per_ip_and_per_email(server: AuthorizationServer) -> None:
+    visitor = server.browser(ip="203.0.113.4")
     for n in range(3):
         assert _signup(visitor, f"new{n}@example.com").status_code == 303
     assert_too_many_page(_signup(visitor, "new9@example.com"), retry_after=3600)
     # One address gets at most two mails an hour, whoever asks.
     for n in range(2):
-        assert _signup(server.visitor(f"192.0.2.{n}"), "target@example.com").status_code == 303
-    refused = _signup(server.visitor("192.0.2.99"), "TARGET@example.com")
+        assert _signup(server.browser(ip=f"192.0.2.{n}"), "target@example.com").status_code == 303
+    refused = _signup(server.browser(ip="192.0.2.99"), "TARGET@example.com")
     assert_too_many_page(refused, retry_after=3600)
 
 
-def _register(visitor: Visitor, token: str) -> httpx.Response:
+def _register(visitor: Browser, token: str) -> httpx.Response:
     metadata = {"client_name": "Bot", "redirect_uris": ["https://bot.example/cb"]}
     headers = {"authorization": f"Bearer {token}"}
     return visitor.post("/v1/oauth/register", json=metadata, headers=headers)
 
 
-def test_registration_counts_every_attempt_per_ip(server: InProcessServer) -> None:
-    visitor = server.visitor("203.0.113.5")
+def test_registration_counts_every_attempt_per_ip(server: AuthorizationServer) -> None:
+    visitor = server.browser(ip="203.0.113.5")
     assert _register(visitor, INITIAL_TOKEN).status_code == 201
     assert _register(visitor, "wrong").status_code == 401
     assert _register(visitor, INITIAL_TOKEN).status_code == 201
     assert_too_many_json(_register(visitor, INITIAL_TOKEN), retry_after=3600)
-    assert _register(server.visitor("192.0.2.12"), INITIAL_TOKEN).status_code == 201
+    assert _register(server.browser(ip="192.0.2.12"), INITIAL_TOKEN).status_code == 201
 
 
 def test_wrong_initial_access_tokens_lock_the_ip(database_url: str, redis_url: str | None) -> None:
     settings = throttled_settings(database_url, redis_url, throttle_registration_ip_rate="100/hour")
-    server = InProcessServer(settings)
+    server = start_in_process(settings)
     try:
-        visitor = server.visitor("203.0.113.6")
+        visitor = server.browser(ip="203.0.113.6")
         for _ in range(5):
             assert _register(visitor, "guess").status_code == 401
         assert_too_many_json(_register(visitor, "guess"))
@@ -264,11 +265,11 @@ def test_wrong_initial_access_tokens_lock_the_ip(database_url: str, redis_url: s
         server.close()
 
 
-def test_consent_posts_with_bad_csrf_lock_the_ip(server: InProcessServer) -> None:
+def test_consent_posts_with_bad_csrf_lock_the_ip(server: AuthorizationServer) -> None:
     """A logged-in browser posting forged consent decisions (the token is session-bound)."""
     user = make_user(server.context)
     client, _ = make_client(server.context)
-    visitor = server.visitor("203.0.113.7")
+    visitor = server.browser(ip="203.0.113.7")
     assert visitor.login(user.email, PASSWORD).status_code == 303
     form = {
         "csrf_token": "forged",
@@ -289,14 +290,14 @@ def test_without_its_redis_the_server_fails_closed_but_keeps_issuing_client_toke
     database_url: str,
 ) -> None:
     unreachable = f"redis://127.0.0.1:{free_port()}/0"
-    server = InProcessServer(throttled_settings(database_url, unreachable))
+    server = start_in_process(throttled_settings(database_url, unreachable))
     try:
         user = make_user(server.context)
         client, secret = make_client(
             server.context, grant_types=("client_credentials",), redirect_uris=()
         )
         assert secret
-        visitor = server.visitor()
+        visitor = server.browser()
         assert _client_call(visitor, "token", client.client_id, secret).status_code == 200
         refused = _client_call(visitor, "token", client.client_id, "wrong secret")
         assert (refused.status_code, refused.json()["error"]) == (503, "temporarily_unavailable")

@@ -8,12 +8,12 @@ import pytest
 
 from services.authorization_server.context import ServerContext
 from services.authorization_server.db import make_engine
-from tests.authorization_server.browser import hidden_fields
 from tests.authorization_server.test_throttle import throttled_settings
 from tests.authorization_server.throttle_stores import REDIS_URL
 from tests.databases import TestDatabases
 from tests.factories import PASSWORD, as_environment, make_client, make_user
-from tests.live_server import LiveServer
+from tests.harness.forms import hidden_fields
+from tests.harness.servers import LiveServer
 
 
 @pytest.fixture(scope="module")

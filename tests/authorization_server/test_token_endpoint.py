@@ -1,4 +1,4 @@
-"""Token endpoint over real HTTP, RFC 6749 §3.2, §5: every bad input gets its RFC error.
+"""Token endpoint over HTTP (in-process), RFC 6749 §3.2, §5: every bad input gets its RFC error.
 
 A refused request never answers 500 and never changes the database.
 """
@@ -17,7 +17,7 @@ from services.authorization_server.context import ServerContext
 from services.authorization_server.models import Client, User
 from tests.authorization_server.state import revoked_jtis, snapshot
 from tests.factories import PASSWORD, VERIFIER, make_auth_code, make_client, make_user
-from tests.live_server import LiveServer
+from tests.harness.authorization_server import AuthorizationServer
 
 REDIRECT_URI = "http://127.0.0.1:8080/callback"
 BASIC_CHALLENGE = 'Basic realm="oauth", charset="UTF-8"'
@@ -26,7 +26,7 @@ FORM = {"content-type": "application/x-www-form-urlencoded"}
 
 @dataclass
 class World:
-    url: str
+    server: AuthorizationServer
     context: ServerContext
     user: User
     app: Client  # confidential: authorization_code + refresh_token
@@ -43,7 +43,7 @@ class World:
         return make_auth_code(self.context, client=client or self.app, user=self.user, **kwargs)
 
     def post(self, data: Any = None, **kwargs: Any) -> httpx.Response:
-        return httpx.post(f"{self.url}/v1/oauth/token", data=data, **kwargs)
+        return self.server.post("/v1/oauth/token", data=data, **kwargs)
 
     def code_form(self, code: str, **overrides: str) -> dict[str, str]:
         return {
@@ -66,8 +66,8 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world(live_as: LiveServer, live_context: ServerContext) -> World:
-    ctx = live_context
+def world(as_server: AuthorizationServer, as_context: ServerContext) -> World:
+    ctx = as_context
     user = make_user(ctx)
     app, secret = make_client(ctx)
     other, other_secret = make_client(ctx, name="Other")
@@ -80,7 +80,7 @@ def world(live_as: LiveServer, live_context: ServerContext) -> World:
     )
     assert secret and other_secret and service_secret and trusted_secret
     return World(
-        live_as.url,
+        as_server,
         ctx,
         user,
         app,
@@ -629,7 +629,7 @@ def test_replayed_code_is_refused_and_revokes_its_tokens(world: World) -> None:
 
 
 def test_get_is_not_allowed(world: World) -> None:
-    response = httpx.get(f"{world.url}/v1/oauth/token")
+    response = world.server.get("/v1/oauth/token")
     assert response.status_code == 405
 
 

@@ -12,7 +12,7 @@ import pytest
 from services.authorization_server.context import ServerContext
 from services.authorization_server.models import Client
 from tests.factories import make_client
-from tests.live_server import LiveServer
+from tests.harness.authorization_server import AuthorizationServer
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 UNRECOGNIZED = [
@@ -25,13 +25,13 @@ UNRECOGNIZED = [
 
 @dataclass
 class World:
-    url: str
+    server: AuthorizationServer
     service: Client
     secret: str
 
     def post(self, path: str, content: str) -> httpx.Response:
         auth = (self.service.client_id, self.secret)
-        return httpx.post(f"{self.url}{path}", content=content, headers=FORM, auth=auth)
+        return self.server.post(path, content=content, headers=FORM, auth=auth)
 
     def access_token(self) -> str:
         response = self.post("/v1/oauth/token", "grant_type=client_credentials")
@@ -40,16 +40,16 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def world(live_as: LiveServer, live_context: ServerContext) -> World:
+def world(as_server: AuthorizationServer, as_context: ServerContext) -> World:
     service, secret = make_client(
-        live_context,
+        as_context,
         name="Service",
         grant_types=("client_credentials",),
         redirect_uris=(),
         scope="read",
     )
     assert secret
-    return World(live_as.url, service, secret)
+    return World(as_server, service, secret)
 
 
 @pytest.mark.parametrize("extra", UNRECOGNIZED)

@@ -2,11 +2,10 @@
 
 from typing import Any
 
-import httpx
 import pytest
 
 from services.authorization_server.context import ServerContext
-from tests.live_server import LiveServer
+from tests.harness.authorization_server import AuthorizationServer
 
 METADATA = "/.well-known/oauth-authorization-server"
 JWKS = "/.well-known/jwks.json"
@@ -15,15 +14,17 @@ ORIGIN = "https://spa.example"
 
 
 @pytest.fixture(scope="module")
-def metadata(live_as: LiveServer) -> dict[str, Any]:
-    response = httpx.get(f"{live_as.url}{METADATA}")
+def metadata(as_server: AuthorizationServer) -> dict[str, Any]:
+    response = as_server.get(METADATA)
     assert response.status_code == 200
     body: dict[str, Any] = response.json()
     return body
 
 
-def test_metadata_lists_every_endpoint(live_as: LiveServer, metadata: dict[str, Any]) -> None:
-    base = live_as.url
+def test_metadata_lists_every_endpoint(
+    as_server: AuthorizationServer, metadata: dict[str, Any]
+) -> None:
+    base = as_server.url
     assert metadata["issuer"] == base
     assert {
         "authorization_endpoint": f"{base}/v1/oauth/authorize",
@@ -54,8 +55,10 @@ def test_metadata_lists_every_endpoint(live_as: LiveServer, metadata: dict[str, 
         ("end_session_endpoint", "GET"),
     ],
 )
-def test_every_advertised_endpoint_exists(metadata: dict[str, Any], name: str, method: str) -> None:
-    response = httpx.request(method, metadata[name])
+def test_every_advertised_endpoint_exists(
+    as_server: AuthorizationServer, metadata: dict[str, Any], name: str, method: str
+) -> None:
+    response = as_server.request(method, metadata[name])
     assert response.status_code not in (404, 405, 500), (name, response.status_code)
 
 
@@ -90,14 +93,14 @@ def test_metadata_lists_every_capability(metadata: dict[str, Any]) -> None:
 
 
 def test_jwks_is_public_and_names_every_key(
-    live_as: LiveServer, live_context: ServerContext
+    as_server: AuthorizationServer, as_context: ServerContext
 ) -> None:
-    response = httpx.get(f"{live_as.url}{JWKS}")
+    response = as_server.get(JWKS)
     assert response.status_code == 200
     keys = response.json()["keys"]
     assert keys
-    live_context.keys.reload()
-    assert keys[0]["kid"] == live_context.keys.signing_key().kid
+    as_context.keys.reload()
+    assert keys[0]["kid"] == as_context.keys.signing_key().kid
     # Access tokens' ES256 keys, then the RS256 keys ID tokens may be signed with.
     assert [key["alg"] for key in keys] == ["ES256", "RS256"]
     for key in keys:
@@ -118,10 +121,12 @@ CORS_ENDPOINTS = [
 
 
 @pytest.mark.parametrize(("method", "path"), CORS_ENDPOINTS)
-def test_cors_on_endpoints_browsers_call(live_as: LiveServer, method: str, path: str) -> None:
-    response = httpx.request(
+def test_cors_on_endpoints_browsers_call(
+    as_server: AuthorizationServer, method: str, path: str
+) -> None:
+    response = as_server.request(
         method,
-        f"{live_as.url}{path}",
+        f"{path}",
         headers={"origin": ORIGIN},
         data={"grant_type": "client_credentials"} if method == "POST" else None,
     )
@@ -131,9 +136,9 @@ def test_cors_on_endpoints_browsers_call(live_as: LiveServer, method: str, path:
 
 
 @pytest.mark.parametrize(("method", "path"), CORS_ENDPOINTS)
-def test_cors_preflight(live_as: LiveServer, method: str, path: str) -> None:
-    response = httpx.options(
-        f"{live_as.url}{path}",
+def test_cors_preflight(as_server: AuthorizationServer, method: str, path: str) -> None:
+    response = as_server.options(
+        path,
         headers={
             "origin": ORIGIN,
             "access-control-request-method": method,
@@ -158,16 +163,16 @@ def test_cors_preflight(live_as: LiveServer, method: str, path: str) -> None:
         "/v1/oauth/logout",
     ],
 )
-def test_no_cors_on_pages_and_the_feed(live_as: LiveServer, path: str) -> None:
-    response = httpx.get(f"{live_as.url}{path}", headers={"origin": ORIGIN})
+def test_no_cors_on_pages_and_the_feed(as_server: AuthorizationServer, path: str) -> None:
+    response = as_server.get(path, headers={"origin": ORIGIN})
     assert not any(name.startswith("access-control-") for name in response.headers)
-    preflight = httpx.options(
-        f"{live_as.url}{path}",
+    preflight = as_server.options(
+        path,
         headers={"origin": ORIGIN, "access-control-request-method": "POST"},
     )
     assert not any(name.startswith("access-control-") for name in preflight.headers)
 
 
-def test_healthz(live_as: LiveServer) -> None:
-    response = httpx.get(f"{live_as.url}/healthz")
+def test_healthz(as_server: AuthorizationServer) -> None:
+    response = as_server.get("/healthz")
     assert (response.status_code, response.json()) == (200, {"status": "ok"})

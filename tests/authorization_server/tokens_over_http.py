@@ -1,21 +1,30 @@
-"""Getting real tokens from a live authorization server: token-status and refresh tests."""
+"""Getting real tokens from the authorization server under test (in-process or live).
+
+`server` is anything that posts to a path: an `AuthorizationServer` handle, or an
+`httpx.Client` with the server's `base_url`.
+"""
 
 import base64
 import json
 import threading
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
 from services.authorization_server.context import ServerContext
 from services.authorization_server.models import Client, User
 from tests.factories import VERIFIER, make_auth_code
+from tests.harness.authorization_server import AuthorizationServer
 
 TOKEN = "/v1/oauth/token"
 
 
+class Server(Protocol):
+    def post(self, url: str, **kwargs: Any) -> httpx.Response: ...
+
+
 def authorization_code_tokens(
-    url: str,
+    server: Server,
     context: ServerContext,
     *,
     client: Client,
@@ -34,29 +43,29 @@ def authorization_code_tokens(
     auth = (client.client_id, secret) if secret else None
     if secret is None:
         form["client_id"] = client.client_id
-    response = httpx.post(f"{url}/v1/oauth/token", data=form, auth=auth)
+    response = server.post(TOKEN, data=form, auth=auth)
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
 
 
-def refresh(url: str, *, client: Client, secret: str, refresh_token: str) -> httpx.Response:
-    return httpx.post(
-        f"{url}/v1/oauth/token",
+def refresh(server: Server, *, client: Client, secret: str, refresh_token: str) -> httpx.Response:
+    return server.post(
+        TOKEN,
         data={"grant_type": "refresh_token", "refresh_token": refresh_token},
         auth=(client.client_id, secret),
     )
 
 
 def concurrent_refreshes(
-    url: str, requests: list[tuple[tuple[str, str], str]]
+    server: AuthorizationServer, requests: list[tuple[tuple[str, str], str]]
 ) -> list[httpx.Response]:
     """Send every (client credentials, refresh token) refresh at once, one thread each."""
     barrier = threading.Barrier(len(requests))
     responses: list[httpx.Response | None] = [None] * len(requests)
 
     def send(index: int, auth: tuple[str, str], refresh_token: str) -> None:
-        with httpx.Client(base_url=url, timeout=60) as http:
+        with server.client(timeout=60) as http:
             http.get("/healthz")  # the connection is open before the barrier falls
             barrier.wait()
             responses[index] = http.post(
@@ -81,3 +90,42 @@ def access_token_jti(body: dict[str, Any]) -> str:
     it moments ago)."""
     payload = body["access_token"].split(".")[1]
     return str(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["jti"])
+
+
+def exchange_code(
+    server: Server,
+    *,
+    client_id: str,
+    secret: str,
+    code: str,
+    verifier: str,
+    redirect_uri: str,
+) -> dict[str, Any]:
+    response = server.post(
+        TOKEN,
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "code_verifier": verifier,
+            "redirect_uri": redirect_uri,
+        },
+        auth=(client_id, secret),
+    )
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def client_credentials(
+    server: Server,
+    client_id: str,
+    secret: str,
+    scope: str = "read",
+    resource: str | None = None,
+) -> httpx.Response:
+    form = {"grant_type": "client_credentials", "scope": scope}
+    return server.post(
+        TOKEN,
+        data=form | ({"resource": resource} if resource else {}),
+        auth=(client_id, secret),
+    )

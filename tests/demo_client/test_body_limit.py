@@ -1,10 +1,10 @@
 """Dropletbook caps request bodies too (CLIENT_MAX_BODY_BYTES, 64 KiB by default)."""
 
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 
-from tests.demo_client.conftest import Browser
 from tests.demo_client.fakes import FakeServers
 from tests.demo_client.test_code_flow import csrf
+from tests.harness.browser import Browser
 
 
 def test_oversize_form_is_refused_before_any_call(browser: Browser, fake: FakeServers) -> None:
@@ -19,7 +19,7 @@ def test_oversize_form_is_refused_before_any_call(browser: Browser, fake: FakeSe
 
 
 def test_streamed_oversize_body_is_cut(browser: Browser) -> None:
-    async def chunks() -> AsyncIterator[bytes]:
+    def chunks() -> Iterator[bytes]:  # no Content-Length: the body arrives in pieces
         yield b"csrf_token=x&description="
         for _ in range(100):
             yield b"x" * 1000

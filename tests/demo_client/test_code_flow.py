@@ -5,8 +5,9 @@ from urllib.parse import parse_qs, urlsplit
 
 from services.demo_client.oauth import s256_challenge
 from services.demo_client.settings import Settings
-from tests.demo_client.conftest import ISSUER, Browser
+from tests.demo_client.conftest import ISSUER
 from tests.demo_client.fakes import AS_INTERNAL, FakeServers, basic_credentials
+from tests.harness.browser import Browser
 
 
 def start(browser: Browser, access: str = "read") -> dict[str, str]:

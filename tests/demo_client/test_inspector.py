@@ -18,9 +18,9 @@ from services.demo_client.inspector import (
     mask_value,
 )
 from services.demo_client.oauth import Exchange
-from tests.demo_client.conftest import Browser
 from tests.demo_client.test_code_flow import connect, csrf
 from tests.demo_client.test_sessions import stored_text
+from tests.harness.browser import Browser
 
 
 def b64(data: dict[str, object]) -> str:

@@ -3,9 +3,10 @@
 import re
 from urllib.parse import parse_qs, urlsplit
 
-from tests.demo_client.conftest import ISSUER, Browser
+from tests.demo_client.conftest import ISSUER
 from tests.demo_client.fakes import FakeServers, basic_credentials
 from tests.demo_client.test_code_flow import csrf
+from tests.harness.browser import Browser
 
 
 def start_implicit(browser: Browser) -> dict[str, str]:

@@ -16,10 +16,12 @@ from services.demo_client.db import SCHEMA
 from services.demo_client.main import create_app
 from services.demo_client.sessions import COOKIE
 from services.demo_client.settings import Settings
-from tests.demo_client.conftest import Browser, running
+from tests.demo_client.conftest import PUBLIC_URL
 from tests.demo_client.fakes import FakeServers
 from tests.demo_client.test_code_flow import connect, csrf
 from tests.demo_client.test_other_flows import start_implicit
+from tests.harness.browser import Browser
+from tests.harness.servers import InProcessApp
 
 DOMAIN = "testserver.local"  # where httpx keeps cookies of http://testserver
 
@@ -211,8 +213,8 @@ def test_expired_sessions_are_purged_while_the_app_runs(
 ) -> None:
     settings = client_settings.model_copy(update={"session_purge_interval": 0.05})
     app = create_app(settings, http=httpx.Client(transport=fake.transport()))
-    with running(app) as portal:
-        browser = Browser(app, portal)
+    with InProcessApp(app) as running:
+        browser = running.browser(PUBLIC_URL)
         try:
             connect(browser)
             browser.get("/connect")

@@ -11,7 +11,7 @@ from services.authorization_server.demo import FEED_CLIENT_ID, DemoSettings, see
 from tests.databases import TestDatabases
 from tests.e2e.walk import Stack
 from tests.factories import as_environment, test_settings
-from tests.live_server import LiveServer, free_port
+from tests.harness.servers import LiveServer, free_port
 
 ACCESS_TOKEN_TTL = 30  # the shortest the server allows: the expiry test waits it out
 

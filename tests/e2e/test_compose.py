@@ -24,7 +24,7 @@ import yaml
 
 from tests.databases import TestDatabases
 from tests.e2e.walk import SCREENSHOTS, Stack, chromium, walk_tutorial
-from tests.live_server import ROOT, free_port
+from tests.harness.servers import ROOT, free_port
 
 pytestmark = pytest.mark.e2e
 

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.e2e.walk import SCREENSHOTS, Stack, chromium, walk_tutorial
-from tests.live_server import ROOT, free_port
+from tests.harness.servers import ROOT, free_port
 
 pytestmark = pytest.mark.e2e
 

@@ -12,7 +12,7 @@ import pytest
 from shared.db import make_engine
 from tests import legacy_databases as legacy
 from tests.e2e.test_demo_command import READY, run_demo, stop
-from tests.live_server import free_port
+from tests.harness.servers import free_port
 
 pytestmark = pytest.mark.e2e
 

@@ -26,7 +26,7 @@ from playwright.sync_api import Browser, Response, expect
 from playwright.sync_api import Error as PlaywrightError
 
 from tests.e2e.walk import TIMEOUT_MS, chromium
-from tests.live_server import ROOT, free_port
+from tests.harness.servers import ROOT, free_port
 
 pytestmark = pytest.mark.e2e
 

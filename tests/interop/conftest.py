@@ -13,8 +13,8 @@ from services.authorization_server.context import ServerContext
 from services.authorization_server.settings import Settings
 from tests.authorization_server.conftest import live_as, live_context  # noqa: F401
 from tests.factories import PASSWORD, make_user
+from tests.harness.authorization_server import AuthorizationServer
 from tests.interop.helpers import TestUser, TokenVerifier
-from tests.live_server import LiveServer
 
 REDIRECT_URI = "http://127.0.0.1:8080/callback"
 
@@ -29,8 +29,8 @@ def plain_http_allowed() -> Iterator[None]:
 
 
 @pytest.fixture(scope="module")
-def as_settings(live_as: LiveServer) -> Settings:  # noqa: F811
-    settings: Settings = live_as.settings  # type: ignore[attr-defined]
+def as_settings(live_as: AuthorizationServer) -> Settings:  # noqa: F811
+    settings: Settings = live_as.settings
     return settings
 
 

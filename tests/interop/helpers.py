@@ -1,5 +1,6 @@
-"""What the interop tests share: a cookie-keeping "browser", an independent token check, and
-the checks and registrations both libraries' tests make.
+"""What the interop tests share: the user's walk through the pages (with the harness's
+`Browser`), an independent token check, and the checks and registrations both libraries'
+tests make.
 
 Nothing here speaks OAuth for the client: the libraries under test build the requests and
 parse the responses. The browser only plays the user (login and consent pages), and the
@@ -7,10 +8,9 @@ verifier uses PyJWT alone, so a token the server signed wrongly cannot pass by a
 """
 
 import time
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
+from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 import jwt
@@ -18,6 +18,8 @@ import jwt
 from services.authorization_server.context import ServerContext
 from services.authorization_server.models import Client
 from tests.factories import make_client
+from tests.harness.browser import Browser
+from tests.harness.forms import find_form
 
 # RFC 9068 §2.2: claims every JWT access token carries.
 REQUIRED_CLAIMS = ("iss", "sub", "aud", "client_id", "scope", "iat", "exp", "jti")
@@ -31,40 +33,6 @@ class TestUser:
     email: str
     name: str
     password: str
-
-
-@dataclass
-class Form:
-    action: str
-    method: str
-    fields: dict[str, str] = field(default_factory=dict)
-    buttons: dict[str, list[str]] = field(default_factory=dict)
-
-
-class _FormParser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.forms: list[Form] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = {name: value or "" for name, value in attrs}
-        if tag == "form":
-            self.forms.append(Form(values.get("action", ""), values.get("method", "get").lower()))
-        elif self.forms and tag in ("input", "button") and "name" in values:
-            kind = values.get("type", "submit" if tag == "button" else "text").lower()
-            if kind == "submit":
-                self.forms[-1].buttons.setdefault(values["name"], []).append(values["value"])
-            elif kind == "hidden":
-                self.forms[-1].fields[values["name"]] = values.get("value", "")
-
-
-def find_form(html: str, action: str) -> Form:
-    parser = _FormParser()
-    parser.feed(html)
-    matches = [form for form in parser.forms if urlsplit(form.action).path == action]
-    assert len(matches) == 1, f"expected one form posting to {action}, found {parser.forms}"
-    assert matches[0].method == "post"
-    return matches[0]
 
 
 def _location(response: httpx.Response) -> str:
@@ -82,7 +50,8 @@ def authorize_in_browser(
 ) -> str:
     """Play the user: log in, answer the consent screen, and return the URL the browser is
     sent back to (the client's redirect URI with the response), without following it."""
-    with httpx.Client(follow_redirects=False, timeout=10) as browser:
+    parts = urlsplit(authorization_url)
+    with Browser(f"{parts.scheme}://{parts.netloc}") as browser:
         response = browser.get(authorization_url)
         login_url = _location(response)
         assert urlsplit(login_url).path == "/login"
@@ -111,20 +80,6 @@ def authorize_in_browser(
         callback = _location(response)
     assert callback.split("#")[0].split("?")[0] == redirect_uri, callback
     return callback
-
-
-def query_of(url: str) -> dict[str, str]:
-    return _single_values(urlsplit(url).query)
-
-
-def fragment_of(url: str) -> dict[str, str]:
-    return _single_values(urlsplit(url).fragment)
-
-
-def _single_values(encoded: str) -> dict[str, str]:
-    params = parse_qs(encoded, keep_blank_values=True)
-    assert all(len(values) == 1 for values in params.values()), params
-    return {name: values[0] for name, values in params.items()}
 
 
 @dataclass(frozen=True)

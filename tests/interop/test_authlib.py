@@ -17,6 +17,7 @@ from services.authorization_server.context import ServerContext
 from services.authorization_server.models import Client
 from services.authorization_server.settings import Settings
 from tests.factories import make_client
+from tests.harness.forms import fragment_of, query_of
 from tests.interop.conftest import REDIRECT_URI
 from tests.interop.helpers import (
     TestUser,
@@ -25,9 +26,7 @@ from tests.interop.helpers import (
     assert_user_info,
     assert_user_tokens,
     authorize_in_browser,
-    fragment_of,
     keep_token_responses,
-    query_of,
     trusted_client,
 )
 

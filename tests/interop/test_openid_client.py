@@ -23,8 +23,9 @@ from services.authorization_server.context import ServerContext
 from services.authorization_server.settings import Settings
 from tests.authorization_server.oidc_flow import oidc_client
 from tests.e2e.walk import TIMEOUT_MS, chromium
+from tests.harness.forms import query_of
 from tests.interop.conftest import REDIRECT_URI
-from tests.interop.helpers import TestUser, query_of
+from tests.interop.helpers import TestUser
 
 pytestmark = pytest.mark.e2e
 

@@ -18,7 +18,7 @@ from services.authorization_server.models import Client
 from shared.jwt import SigningKey
 from tests.databases import TestDatabases
 from tests.factories import as_environment, make_client, test_settings
-from tests.live_server import LiveServer, free_port
+from tests.harness.servers import LiveServer, free_port
 
 
 @dataclass

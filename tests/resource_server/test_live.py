@@ -10,8 +10,8 @@ import pytest
 
 from services.authorization_server.models import Client
 from shared.jwt import SigningKey, sign_jwt
-from tests.authorization_server.portal_browser import Browser
 from tests.factories import PASSWORD, make_client, make_user
+from tests.harness.browser import Browser
 from tests.resource_server.conftest import new_key, public_pem, unsigned_token
 from tests.resource_server.live import Stack
 
@@ -301,13 +301,10 @@ def test_deleted_apps_client_credentials_tokens_are_refused(
     assert stack.api("GET", "/v2/account", seen).status_code == 200  # now in the token cache
     other = stack.token(form, *service_app)["access_token"]
 
-    portal = Browser(stack.authorization.url)
-    try:
-        portal.login(developer.email)
+    with Browser(stack.authorization.url) as portal:
+        portal.sign_in(developer.email)
         path = f"/developer/apps/{client.client_id}"
         deleted = portal.submit(path, f"{path}/delete")
-    finally:
-        portal.close()
     assert deleted.status_code == 303, deleted.text
 
     _refused_after_poll(stack, seen)

@@ -9,8 +9,10 @@ import httpx
 import pytest
 
 from services.authorization_server.models import Client
-from tests.authorization_server.portal_browser import Browser, exchange_code, hidden_fields
+from tests.authorization_server.tokens_over_http import exchange_code
 from tests.factories import make_client, make_user
+from tests.harness.browser import Browser
+from tests.harness.forms import hidden_fields
 from tests.resource_server.live import Stack
 
 pytestmark = pytest.mark.e2e
@@ -25,10 +27,8 @@ REVOKED = 'Bearer realm="dropletbook", error="invalid_token", error_description=
 def browser(stack: Stack) -> Iterator[Browser]:
     email = f"user-{uuid.uuid4().hex[:10]}@example.com"
     make_user(stack.context, email=email)
-    browser = Browser(stack.authorization.url)
-    browser.login(email)
-    yield browser
-    browser.close()
+    with Browser(stack.authorization.url) as browser:
+        yield browser.sign_in(email)
 
 
 @pytest.fixture
@@ -42,15 +42,16 @@ def app(stack: Stack) -> tuple[Client, str]:
 
 def _connect(stack: Stack, browser: Browser, app: tuple[Client, str]) -> tuple[str, dict[str, str]]:
     client, secret = app
-    code, verifier = browser.authorize(client.client_id, CALLBACK, "read write")
-    tokens = exchange_code(
-        stack.authorization.url,
-        client_id=client.client_id,
-        secret=secret,
-        code=code,
-        verifier=verifier,
-        redirect_uri=CALLBACK,
-    )
+    code, verifier = browser.approve_code(client.client_id, CALLBACK, "read write")
+    with httpx.Client(base_url=stack.authorization.url) as back_channel:
+        tokens = exchange_code(
+            back_channel,
+            client_id=client.client_id,
+            secret=secret,
+            code=code,
+            verifier=verifier,
+            redirect_uri=CALLBACK,
+        )
     tokens["_verifier"] = verifier
     return code, tokens
 

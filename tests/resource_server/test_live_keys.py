@@ -15,7 +15,7 @@ import pytest
 from shared.jwt import sign_jwt
 from tests.databases import TestDatabases
 from tests.factories import make_client
-from tests.live_server import ROOT
+from tests.harness.servers import ROOT
 from tests.resource_server.conftest import new_key
 from tests.resource_server.live import CountingProxy, Stack, kid_of, start_stack, wait_for
 

@@ -1,28 +1,26 @@
 """Outside development: `__Host-` Secure cookies; HSTS on every response of an https service.
 
-Each service in-process (httpx.ASGITransport) with the settings a production deployment
+Each service in-process (tests/harness) with the settings a production deployment
 would have, as a browser on https meets it.
 """
 
 import base64
-import functools
 from collections.abc import Iterator
-from contextlib import ExitStack
-from typing import Any
+from contextlib import AbstractContextManager
 
 import httpx
 import pytest
-from anyio.from_thread import start_blocking_portal
-from fastapi import FastAPI
 
-from services.authorization_server.main import create_app as create_as
 from services.demo_client.main import create_app as create_client
 from services.demo_client.settings import Settings as ClientSettings
 from services.resource_server.main import create_app as create_rs
 from services.resource_server.settings import Settings as RSSettings
-from tests.authorization_server.browser import hidden_fields
 from tests.demo_client.fakes import AS_INTERNAL, RS_INTERNAL, FakeServers
 from tests.factories import PASSWORD, make_user, test_settings
+from tests.harness.authorization_server import AuthorizationServer, serve_in_process
+from tests.harness.browser import Browser
+from tests.harness.forms import hidden_fields
+from tests.harness.servers import browse_in_process
 
 AS_URL = "https://as.example"
 CLIENT_URL = "https://dropletbook.example"
@@ -31,39 +29,9 @@ STRONG = "S" * 43
 HSTS = "max-age=31536000"
 
 
-class InProcess:
-    """A synchronous cookie-keeping client on an app over httpx.ASGITransport."""
-
-    def __init__(self, app: FastAPI, base_url: str, *, lifespan: bool = True) -> None:
-        self.app = app
-        self._stack = ExitStack()
-        self._portal = self._stack.enter_context(start_blocking_portal())
-        self.http = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url)
-        self._stack.callback(self._portal.call, self.http.aclose)
-        if lifespan:
-            lifespan_context = app.router.lifespan_context(app)
-            self._stack.enter_context(self._portal.wrap_async_context_manager(lifespan_context))
-
-    def __enter__(self) -> "InProcess":
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stack.close()
-
-    @property
-    def cookies(self) -> httpx.Cookies:
-        return self.http.cookies
-
-    def get(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self._portal.call(functools.partial(self.http.get, url, **kwargs))
-
-    def post(self, url: str, **kwargs: Any) -> httpx.Response:
-        return self._portal.call(functools.partial(self.http.post, url, **kwargs))
-
-
 def as_app(
     database_url: str, *, environment: str = "production", issuer: str = AS_URL
-) -> InProcess:
+) -> AbstractContextManager[AuthorizationServer]:
     settings = test_settings(
         database_url,
         environment=environment,
@@ -72,16 +40,18 @@ def as_app(
         key_encryption_keys={"k1": base64.b64encode(b"k" * 32).decode()},
         smtp_host="mail.example",
     )
-    return InProcess(create_as(settings), issuer)
+    return serve_in_process(settings)
 
 
 @pytest.fixture
-def auth_server(database_url: str) -> Iterator[InProcess]:
-    with as_app(database_url) as client:
-        yield client
+def auth_server(database_url: str) -> Iterator[AuthorizationServer]:
+    with as_app(database_url) as server:
+        yield server
 
 
-def client_app(database_url: str, *, public_url: str = CLIENT_URL) -> InProcess:
+def client_app(
+    database_url: str, *, public_url: str = CLIENT_URL
+) -> AbstractContextManager[Browser]:
     settings = ClientSettings(
         environment="production",
         database_url=database_url,
@@ -96,7 +66,7 @@ def client_app(database_url: str, *, public_url: str = CLIENT_URL) -> InProcess:
         session_encryption_key=STRONG,
     )
     app = create_client(settings, http=httpx.Client(transport=FakeServers().transport()))
-    return InProcess(app, public_url)
+    return browse_in_process(app, public_url)
 
 
 def set_cookies(response: httpx.Response) -> dict[str, str]:
@@ -116,12 +86,13 @@ def assert_host_cookie(header: str) -> None:
 
 
 def test_authorization_server_cookies_are_host_prefixed_and_secure(
-    auth_server: InProcess,
+    auth_server: AuthorizationServer,
 ) -> None:
-    make_user(auth_server.app.state.context)
-    page = auth_server.get("/login")
+    make_user(auth_server.context)
+    browser = auth_server.browser()
+    page = browser.get("/login")
     assert set(set_cookies(page)) == {"__Host-as_csrf"}
-    login = auth_server.post(
+    login = browser.post(
         "/login",
         data=hidden_fields(page.text) | {"email": "alice@example.com", "password": PASSWORD},
     )
@@ -130,26 +101,27 @@ def test_authorization_server_cookies_are_host_prefixed_and_secure(
     assert set(cookies) == {"__Host-as_csrf", "__Host-as_session"}
     for header in cookies.values():
         assert_host_cookie(header)
-    assert auth_server.get("/").headers["location"] == "/account/applications"
-    logout = auth_server.post("/logout", data=hidden_fields(auth_server.get("/logout").text))
+    assert browser.get("/").headers["location"] == "/account/applications"
+    logout = browser.post("/logout", data=hidden_fields(browser.get("/logout").text))
     assert_host_cookie(set_cookies(logout)["__Host-as_session"])
 
 
 def test_authorization_server_ignores_unprefixed_cookies_in_production(
-    auth_server: InProcess,
+    auth_server: AuthorizationServer,
 ) -> None:
     """A cookie planted without the prefix (a sibling subdomain, plain HTTP) counts for nothing."""
-    make_user(auth_server.app.state.context)
-    page = auth_server.get("/login")
+    make_user(auth_server.context)
+    browser = auth_server.browser()
+    page = browser.get("/login")
     form = hidden_fields(page.text) | {"email": "alice@example.com", "password": PASSWORD}
-    auth_server.post("/login", data=form)
-    session = auth_server.cookies["__Host-as_session"]
-    csrf = auth_server.cookies["__Host-as_csrf"]
-    auth_server.cookies.clear()
-    auth_server.cookies.set("as_session", session)
-    assert auth_server.get("/").headers["location"] == "/login"
-    auth_server.cookies.set("as_csrf", csrf)
-    assert auth_server.post("/login", data=form).status_code == 403
+    browser.post("/login", data=form)
+    session = browser.cookies["__Host-as_session"]
+    csrf = browser.cookies["__Host-as_csrf"]
+    browser.cookies.clear()
+    browser.cookies.set("as_session", session)
+    assert browser.get("/").headers["location"] == "/login"
+    browser.cookies.set("as_csrf", csrf)
+    assert browser.post("/login", data=form).status_code == 403
 
 
 def test_dropletbook_session_cookie_is_host_prefixed_and_secure(database_url: str) -> None:
@@ -161,7 +133,7 @@ def test_dropletbook_session_cookie_is_host_prefixed_and_secure(database_url: st
     assert_host_cookie(cookies["__Host-dropletbook_session"])
 
 
-def test_every_authorization_server_response_has_hsts(auth_server: InProcess) -> None:
+def test_every_authorization_server_response_has_hsts(auth_server: AuthorizationServer) -> None:
     responses = [
         auth_server.get("/healthz"),
         auth_server.get("/login"),
@@ -176,7 +148,7 @@ def test_every_authorization_server_response_has_hsts(auth_server: InProcess) ->
 
 def test_every_resource_server_response_has_hsts(database_url: str) -> None:
     settings = RSSettings(environment="development", database_url=database_url, audience=RS_URL)
-    with InProcess(create_rs(settings), RS_URL, lifespan=False) as client:  # no JWKS fetch
+    with browse_in_process(create_rs(settings), RS_URL, lifespan=False) as client:  # no JWKS fetch
         responses = [client.get("/healthz"), client.get("/v2/account"), client.get("/nope")]
     for response in responses:
         assert response.headers.get("strict-transport-security") == HSTS, response.url

@@ -15,8 +15,10 @@ from services.authorization_server.main import create_app as create_as
 from services.demo_client.main import create_app as create_client
 from services.demo_client.settings import Settings as ClientSettings
 from services.resource_server.main import create_app as create_rs
-from tests.demo_client.conftest import Browser, running
+from tests.demo_client.conftest import PUBLIC_URL
 from tests.factories import test_settings
+from tests.harness.browser import Browser
+from tests.harness.servers import InProcessApp
 from tests.resource_server.conftest import rs_settings
 
 CONTENT_TYPES = {
@@ -67,8 +69,8 @@ def page_urls(html: str) -> list[str]:
 def client(request: pytest.FixtureRequest, database_url: str) -> Iterator[Browser]:
     """The service in-process, its lifespan running."""
     app = SERVICES[request.param](database_url)
-    with running(app) as portal:
-        browser = Browser(app, portal)
+    with InProcessApp(app) as running:
+        browser = running.browser(PUBLIC_URL)
         yield browser
         browser.close()
 
@@ -122,8 +124,8 @@ def test_favicon(client: Browser) -> None:
 )
 def test_pages_link_the_favicon(database_url: str, service: str, path: str) -> None:
     app = SERVICES[service](database_url)
-    with running(app) as portal:
-        client = Browser(app, portal)
+    with InProcessApp(app) as running:
+        client = running.browser(PUBLIC_URL)
         page = client.get(path)
         client.close()
     assert page.status_code == 200

@@ -25,8 +25,8 @@ from services.resource_server.models import Droplet
 from shared.db import make_engine
 from shared.migrations import Schema, SchemaError, differences, prepare
 from tests import legacy_databases as legacy
-from tests.authorization_server.in_process import InProcessServer
 from tests.factories import test_settings
+from tests.harness.authorization_server import start_in_process
 
 SCHEMAS = {
     "authorization_server": authorization_server_db.SCHEMA,
@@ -142,9 +142,9 @@ def test_authorization_server_data_survives_and_the_old_key_signs(engine: Engine
     old = legacy.seed_authorization_server(engine)
     settings = test_settings(engine.url.render_as_string(hide_password=False))
 
-    server = InProcessServer(settings)  # start-up upgrades (development)
+    server = start_in_process(settings)  # start-up upgrades (development)
     try:
-        client = server.visitor()
+        client = server.browser()
         jwks = client.get("/.well-known/jwks.json").json()
         # The old key still signs access tokens; start-up adds the RS256 key of ID tokens.
         assert (jwks["keys"][0]["kid"], jwks["keys"][0]["alg"]) == (old.kid, "ES256")

@@ -18,7 +18,7 @@ from services.authorization_server.settings import Settings as ASSettings
 from services.demo_client.settings import Settings as ClientSettings
 from services.resource_server.settings import Settings as RSSettings
 from shared.settings import settings_error_message
-from tests.live_server import ROOT, free_port
+from tests.harness.servers import ROOT, free_port
 
 STRONG = "S" * 43
 KEK = base64.b64encode(b"k" * 32).decode()
