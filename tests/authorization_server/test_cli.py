@@ -236,7 +236,8 @@ def test_rotate_kek_reencrypts_every_key(database_url: str) -> None:
     both = environment(database_url, key_encryption_keys=keys, key_encryption_key_id="k2")
     done = run(both, "rotate-kek")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[-1] == "3 signing key(s) encrypted under key encryption key k2"
+    # Three ES256 keys for access tokens, each with its RS256 companion for ID tokens.
+    assert done.stdout.splitlines()[-1] == "6 signing key(s) encrypted under key encryption key k2"
 
     only_new = environment(database_url, key_encryption_keys=f'{{"k2": "{K2}"}}')
     assert run(only_new, "rotate-key").returncode == 0, "k1 was still needed"

@@ -14,8 +14,9 @@ from tests.factories import VERIFIER, make_auth_code, make_client, make_user
 
 
 @pytest.fixture(scope="module")
-def openapi() -> dict[str, Any]:
-    app = create_app(Settings(environment="development", database_url="sqlite://"))
+def openapi(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    database = tmp_path_factory.mktemp("openapi") / "as.db"  # the async engine needs a file
+    app = create_app(Settings(environment="development", database_url=f"sqlite:///{database}"))
     schema: dict[str, Any] = app.openapi()
     return schema
 
