@@ -229,14 +229,15 @@ def test_demo_refuses_to_seed_outside_development(
 
 def test_rotate_kek_reencrypts_every_key(database_url: str) -> None:
     keys = f'{{"k1": "{K1}", "k2": "{K2}"}}'
-    assert run(environment(database_url), "rotate-key").returncode == 0  # two keys in clear
+    # Two key chains (ES256 for access tokens, RS256 for ID tokens): two keys each in clear,
+    assert run(environment(database_url), "rotate-key").returncode == 0
     first = environment(database_url, key_encryption_keys=f'{{"k1": "{K1}"}}')
-    assert run(first, "rotate-key").returncode == 0  # a third key, under k1
+    assert run(first, "rotate-key").returncode == 0  # then a third each, under k1
 
     both = environment(database_url, key_encryption_keys=keys, key_encryption_key_id="k2")
     done = run(both, "rotate-kek")
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[-1] == "3 signing key(s) encrypted under key encryption key k2"
+    assert done.stdout.splitlines()[-1] == "6 signing key(s) encrypted under key encryption key k2"
 
     only_new = environment(database_url, key_encryption_keys=f'{{"k2": "{K2}"}}')
     assert run(only_new, "rotate-key").returncode == 0, "k1 was still needed"
