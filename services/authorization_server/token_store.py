@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, Insert, Select, Update, bindparam, insert,
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
 
+from services.authorization_server.direct_connection import DirectConnection
 from services.authorization_server.models import (
     AuthorizationCode,
     IssuedAccessToken,
@@ -28,12 +29,11 @@ from services.authorization_server.models import (
     TokenFamily,
     User,
 )
-from services.authorization_server.pipelined import PipelinedConnection
 from shared.db import UTCDateTime
 
-Connection = AsyncConnection | PipelinedConnection
-"""The claims and inserts run on either; PostgreSQL's hot paths pipeline them
-(`pipelined.hot_connection`)."""
+Connection = AsyncConnection | DirectConnection
+"""The claims and inserts run on either; PostgreSQL's hot paths skip SQLAlchemy's
+execution layer (`direct_connection.hot_connection`)."""
 
 
 @dataclass(frozen=True, slots=True)

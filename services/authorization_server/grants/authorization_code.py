@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from sqlmodel import Session
 
 from services.authorization_server import pkce, token_store
+from services.authorization_server.direct_connection import hot_connection
 from services.authorization_server.grants.base import Grant, TokenRequest, new_family_id
 from services.authorization_server.models import AuthorizationCode, User
-from services.authorization_server.pipelined import hot_connection
 from services.authorization_server.revocation_store import revoke_family
 from shared.crypto import hash_token, new_token
 from shared.db import utcnow

@@ -18,8 +18,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services.authorization_server import token_store
+from services.authorization_server.direct_connection import hot_connection
 from services.authorization_server.grants.base import SCOPE_PARAMETER, Grant, TokenRequest
-from services.authorization_server.pipelined import hot_connection
 from services.authorization_server.revocation_store import revoke_family
 from services.authorization_server.scopes import narrow_scope
 from shared.crypto import derive_key, hash_token, sign_value

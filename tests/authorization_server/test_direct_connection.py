@@ -1,5 +1,5 @@
-"""`pipelined.hot_connection`: what is not committed is rolled back, and the pooled connection
-comes back usable, also after its backend was killed mid-transaction (PostgreSQL)."""
+"""`direct_connection.hot_connection`: what is not committed is rolled back, and the pooled
+connection comes back usable, also after its backend was killed mid-transaction (PostgreSQL)."""
 
 import asyncio
 
@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import bindparam, column, func, insert, select, table, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.authorization_server.pipelined import PipelinedConnection, hot_connection
+from services.authorization_server.direct_connection import DirectConnection, hot_connection
 from shared.db import make_async_engine, make_engine
 from tests.databases import TestDatabases
 
@@ -36,7 +36,7 @@ def test_uncommitted_work_rolls_back_and_commits_are_kept(
     async def scenario() -> None:
         db = _engine(database_url)
         async with hot_connection(db) as conn:
-            assert isinstance(conn, PipelinedConnection) == databases.is_postgres
+            assert isinstance(conn, DirectConnection) == databases.is_postgres
             await conn.execute(_ADD, {"n": 1})  # left without a commit
         async with hot_connection(db) as conn:
             await conn.execute(_ADD, {"n": 2})

@@ -1,11 +1,11 @@
-"""The hot token transactions on psycopg's own connection, in pipeline mode (PostgreSQL).
+"""The hot token transactions on psycopg's own connection (PostgreSQL).
 
 SQLAlchemy's asyncio layer (greenlet bridge, execution context, result wrapping) cost about
 twice the CPU of the work itself on a refresh (bench/README.md, "Stateful paths"). So the
 refresh and the code exchange borrow the psycopg `AsyncConnection` underneath a pooled
 SQLAlchemy connection and send the same statements (`token_store`'s, compiled once to SQL
-text, prepared by psycopg after a few uses) in pipeline mode: BEGIN and the claim go out in
-one round trip, the insert and COMMIT in the next.
+text; psycopg prepares them after a few uses). psycopg's pipeline mode was measured too
+and was slower: on loopback a round trip costs less than the pipeline's own bookkeeping.
 
 The SQLAlchemy connection keeps the pool's bookkeeping: leaving it returns the connection,
 rolling back whatever was not committed (a claim that matched nothing, an error); a broken
@@ -45,12 +45,9 @@ class Fetched:
         return self._row
 
 
-class PipelinedConnection:
-    """The subset of `AsyncConnection` the hot paths use, on psycopg in pipeline mode.
-
-    A SELECT (the claims' CTEs) is sent and its row fetched at once (one round trip with
-    the BEGIN queued before it); anything else (the inserts) stays queued until `commit`.
-    """
+class DirectConnection:
+    """The subset of `AsyncConnection` the hot paths use, on psycopg's connection: a
+    SELECT (the claims' CTEs) returns its first row, anything else (the inserts) nothing."""
 
     def __init__(self, dialect: Dialect, driver: psycopg.AsyncConnection[Any]) -> None:
         self.dialect = dialect
@@ -64,13 +61,12 @@ class PipelinedConnection:
         return Fetched(None)
 
     async def commit(self) -> None:
-        """COMMIT after the queued statements, then one sync: their errors raise here."""
         await self._driver.commit()
 
 
 @asynccontextmanager
-async def hot_connection(db: AsyncEngine) -> AsyncIterator[AsyncConnection | PipelinedConnection]:
-    """A pooled connection for one hot transaction: pipelined psycopg on PostgreSQL.
+async def hot_connection(db: AsyncEngine) -> AsyncIterator[AsyncConnection | DirectConnection]:
+    """A pooled connection for one hot transaction: psycopg's own on PostgreSQL.
 
     Nothing is committed unless the caller commits; leaving the block otherwise rolls back.
     """
@@ -81,8 +77,7 @@ async def hot_connection(db: AsyncEngine) -> AsyncIterator[AsyncConnection | Pip
         raw = await conn.get_raw_connection()
         driver = cast("psycopg.AsyncConnection[Any]", raw.driver_connection)
         try:
-            async with driver.pipeline():
-                yield PipelinedConnection(conn.dialect, driver)
+            yield DirectConnection(conn.dialect, driver)
         except BaseException:
             if driver.broken or driver.closed:
                 await conn.invalidate()
