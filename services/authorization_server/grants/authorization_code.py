@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from sqlmodel import Session
 
 from services.authorization_server import pkce, token_store
+from services.authorization_server.direct_connection import hot_connection
 from services.authorization_server.grants.base import Grant, TokenRequest, new_family_id
 from services.authorization_server.models import AuthorizationCode, User
 from services.authorization_server.oidc.code_flow import (
@@ -76,7 +77,7 @@ class AuthorizationCodeGrant(Grant):
         now = utcnow()
         # One transaction: consume the code (returning it and its user), check it, insert
         # the family and its tokens, commit. Anything else rolls back: it consumed nothing.
-        async with self.context.db.connect() as conn:
+        async with hot_connection(self.context.db) as conn:
             family_id = new_family_id()
             claimed = await token_store.consume_code(
                 conn, code_hash=code_hash, client_id=client.client_id, now=now, family_id=family_id
