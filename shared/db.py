@@ -69,8 +69,11 @@ def make_async_engine(url: str, *, pool_size: int) -> AsyncEngine:
         # request (server_error, nothing committed) and the pool replaces it.
         return create_async_engine(_psycopg(parsed), **pool)
     sqlite_url = _sqlite_url(parsed).set(drivername="sqlite+aiosqlite")
+    path = _sqlite_file(parsed.database)
+    if path is None:  # in memory: one connection (SQLAlchemy's StaticPool) is the database
+        pool = {}
     engine = create_async_engine(sqlite_url, connect_args={"timeout": 30}, **pool)
-    _on_sqlite_connect(engine.sync_engine, _sqlite_file(parsed.database))
+    _on_sqlite_connect(engine.sync_engine, path)
     return engine
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import ColumnElement, Insert, Select, Update, bindparam, insert,
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
 
+from services.authorization_server.direct_connection import DirectConnection
 from services.authorization_server.models import (
     AuthorizationCode,
     IssuedAccessToken,
@@ -29,6 +30,10 @@ from services.authorization_server.models import (
     User,
 )
 from shared.db import UTCDateTime
+
+Connection = AsyncConnection | DirectConnection
+"""The claims and inserts run on either; PostgreSQL's hot paths skip SQLAlchemy's
+execution layer (`direct_connection.hot_connection`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +120,7 @@ _HOLD_RETURNING_GRANT = _family_and_user(_HOLD.cte("claimed").c.family_id)
 
 
 async def _claim_refresh_token(
-    conn: AsyncConnection,
+    conn: Connection,
     claim: Update,
     claim_returning_grant: Select[str, str, str, str, str],
     params: dict[str, Any],
@@ -125,17 +130,17 @@ async def _claim_refresh_token(
     if conn.dialect.name == "postgresql":
         row = (await conn.execute(claim_returning_grant, params)).first()
     else:
-        family_id = (await conn.execute(claim, params)).scalar_one_or_none()
-        if family_id is None:
+        claimed = (await conn.execute(claim, params)).first()
+        if claimed is None:
             return None
-        row = (await conn.execute(_FAMILY_AND_USER, {"p_family": family_id})).first()
+        row = (await conn.execute(_FAMILY_AND_USER, {"p_family": claimed[0]})).first()
     if row is None:
         return None
     return Claimed(row[0], row[1], Identity(row[2], row[3], row[4]))
 
 
 async def rotate_refresh_token(
-    conn: AsyncConnection, *, token_hash: str, client_id: str, now: datetime
+    conn: Connection, *, token_hash: str, client_id: str, now: datetime
 ) -> Claimed | None:
     """Mark the client's live refresh token rotated, and return its grant; None when it is
     unknown, another client's, expired, or rotated already (possibly concurrently: the
@@ -145,7 +150,7 @@ async def rotate_refresh_token(
 
 
 async def hold_live_refresh_token(
-    conn: AsyncConnection, *, token_hash: str, family_id: str, now: datetime
+    conn: Connection, *, token_hash: str, family_id: str, now: datetime
 ) -> Claimed | None:
     """The grant, if `token_hash` is its family's live refresh token, held until the
     transaction ends: a no-op update takes the row lock (PostgreSQL) or the write lock
@@ -205,7 +210,7 @@ _CONSUME_CODE_RETURNING_USER = select(
 
 
 async def consume_code(
-    conn: AsyncConnection, *, code_hash: str, client_id: str, now: datetime, family_id: str
+    conn: Connection, *, code_hash: str, client_id: str, now: datetime, family_id: str
 ) -> Claimed | None:
     """Mark the client's unexpired, unused code consumed by the family `family_id` (to be
     inserted in this transaction; a replay revokes it), and return the code's redirect URI,
@@ -265,7 +270,7 @@ def _add_tokens_statement(kinds: tuple[str, ...]) -> Insert:
 
 
 async def add_tokens(
-    conn: AsyncConnection,
+    conn: Connection,
     *,
     family: dict[str, Any] | None = None,
     refresh: dict[str, Any] | None = None,

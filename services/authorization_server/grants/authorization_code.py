@@ -11,14 +11,10 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from sqlmodel import Session
 
 from services.authorization_server import pkce, token_store
+from services.authorization_server.direct_connection import hot_connection
 from services.authorization_server.grants.base import Grant, TokenRequest, new_family_id
 from services.authorization_server.models import AuthorizationCode, User
-from services.authorization_server.oidc.code_flow import (
-    CodeLogin,
-    add_id_token,
-    code_columns,
-    openid_user,
-)
+from services.authorization_server.oidc.code_flow import CodeLogin, code_columns, with_id_token
 from services.authorization_server.revocation_store import revoke_family
 from shared.crypto import hash_token, new_token
 from shared.db import utcnow
@@ -76,38 +72,36 @@ class AuthorizationCodeGrant(Grant):
         now = utcnow()
         # One transaction: consume the code (returning it and its user), check it, insert
         # the family and its tokens, commit. Anything else rolls back: it consumed nothing.
-        async with self.context.db.connect() as conn:
+        async with hot_connection(self.context.db) as conn:
             family_id = new_family_id()
             claimed = await token_store.consume_code(
                 conn, code_hash=code_hash, client_id=client.client_id, now=now, family_id=family_id
             )
-            if claimed is not None:
-                redirect_uri, challenge, scope, nonce, auth_time, sid = claimed.extra
-                if redirect_uri and form.get("redirect_uri") != redirect_uri:
-                    raise InvalidGrantError("redirect_uri does not match the authorization request")
-                pkce.verify(challenge=challenge, verifier=form.get("code_verifier"))
-                body = await self.start_family(
-                    conn,
-                    user=claimed.user,
-                    client=client,
-                    scope=scope,
-                    now=now,
-                    audience=request.audience,
-                    family_id=family_id,
-                )
-                user = await openid_user(conn, claimed.user.id, scope=scope)
-                await conn.commit()
-                if user is None:
-                    return body
-                return add_id_token(
-                    body,
-                    id_tokens=self.context.id_tokens,
-                    user=user,
-                    client=client,
-                    scope=scope,
-                    login=CodeLogin(nonce=nonce, auth_time=auth_time, sid=sid),
-                )
-        return await self._not_consumed(code_hash, client.client_id, now)
+            if claimed is None:
+                return await self._not_consumed(code_hash, client.client_id, now)
+            redirect_uri, challenge, scope, nonce, auth_time, sid = claimed.extra
+            if redirect_uri and form.get("redirect_uri") != redirect_uri:
+                raise InvalidGrantError("redirect_uri does not match the authorization request")
+            pkce.verify(challenge=challenge, verifier=form.get("code_verifier"))
+            body = await self.start_family(
+                conn,
+                user=claimed.user,
+                client=client,
+                scope=scope,
+                now=now,
+                audience=request.audience,
+                family_id=family_id,
+            )
+            await conn.commit()
+        return await with_id_token(
+            body,
+            db=self.context.db,
+            id_tokens=self.context.id_tokens,
+            user_id=claimed.user.id,
+            client=client,
+            scope=scope,
+            login=CodeLogin(nonce=nonce, auth_time=auth_time, sid=sid),
+        )
 
     async def _not_consumed(self, code_hash: str, client_id: str, now: datetime) -> NoReturn:
         """Why the code was not consumed; a replay revokes what the code issued (§10.5)."""

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import Session
 
 from services.authorization_server import token_store
@@ -154,7 +154,7 @@ class Grant(ABC):
 
     async def start_family(
         self,
-        conn: AsyncConnection,
+        conn: token_store.Connection,
         *,
         user: UserIdentity,
         client: RegisteredClient,

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services.authorization_server import token_store
+from services.authorization_server.direct_connection import hot_connection
 from services.authorization_server.grants.base import SCOPE_PARAMETER, Grant, TokenRequest
 from services.authorization_server.revocation_store import revoke_family
 from services.authorization_server.scopes import narrow_scope
@@ -46,7 +47,7 @@ class RefreshTokenGrant(Grant):
         # The fast path, one transaction: rotate (returning the family and user), insert the
         # successor and the access-token record, commit. Anything else rolls back (leaving
         # the connection does), and a fault leaves the old token working.
-        async with self.context.db.connect() as conn:
+        async with hot_connection(self.context.db) as conn:
             claimed = await token_store.rotate_refresh_token(
                 conn, token_hash=token_hash, client_id=client.client_id, now=now
             )
@@ -83,7 +84,7 @@ class RefreshTokenGrant(Grant):
             raise InvalidGrantError("refresh token invalid")  # its user is gone
         if self._within_grace(token.rotated_at):
             successor = self._successor(presented, rotated_at=token.rotated_at)
-            async with self.context.db.connect() as conn:
+            async with hot_connection(self.context.db) as conn:
                 claimed = await token_store.hold_live_refresh_token(
                     conn, token_hash=hash_token(successor), family_id=token.family_id, now=utcnow()
                 )

@@ -2,20 +2,21 @@
 
 Hooks in the code grant: `code_columns` stores what the ID token will repeat (`nonce`,
 when and in which session the user logged in) with the code; the exchange returns them
-(`CodeLogin`), and for an `openid` code loads the user (`openid_user`) and adds the ID token
-to the token response (`add_id_token`).
+(`CodeLogin`), and `with_id_token` adds the ID token of an `openid` code to the token
+response.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from services.authorization_server.client_auth import RegisteredClient
 from services.authorization_server.models import User
 from services.authorization_server.oidc.claims import is_openid
 from services.authorization_server.oidc.id_token import IdTokenIssuer
+from shared.errors import InvalidGrantError
 
 if TYPE_CHECKING:  # authorize.py reads the grant registry: imported for typing only
     from services.authorization_server.authorize import AuthorizationRequest
@@ -43,24 +44,24 @@ class CodeLogin:
     sid: str | None
 
 
-async def openid_user(conn: AsyncConnection, user_id: str, *, scope: str) -> User | None:
-    """The user an ID token describes, for an `openid` code only (the OAuth-only exchange
-    keeps its single statement)."""
-    if not is_openid(scope):
-        return None
-    return await AsyncSession(bind=conn).get(User, user_id)
-
-
-def add_id_token(
+async def with_id_token(
     body: dict[str, Any],
     *,
+    db: AsyncEngine,
     id_tokens: IdTokenIssuer,
-    user: User,
+    user_id: str,
     client: RegisteredClient,
     scope: str,
     login: CodeLogin,
 ) -> dict[str, Any]:
-    """The token response of an `openid` code, with its `id_token`."""
+    """The token response, with the `id_token` of an `openid` code (for which, only, the
+    user is loaded: the OAuth-only exchange keeps its two statements)."""
+    if not is_openid(scope):
+        return body
+    async with AsyncSession(db) as session:
+        user = await session.get(User, user_id)
+    if user is None:  # deleted since the exchange committed: its tokens went with it
+        raise InvalidGrantError("authorization code invalid", detail="the code's user is gone")
     body["id_token"] = id_tokens.issue(
         user=user,
         client_id=client.client_id,

@@ -1,0 +1,74 @@
+"""`direct_connection.hot_connection`: what is not committed is rolled back, and the pooled
+connection comes back usable, also after its backend was killed mid-transaction (PostgreSQL)."""
+
+import asyncio
+
+import psycopg
+import pytest
+from sqlalchemy import bindparam, column, func, insert, select, table, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from services.authorization_server.direct_connection import DirectConnection, hot_connection
+from shared.db import make_async_engine, make_engine
+from tests.databases import TestDatabases
+
+_PROBE = table("probe", column("n"))
+_ADD = insert(_PROBE).values(n=bindparam("n"))
+_COUNT = select(func.count()).select_from(_PROBE)
+
+
+def _engine(url: str) -> AsyncEngine:
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE probe (n integer)"))
+    engine.dispose()
+    return make_async_engine(url, pool_size=1)  # one connection: every block reuses it
+
+
+async def _stored(db: AsyncEngine) -> list[int]:
+    async with db.connect() as conn:
+        return [n for (n,) in await conn.execute(select(_PROBE.c.n).order_by(_PROBE.c.n))]
+
+
+def test_uncommitted_work_rolls_back_and_commits_are_kept(
+    database_url: str, databases: TestDatabases
+) -> None:
+    async def scenario() -> None:
+        db = _engine(database_url)
+        async with hot_connection(db) as conn:
+            assert isinstance(conn, DirectConnection) == databases.is_postgres
+            await conn.execute(_ADD, {"n": 1})  # left without a commit
+        async with hot_connection(db) as conn:
+            await conn.execute(_ADD, {"n": 2})
+            row = (await conn.execute(_COUNT, {})).first()
+            assert row is not None and row[0] == 1  # its own insert, not the rolled-back one
+            await conn.commit()
+        assert await _stored(db) == [2]
+        await db.dispose()
+
+    asyncio.run(scenario())
+
+
+def test_a_killed_backend_fails_its_transaction_and_the_pool_replaces_it(
+    database_url: str, databases: TestDatabases
+) -> None:
+    if not databases.is_postgres:
+        pytest.skip("terminates a PostgreSQL backend (pg_terminate_backend)")
+
+    async def scenario() -> None:
+        db = _engine(database_url)
+        with pytest.raises(psycopg.OperationalError):
+            async with hot_connection(db) as conn:
+                row = (await conn.execute(select(func.pg_backend_pid()), {})).first()
+                assert row is not None
+                with psycopg.connect(databases.target, autocommit=True) as admin:
+                    admin.execute("SELECT pg_terminate_backend(%s)", (row[0],))
+                await conn.execute(_ADD, {"n": 1})
+                await conn.commit()
+        async with hot_connection(db) as conn:
+            await conn.execute(_ADD, {"n": 2})
+            await conn.commit()
+        assert await _stored(db) == [2]
+        await db.dispose()
+
+    asyncio.run(scenario())
