@@ -77,22 +77,23 @@ class AuthorizationCodeGrant(Grant):
             claimed = await token_store.consume_code(
                 conn, code_hash=code_hash, client_id=client.client_id, now=now, family_id=family_id
             )
-            if claimed is None:
-                return await self._not_consumed(code_hash, client.client_id, now)
-            redirect_uri, challenge, scope, nonce, auth_time, sid = claimed.extra
-            if redirect_uri and form.get("redirect_uri") != redirect_uri:
-                raise InvalidGrantError("redirect_uri does not match the authorization request")
-            pkce.verify(challenge=challenge, verifier=form.get("code_verifier"))
-            body = await self.start_family(
-                conn,
-                user=claimed.user,
-                client=client,
-                scope=scope,
-                now=now,
-                audience=request.audience,
-                family_id=family_id,
-            )
-            await conn.commit()
+            if claimed is not None:
+                redirect_uri, challenge, scope, nonce, auth_time, sid = claimed.extra
+                if redirect_uri and form.get("redirect_uri") != redirect_uri:
+                    raise InvalidGrantError("redirect_uri does not match the authorization request")
+                pkce.verify(challenge=challenge, verifier=form.get("code_verifier"))
+                body = await self.start_family(
+                    conn,
+                    user=claimed.user,
+                    client=client,
+                    scope=scope,
+                    now=now,
+                    audience=request.audience,
+                    family_id=family_id,
+                )
+                await conn.commit()
+        if claimed is None:  # this connection is released first: the answer may revoke
+            return await self._not_consumed(code_hash, client.client_id, now)
         return await with_id_token(
             body,
             db=self.context.db,
