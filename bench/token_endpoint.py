@@ -194,6 +194,7 @@ def _check_token(base_url: str, client: Credentials) -> None:
     keys = {
         document["kid"]: verification_key(document, algorithms=(settings.signing_algorithm,))
         for document in jwks["keys"]
+        if document.get("alg") == settings.signing_algorithm  # not the ID tokens' RS256 keys
     }
     token = body["access_token"]
     try:
