@@ -65,10 +65,15 @@ class DirectConnection:
 
 
 @asynccontextmanager
-async def hot_connection(db: AsyncEngine) -> AsyncIterator[AsyncConnection | DirectConnection]:
+async def hot_connection(
+    db: AsyncEngine, *, autocommit: bool = False
+) -> AsyncIterator[AsyncConnection | DirectConnection]:
     """A pooled connection for one hot transaction: psycopg's own on PostgreSQL.
 
     Nothing is committed unless the caller commits; leaving the block otherwise rolls back.
+    `autocommit` (PostgreSQL): each statement commits by itself, for a transaction that is
+    one statement. That saves the BEGIN and COMMIT round trips, which on loopback cost more
+    CPU than the statement (bench/README.md). SQLite keeps its transaction.
     """
     async with db.connect() as conn:
         if conn.dialect.name != "postgresql":
@@ -76,9 +81,14 @@ async def hot_connection(db: AsyncEngine) -> AsyncIterator[AsyncConnection | Dir
             return
         raw = await conn.get_raw_connection()
         driver = cast("psycopg.AsyncConnection[Any]", raw.driver_connection)
+        if autocommit:
+            await driver.set_autocommit(True)
         try:
             yield DirectConnection(conn.dialect, driver)
         except BaseException:
             if driver.broken or driver.closed:
                 await conn.invalidate()
             raise
+        finally:
+            if autocommit and not (driver.broken or driver.closed):
+                await driver.set_autocommit(False)  # as the pool hands connections out

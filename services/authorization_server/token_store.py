@@ -4,8 +4,10 @@ Few round trips, and every claim one conditional statement, so that of concurren
 exactly one wins and the others wait on its row lock rather than on the application.
 On PostgreSQL a claim (rotate a refresh token, hold the live one, consume a code) is one
 `UPDATE … RETURNING` in a CTE joined to the family and the user, and a family with its
-tokens is one insert statement (CTEs). SQLite has no data-modifying CTEs, so there each
-is a few statements in the same transaction, on a local file without network round trips.
+tokens is one insert statement (CTEs). A refresh is a single statement: the rotation and
+the inserts of the successor and the access-token record, as CTEs. SQLite has no
+data-modifying CTEs, so there each is a few statements in the same transaction, on a local
+file without network round trips.
 
 The statements are built once, with named parameters (`p_…`, apart from column names, which
 an UPDATE would take as values to set): building one and its cache key costs more CPU than
@@ -115,38 +117,89 @@ _HOLD = (
     .returning(col(RefreshToken.family_id))
 )
 _FAMILY_AND_USER = _family_and_user(_p("family"))
-_ROTATE_RETURNING_GRANT = _family_and_user(_ROTATE.cte("claimed").c.family_id)
 _HOLD_RETURNING_GRANT = _family_and_user(_HOLD.cte("claimed").c.family_id)
 
 
-async def _claim_refresh_token(
-    conn: Connection,
-    claim: Update,
-    claim_returning_grant: Select[str, str, str, str, str],
-    params: dict[str, Any],
+def _grant(row: Any) -> Claimed | None:
+    return None if row is None else Claimed(row[0], row[1], Identity(row[2], row[3], row[4]))
+
+
+async def _claim_then_load_grant(
+    conn: Connection, claim: Update, params: dict[str, Any]
 ) -> Claimed | None:
-    """Run `claim` (an UPDATE of one refresh token), and return its unrevoked family and
-    user; None when it matched nothing. One statement on PostgreSQL."""
-    if conn.dialect.name == "postgresql":
-        row = (await conn.execute(claim_returning_grant, params)).first()
-    else:
-        claimed = (await conn.execute(claim, params)).first()
-        if claimed is None:
-            return None
-        row = (await conn.execute(_FAMILY_AND_USER, {"p_family": claimed[0]})).first()
-    if row is None:
+    """SQLite: run `claim` (an UPDATE of one refresh token), then load its unrevoked family
+    and user; None when either matched nothing (the caller then commits nothing)."""
+    claimed = (await conn.execute(claim, params)).first()
+    if claimed is None:
         return None
-    return Claimed(row[0], row[1], Identity(row[2], row[3], row[4]))
+    return _grant((await conn.execute(_FAMILY_AND_USER, {"p_family": claimed[0]})).first())
+
+
+def _rotate_and_replace() -> Select[str, str, str, str, str]:
+    """PostgreSQL: rotate the token (only if its family is unrevoked and its user exists),
+    insert its successor and the access-token record into its family, return its grant."""
+    claimed = (
+        _live_refresh_token()
+        .where(
+            col(RefreshToken.client_id) == _p("client"),
+            col(TokenFamily.id) == col(RefreshToken.family_id),
+            col(TokenFamily.revoked_at).is_(None),
+            col(User.id) == col(TokenFamily.user_id),
+        )
+        .values(rotated_at=_p("now", UTCDateTime()))
+        .returning(
+            col(RefreshToken.family_id),
+            col(TokenFamily.scope),
+            col(User.id),
+            col(User.email),
+            col(User.name),
+        )
+        .cte("claimed")
+    )
+
+    def insert_into_claimed(model: Any, prefix: str, names: tuple[str, ...]) -> Any:
+        table = model.__table__
+        values: dict[str, ColumnElement[Any]] = {
+            name: bindparam(f"{prefix}_{name}", type_=table.c[name].type) for name in names
+        }
+        values |= {name: claimed.c[name] for name in ("family_id", "scope") if name in table.c}
+        rows = select(*values.values()).select_from(claimed)
+        return insert(model).from_select(list(values), rows).cte(f"insert_{prefix}")
+
+    successor = insert_into_claimed(RefreshToken, "refresh", _SUCCESSOR_COLUMNS)
+    access = insert_into_claimed(IssuedAccessToken, "access", ("jti", "expires_at"))
+    return select(*claimed.c).add_cte(successor).add_cte(access)
+
+
+_SUCCESSOR_COLUMNS = ("token_hash", "client_id", "created_at", "expires_at")
+_ROTATE_AND_REPLACE = _rotate_and_replace()
 
 
 async def rotate_refresh_token(
-    conn: Connection, *, token_hash: str, client_id: str, now: datetime
+    conn: Connection,
+    *,
+    token_hash: str,
+    client_id: str,
+    now: datetime,
+    successor: dict[str, Any],
+    access: dict[str, Any],
 ) -> Claimed | None:
-    """Mark the client's live refresh token rotated, and return its grant; None when it is
-    unknown, another client's, expired, or rotated already (possibly concurrently: the
-    losers wait for the winner's row lock, then match nothing)."""
+    """Rotate the client's live refresh token: mark it rotated, insert `successor` (a
+    `Grant.refresh_row`) and `access` (the access token's jti and expiry) into its family,
+    and return its grant. None when it is unknown, another client's, expired, rotated
+    already (possibly concurrently: the losers wait for the winner's row lock, then match
+    nothing) or its grant is revoked. One statement on PostgreSQL."""
     params = {"p_hash": token_hash, "p_client": client_id, "p_now": now}
-    return await _claim_refresh_token(conn, _ROTATE, _ROTATE_RETURNING_GRANT, params)
+    if conn.dialect.name == "postgresql":
+        params |= {f"refresh_{name}": successor[name] for name in _SUCCESSOR_COLUMNS}
+        params |= {"access_jti": access["jti"], "access_expires_at": access["expires_at"]}
+        return _grant((await conn.execute(_ROTATE_AND_REPLACE, params)).first())
+    claimed = await _claim_then_load_grant(conn, _ROTATE, params)
+    if claimed is not None:
+        family = {"family_id": claimed.family_id}
+        refresh = {**successor, **family, "scope": claimed.scope}
+        await add_tokens(conn, refresh=refresh, access={**access, **family})
+    return claimed
 
 
 async def hold_live_refresh_token(
@@ -157,7 +210,9 @@ async def hold_live_refresh_token(
     (SQLite), so the token cannot be rotated or revoked before this transaction's access
     token is recorded against its family."""
     params = {"p_hash": token_hash, "p_family": family_id, "p_now": now}
-    return await _claim_refresh_token(conn, _HOLD, _HOLD_RETURNING_GRANT, params)
+    if conn.dialect.name == "postgresql":
+        return _grant((await conn.execute(_HOLD_RETURNING_GRANT, params)).first())
+    return await _claim_then_load_grant(conn, _HOLD, params)
 
 
 _FIND_REFRESH_TOKEN = (

@@ -23,15 +23,23 @@ class UserIdentity(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class AccessToken:
-    value: str
+class AccessTokenStamp:
+    """A token's id and lifetime, fixed before it is signed: the refresh path stores the
+    token's record in the statement that claims the grant, and signs once it is known."""
+
     jti: str
+    iat: int
     exp: int
-    expires_in: int
 
     @property
     def expires_at(self) -> datetime:
         return datetime.fromtimestamp(self.exp, UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class AccessToken(AccessTokenStamp):
+    value: str
+    expires_in: int
 
 
 class AccessTokenIssuer:
@@ -40,6 +48,10 @@ class AccessTokenIssuer:
         self._issuer = issuer
         self._audience = audience
         self._ttl = ttl
+
+    def stamp(self) -> AccessTokenStamp:
+        now = int(time.time())
+        return AccessTokenStamp(jti=secrets.token_urlsafe(16), iat=now, exp=now + self._ttl)
 
     def issue(
         self, *, subject: str, client_id: str, scope: str, audience: str | None = None
@@ -51,13 +63,23 @@ class AccessTokenIssuer:
         )
 
     def issue_for_user(
-        self, *, user: UserIdentity, client_id: str, scope: str, audience: str | None = None
+        self,
+        *,
+        user: UserIdentity,
+        client_id: str,
+        scope: str,
+        audience: str | None = None,
+        stamp: AccessTokenStamp | None = None,
     ) -> AccessToken:
         """A user's token also names the user's email (RFC 9068 §2.2.3.1 identity claims),
         so resource servers can show whose account it is without calling back."""
-        identity = {"email": user.email}
         return self._issue(
-            subject=user.id, client_id=client_id, scope=scope, audience=audience, identity=identity
+            subject=user.id,
+            client_id=client_id,
+            scope=scope,
+            audience=audience,
+            identity={"email": user.email},
+            stamp=stamp,
         )
 
     def _issue(
@@ -68,22 +90,22 @@ class AccessTokenIssuer:
         scope: str,
         audience: str | None,
         identity: dict[str, str],
+        stamp: AccessTokenStamp | None = None,
     ) -> AccessToken:
-        now = int(time.time())
-        jti = secrets.token_urlsafe(16)
+        stamp = stamp or self.stamp()
         claims = {
             "iss": self._issuer,
             "sub": subject,
             "aud": audience or self._audience,
             "client_id": client_id,
             "scope": scope,
-            "iat": now,
-            "exp": now + self._ttl,
-            "jti": jti,
+            "iat": stamp.iat,
+            "exp": stamp.exp,
+            "jti": stamp.jti,
             **identity,
         }
         value = sign_jwt(claims, key=self._keys.signing_key())
-        return AccessToken(value=value, jti=jti, exp=now + self._ttl, expires_in=self._ttl)
+        return AccessToken(stamp.jti, stamp.iat, stamp.exp, value=value, expires_in=self._ttl)
 
 
 def user_info(user: UserIdentity) -> dict[str, str]:

@@ -72,3 +72,19 @@ def test_a_killed_backend_fails_its_transaction_and_the_pool_replaces_it(
         await db.dispose()
 
     asyncio.run(scenario())
+
+
+def test_an_autocommit_block_commits_each_statement_and_the_pool_gets_a_transactional_connection(
+    database_url: str,
+) -> None:
+    async def scenario() -> None:
+        db = _engine(database_url)
+        async with hot_connection(db, autocommit=True) as conn:
+            await conn.execute(_ADD, {"n": 1})  # committed by itself on PostgreSQL
+        async with hot_connection(db) as conn:  # the same pooled connection
+            await conn.execute(_ADD, {"n": 2})  # left without a commit: rolled back
+        expected = [1] if conn.dialect.name == "postgresql" else []  # SQLite: one transaction
+        assert await _stored(db) == expected
+        await db.dispose()
+
+    asyncio.run(scenario())

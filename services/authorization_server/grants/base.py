@@ -25,7 +25,12 @@ from services.authorization_server.oidc.id_token import IdTokenIssuer
 from services.authorization_server.passwords import PasswordHasher
 from services.authorization_server.resources import Resources, known_resources
 from services.authorization_server.settings import Settings
-from services.authorization_server.tokens import AccessTokenIssuer, UserIdentity, token_response
+from services.authorization_server.tokens import (
+    AccessTokenIssuer,
+    AccessTokenStamp,
+    UserIdentity,
+    token_response,
+)
 from shared.crypto import hash_token, new_token
 from shared.errors import (
     InvalidRequestError,
@@ -120,15 +125,12 @@ class Grant(ABC):
         """The parameters of the approved authorization response (RFC 6749 §4.1.2, §4.2.2)."""
         raise UnsupportedResponseTypeError(f"{self.grant_type} has no response_type")
 
-    def refresh_row(
-        self, refresh_token: str, *, family_id: str, client_id: str, scope: str, now: datetime
-    ) -> dict[str, Any]:
-        """The stored form of a new refresh token (its digest), for `token_store.add_tokens`."""
+    def refresh_row(self, refresh_token: str, *, client_id: str, now: datetime) -> dict[str, Any]:
+        """The stored form of a new refresh token (its digest), but for its family and scope,
+        which a rotation takes from the token it replaces (`token_store`)."""
         return {
             "token_hash": hash_token(refresh_token),
-            "family_id": family_id,
             "client_id": client_id,
-            "scope": scope,
             "created_at": now,
             "expires_at": now + timedelta(seconds=self.context.settings.refresh_token_ttl),
         }
@@ -142,11 +144,12 @@ class Grant(ABC):
         scope: str,
         audience: str,
         refresh_token: str | None,
+        stamp: AccessTokenStamp | None = None,
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """The token response, with a fresh access token beside `refresh_token` (or None),
         and the access token's record in its family (so that revocation reaches it)."""
         access = self.context.tokens.issue_for_user(
-            user=user, client_id=client_id, scope=scope, audience=audience
+            user=user, client_id=client_id, scope=scope, audience=audience, stamp=stamp
         )
         record = {"jti": access.jti, "family_id": family_id, "expires_at": access.expires_at}
         body = token_response(access, scope=scope, refresh_token=refresh_token, user=user)
@@ -177,9 +180,11 @@ class Grant(ABC):
         refresh, refresh_row = None, None
         if "refresh_token" in client.grant_types:
             refresh = new_token()
-            refresh_row = self.refresh_row(
-                refresh, family_id=family_id, client_id=client.client_id, scope=scope, now=now
-            )
+            refresh_row = {
+                **self.refresh_row(refresh, client_id=client.client_id, now=now),
+                "family_id": family_id,
+                "scope": scope,
+            }
         body, access = self.mint_for_user(
             family_id=family_id,
             user=user,

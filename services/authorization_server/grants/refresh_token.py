@@ -22,6 +22,7 @@ from services.authorization_server.direct_connection import hot_connection
 from services.authorization_server.grants.base import SCOPE_PARAMETER, Grant, TokenRequest
 from services.authorization_server.revocation_store import revoke_family
 from services.authorization_server.scopes import narrow_scope
+from services.authorization_server.tokens import AccessTokenStamp
 from shared.crypto import derive_key, hash_token, sign_value
 from shared.db import utcnow
 from shared.errors import InvalidGrantError
@@ -44,24 +45,24 @@ class RefreshTokenGrant(Grant):
         presented = form["refresh_token"]
         token_hash = hash_token(presented)
         now = utcnow()
-        # The fast path, one transaction: rotate (returning the family and user), insert the
-        # successor and the access-token record, commit. Anything else rolls back (leaving
-        # the connection does), and a fault leaves the old token working.
-        async with hot_connection(self.context.db) as conn:
+        successor = self._successor(presented, rotated_at=now)
+        stamp = self.context.tokens.stamp()
+        # The fast path: rotate, insert the successor and the access-token record, commit.
+        # On PostgreSQL that is one statement; autocommitted unless a `scope` is to be
+        # checked against the grant's once claimed (a wider one raises, and the transaction
+        # rolls back). A fault leaves the old token working.
+        narrowing = "scope" in form
+        async with hot_connection(self.context.db, autocommit=not narrowing) as conn:
             claimed = await token_store.rotate_refresh_token(
-                conn, token_hash=token_hash, client_id=client.client_id, now=now
+                conn,
+                token_hash=token_hash,
+                client_id=client.client_id,
+                now=now,
+                successor=self.refresh_row(successor, client_id=client.client_id, now=now),
+                access={"jti": stamp.jti, "expires_at": stamp.expires_at},
             )
             if claimed is not None:
-                successor = self._successor(presented, rotated_at=now)
-                refresh = self.refresh_row(
-                    successor,
-                    family_id=claimed.family_id,
-                    client_id=client.client_id,
-                    scope=claimed.scope,
-                    now=now,
-                )
-                body, access = self._respond(request, claimed, successor)
-                await token_store.add_tokens(conn, refresh=refresh, access=access)
+                body, _ = self._respond(request, claimed, successor, stamp)
                 await conn.commit()
                 return body
         return await self._not_rotated(request, presented, token_hash, now)
@@ -98,7 +99,11 @@ class RefreshTokenGrant(Grant):
         raise InvalidGrantError(_REUSED)
 
     def _respond(
-        self, request: TokenRequest, claimed: token_store.Claimed, refresh_token: str
+        self,
+        request: TokenRequest,
+        claimed: token_store.Claimed,
+        refresh_token: str,
+        stamp: AccessTokenStamp | None = None,
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """The response and its access token's record; the scope kept or narrowed (a wider
         one raises, and the transaction rolls back)."""
@@ -109,6 +114,7 @@ class RefreshTokenGrant(Grant):
             scope=narrow_scope(request.form.get("scope"), granted=claimed.scope),
             audience=request.audience,
             refresh_token=refresh_token,
+            stamp=stamp,
         )
 
     def _within_grace(self, rotated_at: datetime) -> bool:
