@@ -40,11 +40,12 @@ execution layer (`direct_connection.hot_connection`)."""
 
 @dataclass(frozen=True, slots=True)
 class Identity:
-    """The user a token acts for: what the access token and the response name."""
+    """The user a token acts for: what the access token, the response and an ID token name."""
 
     id: str
     email: str
     name: str
+    updated_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,15 +82,13 @@ def _p(name: str, type_: Any = None) -> Any:
     return bindparam(f"p_{name}", type_=type_)
 
 
-def _family_and_user(family_id: ColumnElement[str]) -> Select[str, str, str, str, str]:
+USER_COLUMNS = (col(User.id), col(User.email), col(User.name), col(User.updated_at))
+"""An `Identity`'s columns."""
+
+
+def _family_and_user(family_id: ColumnElement[str]) -> Select[str, str, str, str, str, datetime]:
     return (
-        select(
-            col(TokenFamily.id),
-            col(TokenFamily.scope),
-            col(User.id),
-            col(User.email),
-            col(User.name),
-        )
+        select(col(TokenFamily.id), col(TokenFamily.scope), *USER_COLUMNS)
         .join(User, col(User.id) == col(TokenFamily.user_id))
         .where(col(TokenFamily.id) == family_id, col(TokenFamily.revoked_at).is_(None))
     )
@@ -121,7 +120,7 @@ _HOLD_RETURNING_GRANT = _family_and_user(_HOLD.cte("claimed").c.family_id)
 
 
 def _grant(row: Any) -> Claimed | None:
-    return None if row is None else Claimed(row[0], row[1], Identity(row[2], row[3], row[4]))
+    return None if row is None else Claimed(row[0], row[1], Identity(*row[2:]))
 
 
 async def _claim_then_load_grant(
@@ -135,7 +134,7 @@ async def _claim_then_load_grant(
     return _grant((await conn.execute(_FAMILY_AND_USER, {"p_family": claimed[0]})).first())
 
 
-def _rotate_and_replace() -> Select[str, str, str, str, str]:
+def _rotate_and_replace() -> Select[str, str, str, str, str, datetime]:
     """PostgreSQL: rotate the token (only if its family is unrevoked and its user exists),
     insert its successor and the access-token record into its family, return its grant."""
     claimed = (
@@ -147,13 +146,7 @@ def _rotate_and_replace() -> Select[str, str, str, str, str]:
             col(User.id) == col(TokenFamily.user_id),
         )
         .values(rotated_at=_p("now", UTCDateTime()))
-        .returning(
-            col(RefreshToken.family_id),
-            col(TokenFamily.scope),
-            col(User.id),
-            col(User.email),
-            col(User.name),
-        )
+        .returning(col(RefreshToken.family_id), col(TokenFamily.scope), *USER_COLUMNS)
         .cte("claimed")
     )
 
@@ -254,11 +247,10 @@ _CONSUME_CODE = (
         col(AuthorizationCode.sid),
     )
 )
-_USER_COLUMNS = (col(User.id), col(User.email), col(User.name))
-_USER = select(*_USER_COLUMNS).where(col(User.id) == _p("user"))
+_USER = select(*USER_COLUMNS).where(col(User.id) == _p("user"))
 _CONSUMED = _CONSUME_CODE.cte("claimed")
 _CONSUME_CODE_RETURNING_USER = select(
-    *_USER_COLUMNS,
+    *USER_COLUMNS,
     *(_CONSUMED.c[name] for name in ("redirect_uri", "code_challenge", "scope")),
     *(_CONSUMED.c[name] for name in ("nonce", "auth_time", "sid")),
 ).join_from(_CONSUMED, User, col(User.id) == _CONSUMED.c.user_id)
@@ -277,7 +269,7 @@ async def consume_code(
         row = (await conn.execute(_CONSUME_CODE_RETURNING_USER, params)).first()
         if row is None:
             return None
-        user, extra = tuple(row[:3]), tuple(row[3:])
+        user, extra = tuple(row[:4]), tuple(row[4:])
     else:
         code = (await conn.execute(_CONSUME_CODE, params)).first()
         if code is None:

@@ -96,9 +96,8 @@ class AuthorizationCodeGrant(Grant):
             return await self._not_consumed(code_hash, client.client_id, now)
         return await with_id_token(
             body,
-            db=self.context.db,
             id_tokens=self.context.id_tokens,
-            user_id=claimed.user.id,
+            user=claimed.user,
             client=client,
             scope=scope,
             login=CodeLogin(nonce=nonce, auth_time=auth_time, sid=sid),

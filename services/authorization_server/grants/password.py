@@ -2,7 +2,8 @@
 
 from typing import TYPE_CHECKING, Any
 
-from sqlmodel import col, select
+from sqlalchemy import select
+from sqlmodel import col
 from starlette.concurrency import run_in_threadpool
 
 from services.authorization_server.client_auth import RegisteredClient
@@ -10,7 +11,7 @@ from services.authorization_server.grants.base import SCOPE_PARAMETER, Grant, To
 from services.authorization_server.models import User
 from services.authorization_server.scopes import resolve_scope
 from services.authorization_server.throttle import account_key, ip_key
-from services.authorization_server.token_store import Identity
+from services.authorization_server.token_store import USER_COLUMNS, Identity
 from shared.db import utcnow
 from shared.errors import InvalidGrantError
 
@@ -46,9 +47,7 @@ class PasswordGrant(Grant):
         async with self.context.db.connect() as conn:
             user = (
                 await conn.execute(
-                    select(User.id, User.email, User.name, User.password_hash).where(
-                        col(User.email) == email
-                    )
+                    select(*USER_COLUMNS, col(User.password_hash)).where(col(User.email) == email)
                 )
             ).first()
         password_hash = user.password_hash if user else None
@@ -58,7 +57,7 @@ class PasswordGrant(Grant):
         )
         if not verified or user is None:
             raise WrongPasswordError("invalid username or password")
-        identity = Identity(user.id, user.email, user.name)
+        identity = Identity(*user[:-1])
         async with self.context.db.connect() as conn:
             body = await self.start_family(
                 conn,

@@ -5,9 +5,9 @@ may ask for them, and the user decides on the consent screen, whose words are he
 """
 
 from collections.abc import Mapping
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
-from services.authorization_server.models import User
 from shared.scopes import parse_scope
 
 OPENID = "openid"
@@ -34,7 +34,20 @@ def scope_labels(settings_scopes: Mapping[str, str]) -> dict[str, str]:
     return {**IDENTITY_SCOPES, **settings_scopes}
 
 
-def user_claims(user: User, scope: str) -> dict[str, Any]:
+class ClaimsSubject(Protocol):
+    """The user record's columns the claims read: a `User`, or `token_store.Identity`."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def email(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def updated_at(self) -> datetime: ...
+
+
+def user_claims(user: ClaimsSubject, scope: str) -> dict[str, Any]:
     """`sub` and the claims of the consented scopes, from the user record.
 
     An account exists only once its email address is confirmed (users.py) or the operator

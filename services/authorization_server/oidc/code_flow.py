@@ -10,13 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
-
 from services.authorization_server.client_auth import RegisteredClient
-from services.authorization_server.models import User
-from services.authorization_server.oidc.claims import is_openid
+from services.authorization_server.oidc.claims import ClaimsSubject, is_openid
 from services.authorization_server.oidc.id_token import IdTokenIssuer
-from shared.errors import InvalidGrantError
 
 if TYPE_CHECKING:  # authorize.py reads the grant registry: imported for typing only
     from services.authorization_server.authorize import AuthorizationRequest
@@ -47,21 +43,15 @@ class CodeLogin:
 async def with_id_token(
     body: dict[str, Any],
     *,
-    db: AsyncEngine,
     id_tokens: IdTokenIssuer,
-    user_id: str,
+    user: ClaimsSubject,
     client: RegisteredClient,
     scope: str,
     login: CodeLogin,
 ) -> dict[str, Any]:
-    """The token response, with the `id_token` of an `openid` code (for which, only, the
-    user is loaded: the OAuth-only exchange keeps its two statements)."""
+    """The token response, with the `id_token` of an `openid` code."""
     if not is_openid(scope):
         return body
-    async with AsyncSession(db) as session:
-        user = await session.get(User, user_id)
-    if user is None:  # deleted since the exchange committed: its tokens went with it
-        raise InvalidGrantError("authorization code invalid", detail="the code's user is gone")
     body["id_token"] = id_tokens.issue(
         user=user,
         client_id=client.client_id,

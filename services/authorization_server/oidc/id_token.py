@@ -13,8 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from services.authorization_server.keys import KeyStore
-from services.authorization_server.models import User
-from services.authorization_server.oidc.claims import user_claims
+from services.authorization_server.oidc.claims import ClaimsSubject, user_claims
 from shared.jwt import sign_jwt
 
 ID_TOKEN_TYP = "JWT"  # noqa: S105 (a media type, not a secret)
@@ -33,7 +32,7 @@ def at_hash(access_token: str) -> str:
 def id_token_claims(
     *,
     issuer: str,
-    user: User,
+    user: ClaimsSubject,
     client_id: str,
     scope: str,
     auth_time: datetime | None,
@@ -77,7 +76,7 @@ class IdTokenIssuer:
     def issue(
         self,
         *,
-        user: User,
+        user: ClaimsSubject,
         client_id: str,
         algorithm: str,
         scope: str,
