@@ -1,6 +1,7 @@
 """Authorization server fixtures: settings, an in-process context, and the server itself
 in-process (`as_server`) or as a real process (`live_as`); see `tests/harness`."""
 
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import pytest
 from services.authorization_server.context import ServerContext
 from services.authorization_server.models import User
 from services.authorization_server.settings import Settings
-from tests.authorization_server.oidc_flow import LogIn
+from tests.authorization_server.oidc_flow import LogIn, NewRelyingParty, new_relying_party
 from tests.databases import TestDatabases
 from tests.factories import test_settings
 from tests.harness.authorization_server import (
@@ -75,3 +76,11 @@ def log_in(as_server: AuthorizationServer) -> Iterator[LogIn]:
     yield open_browser
     for browser in opened:
         browser.close()
+
+
+@pytest.fixture
+def relying_party(
+    log_in: LogIn, as_server: AuthorizationServer, as_context: ServerContext
+) -> NewRelyingParty:
+    """New OpenID Connect clients of the in-process server with their users (see oidc_flow)."""
+    return functools.partial(new_relying_party, as_server, as_context, log_in)
