@@ -1,6 +1,6 @@
 """What bench/stateful_paths.py measures against: a fresh PostgreSQL database, a seeded
 client and user, refresh-token chains and authorization codes, and pgbench's transaction of
-the same shape as a refresh on its own tables."""
+the same shape as a refresh on its own tables. bench/token_endpoint.py seeds with `seed` too."""
 
 import contextlib
 import re
@@ -8,7 +8,7 @@ import secrets
 import statistics
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -43,8 +43,11 @@ def fresh_database(admin_url: str) -> Iterator[str]:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def seed(database_url: str, issuer: str) -> tuple[Credentials, str]:
-    """The schema, a signing key, one confidential client of every grant here, one user."""
+def seed(
+    database_url: str, issuer: str, *, grant_types: Iterable[str] = GRANT_TYPES
+) -> tuple[Credentials, str]:
+    """The schema, a signing key, one confidential client of `grant_types` (by default every
+    grant here), one user; returns the client's credentials and the user's id."""
     settings = Settings(environment="development", database_url=database_url, issuer=issuer)
     context = ServerContext.build(settings, make_engine(database_url))
     try:
@@ -54,7 +57,7 @@ def seed(database_url: str, issuer: str) -> tuple[Credentials, str]:
             client, secret = register_client(
                 session,
                 name="Bench client",
-                grant_types=GRANT_TYPES,
+                grant_types=grant_types,
                 redirect_uris=("http://127.0.0.1:9/callback",),
                 scope="read write",
                 supported_scopes=settings.scopes,

@@ -47,7 +47,7 @@ import tempfile
 from pathlib import Path
 
 import httpx
-from sqlmodel import Session
+from stateful_seed import seed
 from wrk_driver import (
     DONE_HOOK,
     HEALTHZ_PATH,
@@ -63,9 +63,6 @@ from wrk_driver import (
     uvicorn_server,
 )
 
-from services.authorization_server.context import ServerContext
-from services.authorization_server.db import create_tables, make_engine
-from services.authorization_server.registration import register_client
 from services.authorization_server.settings import Settings
 from shared.errors import InvalidTokenError
 from shared.jwt import unverified_header, verification_key, verify_jwt
@@ -87,7 +84,7 @@ def main() -> int:
         database_url = f"sqlite:///{workdir / 'bench.db'}"
         port = free_port()
         issuer = f"http://127.0.0.1:{port}"
-        client = _seed_client(database_url, issuer)
+        client, _ = seed(database_url, issuer, grant_types=("client_credentials",))
         scripts = _write_scripts(workdir, client)
         log = workdir / "server.log"
         environment = {
@@ -150,26 +147,6 @@ def _write_scripts(workdir: Path, client: Credentials) -> dict[str, Path]:
     health = workdir / "healthz.lua"
     health.write_text(DONE_HOOK)
     return {TOKEN_PATH: token, HEALTHZ_PATH: health}
-
-
-def _seed_client(database_url: str, issuer: str) -> Credentials:
-    settings = Settings(environment="development", database_url=database_url, issuer=issuer)
-    context = ServerContext.build(settings, make_engine(database_url))
-    try:
-        create_tables(context.engine)
-        context.keys.ensure_key()
-        with Session(context.engine, expire_on_commit=False) as session:
-            client, secret = register_client(
-                session,
-                name="Bench client",
-                grant_types=("client_credentials",),
-                scope="read write",
-                supported_scopes=settings.scopes,
-            )
-    finally:
-        context.engine.dispose()
-    assert secret is not None
-    return Credentials(client.client_id, secret)
 
 
 def _check_token(base_url: str, client: Credentials) -> None:

@@ -1,22 +1,23 @@
 """Authorization server fixtures: settings, an in-process context, and the server itself
 in-process (`as_server`) or as a real process (`live_as`); see `tests/harness`."""
 
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from services.authorization_server.context import ServerContext
-from services.authorization_server.db import create_tables, make_engine
 from services.authorization_server.models import User
 from services.authorization_server.settings import Settings
-from tests.authorization_server.oidc_flow import LogIn
+from tests.authorization_server.oidc_flow import LogIn, NewRelyingParty, new_relying_party
 from tests.databases import TestDatabases
 from tests.factories import test_settings
 from tests.harness.authorization_server import (
     AuthorizationServer,
     in_process_authorization_server,
     live_authorization_server,
+    prepared_database,
 )
 from tests.harness.browser import Browser
 
@@ -28,17 +29,10 @@ def settings(database_url: str) -> Settings:
 
 @pytest.fixture
 def context(settings: Settings) -> Iterator[ServerContext]:
-    """A server context on a fresh database, for unit tests of the logic under the routes.
-
-    Its async engine keeps no connections (`db_pool_size` 0): each test drives it with
-    `asyncio.run`, a new event loop per call, and a pooled connection belongs to its loop.
-    """
-    unpooled = settings.model_copy(update={"db_pool_size": 0})
-    context = ServerContext.build(unpooled, make_engine(settings.database_url))
-    create_tables(context.engine)
-    context.keys.ensure_key()
-    yield context
-    context.engine.dispose()
+    """A server context on a fresh database, for unit tests of the logic under the routes
+    (its async engine driven with `asyncio.run`: see `open_context`)."""
+    with prepared_database(settings) as context:
+        yield context
 
 
 @pytest.fixture(scope="module")
@@ -82,3 +76,11 @@ def log_in(as_server: AuthorizationServer) -> Iterator[LogIn]:
     yield open_browser
     for browser in opened:
         browser.close()
+
+
+@pytest.fixture
+def relying_party(
+    log_in: LogIn, as_server: AuthorizationServer, as_context: ServerContext
+) -> NewRelyingParty:
+    """New OpenID Connect clients of the in-process server with their users (see oidc_flow)."""
+    return functools.partial(new_relying_party, as_server, as_context, log_in)

@@ -11,10 +11,8 @@ import pytest
 from services.authorization_server.context import ServerContext
 from services.authorization_server.tokens import AccessTokenIssuer
 from tests.authorization_server.oidc_flow import (
-    LogIn,
-    oidc_client,
+    NewRelyingParty,
     oidc_user,
-    openid_tokens,
     published_key,
     verify_id_token,
 )
@@ -57,21 +55,13 @@ def _at_hash(token: str) -> str:
 
 @pytest.mark.parametrize("algorithm", ["RS256", "ES256"])
 def test_id_token_of_the_code_flow(
-    log_in: LogIn, as_server: AuthorizationServer, as_context: ServerContext, algorithm: str
+    relying_party: NewRelyingParty, as_server: AuthorizationServer, algorithm: str
 ) -> None:
-    client, secret = oidc_client(as_context, id_token_signed_response_alg=algorithm)
-    user = oidc_user(as_context)
-    browser = log_in(user)
+    rp = relying_party(id_token_signed_response_alg=algorithm)
+    user = rp.user
     before = int(time.time())
-    body = openid_tokens(
-        as_server,
-        browser,
-        client,
-        secret,
-        scope="openid profile email read",
-        nonce="n-0S6_WzA2Mj",
-    )
-    claims = verify_id_token(as_server, body["id_token"], client=client, algorithm=algorithm)
+    body = rp.tokens(scope="openid profile email read", nonce="n-0S6_WzA2Mj")
+    claims = verify_id_token(as_server, body["id_token"], client=rp.client, algorithm=algorithm)
     assert claims["sub"] == user.id
     assert claims["nonce"] == "n-0S6_WzA2Mj"
     assert claims["at_hash"] == _at_hash(body["access_token"])
@@ -88,24 +78,18 @@ def test_id_token_of_the_code_flow(
 
 
 def test_claims_are_released_only_as_consented(
-    log_in: LogIn, as_server: AuthorizationServer, as_context: ServerContext
+    relying_party: NewRelyingParty, as_server: AuthorizationServer
 ) -> None:
-    client, secret = oidc_client(as_context)
-    browser = log_in(oidc_user(as_context))
-    body = openid_tokens(as_server, browser, client, secret, scope="openid")
-    claims = verify_id_token(as_server, body["id_token"], client=client, algorithm="RS256")
+    rp = relying_party()
+    body = rp.tokens(scope="openid")
+    claims = verify_id_token(as_server, body["id_token"], client=rp.client, algorithm="RS256")
     assert not {"name", "email", "email_verified", "updated_at", "nonce"} & set(claims)
     info = as_server.get(USERINFO, headers=_bearer(body["access_token"]))
     assert info.json() == {"sub": claims["sub"]}
 
 
-def test_oauth_only_requests_get_no_id_token(
-    log_in: LogIn, as_server: AuthorizationServer, as_context: ServerContext
-) -> None:
-    client, secret = oidc_client(as_context)
-    browser = log_in(oidc_user(as_context))
-    body = openid_tokens(as_server, browser, client, secret, scope="read", nonce="ignored")
-    assert "id_token" not in body
+def test_oauth_only_requests_get_no_id_token(relying_party: NewRelyingParty) -> None:
+    assert "id_token" not in relying_party().tokens(scope="read", nonce="ignored")
 
 
 def _bearer(token: str) -> dict[str, str]:
@@ -113,18 +97,20 @@ def _bearer(token: str) -> dict[str, str]:
 
 
 def _tokens(
-    log_in: LogIn, as_server: AuthorizationServer, as_context: ServerContext, **metadata: Any
+    relying_party: NewRelyingParty, as_context: ServerContext, **metadata: Any
 ) -> dict[str, Any]:
-    client, secret = oidc_client(as_context, **metadata)
-    browser = log_in(oidc_user(as_context, name="Una Info"))
-    return openid_tokens(as_server, browser, client, secret, scope="openid profile email read")
+    rp = relying_party(user=oidc_user(as_context, name="Una Info"), **metadata)
+    return rp.tokens(scope="openid profile email read")
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
 def test_userinfo_answers_json(
-    log_in: LogIn, as_server: AuthorizationServer, as_context: ServerContext, method: str
+    relying_party: NewRelyingParty,
+    as_server: AuthorizationServer,
+    as_context: ServerContext,
+    method: str,
 ) -> None:
-    body = _tokens(log_in, as_server, as_context)
+    body = _tokens(relying_party, as_context)
     response = as_server.request(method, USERINFO, headers=_bearer(body["access_token"]))
     assert response.status_code == 200, response.text
     assert response.headers["cache-control"] == "no-store"
@@ -136,9 +122,9 @@ def test_userinfo_answers_json(
 
 
 def test_userinfo_signed_when_registered(
-    log_in: LogIn, as_server: AuthorizationServer, as_context: ServerContext
+    relying_party: NewRelyingParty, as_server: AuthorizationServer, as_context: ServerContext
 ) -> None:
-    body = _tokens(log_in, as_server, as_context, userinfo_signed_response_alg="ES256")
+    body = _tokens(relying_party, as_context, userinfo_signed_response_alg="ES256")
     response = as_server.get(USERINFO, headers=_bearer(body["access_token"]))
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/jwt"
@@ -155,11 +141,9 @@ def test_userinfo_signed_when_registered(
 
 
 def test_userinfo_refuses_a_token_without_openid(
-    log_in: LogIn, as_server: AuthorizationServer, as_context: ServerContext
+    relying_party: NewRelyingParty, as_server: AuthorizationServer
 ) -> None:
-    client, secret = oidc_client(as_context)
-    browser = log_in(oidc_user(as_context))
-    body = openid_tokens(as_server, browser, client, secret, scope="read")
+    body = relying_party().tokens(scope="read")
     response = as_server.get(USERINFO, headers=_bearer(body["access_token"]))
     assert response.status_code == 403
     assert response.json()["error"] == "insufficient_scope"
@@ -168,15 +152,14 @@ def test_userinfo_refuses_a_token_without_openid(
 
 
 def test_userinfo_refuses_a_revoked_token(
-    log_in: LogIn, as_server: AuthorizationServer, as_context: ServerContext
+    relying_party: NewRelyingParty, as_server: AuthorizationServer
 ) -> None:
-    client, secret = oidc_client(as_context)
-    browser = log_in(oidc_user(as_context))
-    body = openid_tokens(as_server, browser, client, secret, scope="openid read")
+    rp = relying_party()
+    body = rp.tokens(scope="openid read")
     revoked = as_server.post(
         "/v1/oauth/revoke",
         data={"token": body["access_token"]},
-        auth=(client.client_id, secret),
+        auth=(rp.client.client_id, rp.secret),
     )
     assert revoked.status_code == 200
     response = as_server.get(USERINFO, headers=_bearer(body["access_token"]))

@@ -9,93 +9,80 @@ import pytest
 from services.authorization_server.context import ServerContext
 from services.authorization_server.models import Client
 from services.authorization_server.oidc.id_token import IdTokenIssuer
-from tests.authorization_server.oidc_flow import (
-    LogIn,
-    authorize_params,
-    code_of,
-    exchange,
-    oidc_client,
-    oidc_user,
-)
+from tests.authorization_server.oidc_flow import NewRelyingParty, RelyingParty, oidc_client
 from tests.harness.authorization_server import AuthorizationServer
-from tests.harness.browser import Browser
 from tests.harness.forms import hidden_fields, redirect_params
 
 LOGOUT = "/v1/oauth/logout"
 BYE = "https://rp.example/signed-out"
 
 
-def _signed_in_with_hint(
-    log_in: LogIn, as_server: AuthorizationServer, context: ServerContext
-) -> tuple[Browser, Client, str]:
-    client, secret = oidc_client(context, post_logout_redirect_uris=[BYE])
-    browser = log_in(oidc_user(context))
-    body = exchange(as_server, client, secret, code_of(browser, authorize_params(client)))
-    return browser, client, body["id_token"]
+def _signed_in_with_hint(relying_party: NewRelyingParty) -> tuple[RelyingParty, str]:
+    """A client that may redirect to `BYE`, and its user signed in, with an ID token."""
+    rp = relying_party(post_logout_redirect_uris=[BYE])
+    return rp, rp.tokens()["id_token"]
 
 
-def _logged_in(browser: Browser) -> bool:
-    return browser.http.get("/login").status_code == 303  # the page sends a session on
+def _logged_in(rp: RelyingParty) -> bool:
+    return rp.browser.get("/login").status_code == 303  # the page sends a session on
 
 
-def _confirm(browser: Browser, page: httpx.Response) -> httpx.Response:
+def _confirm(rp: RelyingParty, page: httpx.Response) -> httpx.Response:
     assert page.status_code == 200, page.text
     assert "Sign out of Droplet Cloud?" in page.text
     assert page.headers["x-frame-options"] == "DENY"
-    return browser.http.post(f"{LOGOUT}/confirm", data=hidden_fields(page.text))
+    return rp.browser.post(f"{LOGOUT}/confirm", data=hidden_fields(page.text))
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
 def test_logout_with_hint_confirms_ends_the_session_and_redirects_with_state(
-    log_in: LogIn, as_server: AuthorizationServer, as_context: ServerContext, method: str
+    relying_party: NewRelyingParty, method: str
 ) -> None:
-    browser, client, hint = _signed_in_with_hint(log_in, as_server, as_context)
+    rp, hint = _signed_in_with_hint(relying_party)
     params = {"id_token_hint": hint, "post_logout_redirect_uri": BYE, "state": "bye-1"}
     if method == "GET":
-        page = browser.http.get(LOGOUT, params=params)
+        page = rp.browser.get(LOGOUT, params=params)
     else:
-        page = browser.http.post(LOGOUT, data=params)
-    assert _logged_in(browser)  # the page alone changes nothing
-    assert client.name in page.text
-    done = _confirm(browser, page)
+        page = rp.browser.post(LOGOUT, data=params)
+    assert _logged_in(rp)  # the page alone changes nothing
+    assert rp.client.name in page.text
+    done = _confirm(rp, page)
     assert done.status_code == 303
     assert done.headers["location"] == f"{BYE}?state=bye-1"
-    assert not _logged_in(browser)
+    assert not _logged_in(rp)
     # prompt=none now finds no session.
-    again = browser.authorize(authorize_params(client, prompt="none"))
+    again = rp.authorize(prompt="none")
     assert redirect_params(again)["error"] == "login_required"
 
 
 def test_logout_with_client_id_only_shows_the_signed_out_page(
-    log_in: LogIn, as_server: AuthorizationServer, as_context: ServerContext
+    relying_party: NewRelyingParty,
 ) -> None:
-    browser, client, _ = _signed_in_with_hint(log_in, as_server, as_context)
-    page = browser.http.get(LOGOUT, params={"client_id": client.client_id})
-    done = _confirm(browser, page)
+    rp, _ = _signed_in_with_hint(relying_party)
+    page = rp.browser.get(LOGOUT, params={"client_id": rp.client.client_id})
+    done = _confirm(rp, page)
     assert done.status_code == 200
     assert "You are signed out" in done.text
-    assert not _logged_in(browser)
+    assert not _logged_in(rp)
 
 
-def test_the_confirmation_needs_its_csrf_token(
-    log_in: LogIn, as_server: AuthorizationServer, as_context: ServerContext
-) -> None:
-    browser, _client, hint = _signed_in_with_hint(log_in, as_server, as_context)
-    page = browser.http.get(LOGOUT, params={"id_token_hint": hint, "post_logout_redirect_uri": BYE})
+def test_the_confirmation_needs_its_csrf_token(relying_party: NewRelyingParty) -> None:
+    rp, hint = _signed_in_with_hint(relying_party)
+    page = rp.browser.get(LOGOUT, params={"id_token_hint": hint, "post_logout_redirect_uri": BYE})
     fields = hidden_fields(page.text)
-    forged = browser.http.post(f"{LOGOUT}/confirm", data={**fields, "csrf_token": "forged"})
+    forged = rp.browser.post(f"{LOGOUT}/confirm", data={**fields, "csrf_token": "forged"})
     assert forged.status_code == 403
-    missing = browser.http.post(
+    missing = rp.browser.post(
         f"{LOGOUT}/confirm", data={k: v for k, v in fields.items() if k != "csrf_token"}
     )
     assert missing.status_code == 403
-    assert _logged_in(browser)
+    assert _logged_in(rp)
 
 
 def test_without_a_session_there_is_nothing_to_confirm(
-    log_in: LogIn, as_server: AuthorizationServer, as_context: ServerContext
+    relying_party: NewRelyingParty, as_server: AuthorizationServer
 ) -> None:
-    _, _client, hint = _signed_in_with_hint(log_in, as_server, as_context)
+    _, hint = _signed_in_with_hint(relying_party)
     with as_server.client() as http:
         params = {"id_token_hint": hint, "post_logout_redirect_uri": BYE, "state": "s"}
         response = http.get(LOGOUT, params=params)
@@ -123,9 +110,9 @@ def _other_issuer_hint(context: ServerContext, client: Client) -> str:
     ],
 )
 def test_bad_logout_requests_are_shown_never_redirected(
-    log_in: LogIn, as_server: AuthorizationServer, as_context: ServerContext, case: str
+    relying_party: NewRelyingParty, as_context: ServerContext, case: str
 ) -> None:
-    browser, client, hint = _signed_in_with_hint(log_in, as_server, as_context)
+    rp, hint = _signed_in_with_hint(relying_party)
     other, _ = oidc_client(as_context, post_logout_redirect_uris=[BYE])
     params = {
         "unregistered-redirect": {
@@ -134,7 +121,7 @@ def test_bad_logout_requests_are_shown_never_redirected(
         },
         "redirect-without-client": {"post_logout_redirect_uri": BYE},
         "hint-of-another-issuer": {
-            "id_token_hint": _other_issuer_hint(as_context, client),
+            "id_token_hint": _other_issuer_hint(as_context, rp.client),
             "post_logout_redirect_uri": BYE,
         },
         "garbage-hint": {"id_token_hint": "e30.e30.x", "post_logout_redirect_uri": BYE},
@@ -145,18 +132,19 @@ def test_bad_logout_requests_are_shown_never_redirected(
         },
         "unknown-client": {"client_id": "nobody", "post_logout_redirect_uri": BYE},
     }[case]
-    response = browser.http.get(LOGOUT, params=params)
+    response = rp.browser.get(LOGOUT, params=params)
     assert response.status_code == 400
     assert "location" not in response.headers
     assert "invalid_request" in response.text
-    assert _logged_in(browser)
+    assert _logged_in(rp)
 
 
 def test_a_redirect_uri_that_is_only_a_login_redirect_is_refused(
-    log_in: LogIn, as_server: AuthorizationServer, as_context: ServerContext
+    relying_party: NewRelyingParty,
 ) -> None:
-    browser, client, hint = _signed_in_with_hint(log_in, as_server, as_context)
-    response = browser.http.get(
-        LOGOUT, params={"id_token_hint": hint, "post_logout_redirect_uri": client.redirect_uris[0]}
+    rp, hint = _signed_in_with_hint(relying_party)
+    login_redirect = rp.client.redirect_uris[0]
+    response = rp.browser.get(
+        LOGOUT, params={"id_token_hint": hint, "post_logout_redirect_uri": login_redirect}
     )
     assert response.status_code == 400

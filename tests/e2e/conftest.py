@@ -5,12 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from services.authorization_server.context import ServerContext
-from services.authorization_server.db import create_tables, make_engine
 from services.authorization_server.demo import FEED_CLIENT_ID, DemoSettings, seed_demo
 from tests.databases import TestDatabases
 from tests.e2e.walk import Stack
 from tests.factories import as_environment, test_settings
+from tests.harness.authorization_server import prepared_database
 from tests.harness.servers import LiveServer, free_port
 
 ACCESS_TOKEN_TTL = 30  # the shortest the server allows: the expiry test waits it out
@@ -28,12 +27,9 @@ def start_stack(databases: TestDatabases, logs: Path, name: str) -> tuple[Stack,
         revocation_feed_clients=[FEED_CLIENT_ID],
         access_token_ttl=ACCESS_TOKEN_TTL,
     )
-    context = ServerContext.build(settings, make_engine(settings.database_url))
-    create_tables(context.engine)
-    context.keys.ensure_key()
     demo = DemoSettings(client_url=client_url)
-    seed_demo(context, demo)
-    context.engine.dispose()
+    with prepared_database(settings) as context:
+        seed_demo(context, demo)
     rs_env = {
         "RS_ENVIRONMENT": "development",
         "RS_ISSUER": as_url,

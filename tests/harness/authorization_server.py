@@ -7,6 +7,7 @@ with live_authorization_server(databases, logs_dir, "name") as server:  # a real
     with server.browser() as browser: ...         # a cookie-keeping user agent
 """
 
+import asyncio
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -116,23 +117,43 @@ def live_authorization_server(
         log=logs_dir / f"as-{name}.log",
     )
     process.start()
-    context = ServerContext.build(settings, make_engine(settings.database_url))
+    context = open_context(settings)
     server = AuthorizationServer(url, settings, context, lambda ip: None, process, process.stop)
     try:
         yield server
     finally:
         server.close()
-        context.engine.dispose()
+        close_context(context)
 
 
 @contextmanager
 def prepared_database(settings: Settings) -> Iterator[ServerContext]:
     """A context on `settings`' database with its tables and a signing key, for seeding rows
     (clients the server's settings must name) before the server starts."""
-    context = ServerContext.build(settings, make_engine(settings.database_url))
-    create_tables(context.engine)
-    context.keys.ensure_key()
+    context = open_context(settings, prepare=True)
     try:
         yield context
     finally:
-        context.engine.dispose()
+        close_context(context)
+
+
+def open_context(settings: Settings, *, prepare: bool = False) -> ServerContext:
+    """A context on `settings`' database outside any server, for seeding it with factories
+    (with `prepare`, its tables and a signing key first); close it with `close_context`.
+
+    Its async engine keeps no connections (`db_pool_size` 0): tests drive it with
+    `asyncio.run`, a new event loop per call, and a pooled connection can be closed only on
+    the loop that opened it, gone by the time the context is closed.
+    """
+    unpooled = settings.model_copy(update={"db_pool_size": 0})
+    context = ServerContext.build(unpooled, make_engine(settings.database_url))
+    if prepare:
+        create_tables(context.engine)
+        context.keys.ensure_key()
+    return context
+
+
+def close_context(context: ServerContext) -> None:
+    """Dispose both engines of an `open_context` (a server's own are its lifespan's)."""
+    context.engine.dispose()
+    asyncio.run(context.db.dispose())  # holds no connection, so no loop of its own to await

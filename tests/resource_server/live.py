@@ -13,11 +13,11 @@ from typing import Any
 import httpx
 
 from services.authorization_server.context import ServerContext
-from services.authorization_server.db import create_tables, make_engine
 from services.authorization_server.models import Client
 from shared.jwt import SigningKey
 from tests.databases import TestDatabases
 from tests.factories import as_environment, make_client, test_settings
+from tests.harness.authorization_server import close_context, open_context
 from tests.harness.servers import LiveServer, free_port
 
 
@@ -61,7 +61,7 @@ class Stack:
     def stop(self) -> None:
         self.resource.stop()
         self.authorization.stop()
-        self.context.engine.dispose()
+        close_context(self.context)
 
 
 def start_stack(
@@ -78,9 +78,7 @@ def start_stack(
     as_url, rs_url = f"http://127.0.0.1:{as_port}", f"http://127.0.0.1:{rs_port}"
     database_url = databases.new_url("as")
     seed_settings = test_settings(database_url, issuer=as_url, resource_audience=rs_url)
-    context = ServerContext.build(seed_settings, make_engine(database_url))
-    create_tables(context.engine)
-    context.keys.ensure_key()
+    context = open_context(seed_settings, prepare=True)
     feed, feed_secret = make_client(
         context, name="Droplet Cloud API", grant_types=("client_credentials",), redirect_uris=()
     )
