@@ -19,7 +19,12 @@ from typing import Any
 
 from services.authorization_server import token_store
 from services.authorization_server.direct_connection import hot_connection
-from services.authorization_server.grants.base import SCOPE_PARAMETER, Grant, TokenRequest
+from services.authorization_server.grants.base import (
+    SCOPE_PARAMETER,
+    Grant,
+    GrantContext,
+    TokenRequest,
+)
 from services.authorization_server.revocation_store import revoke_family
 from services.authorization_server.scopes import narrow_scope
 from services.authorization_server.tokens import AccessTokenStamp
@@ -39,6 +44,11 @@ class RefreshTokenGrant(Grant):
     }
     required = ("refresh_token",)
     note = " (rotated on use)"
+
+    def __init__(self, context: GrantContext) -> None:
+        super().__init__(context)
+        secret = context.settings.secret_key.get_secret_value().encode("utf-8")
+        self._successor_key = derive_key(secret, _SUCCESSOR_KEY_LABEL)
 
     async def issue(self, request: TokenRequest) -> dict[str, Any]:
         form, client = request.form, request.client
@@ -127,9 +137,5 @@ class RefreshTokenGrant(Grant):
         The rotation instant (stored, to the microsecond) is part of the message, so that
         the server secret and an old token alone do not tell the family's later tokens.
         """
-        key = derive_key(
-            self.context.settings.secret_key.get_secret_value().encode("utf-8"),
-            _SUCCESSOR_KEY_LABEL,
-        )
         instant = rotated_at.astimezone(UTC).isoformat(timespec="microseconds")
-        return sign_value(key, f"{presented}\n{instant}")
+        return sign_value(self._successor_key, f"{presented}\n{instant}")
