@@ -2,16 +2,16 @@
 
 Few round trips, and every claim one conditional statement, so that of concurrent requests
 exactly one wins and the others wait on its row lock rather than on the application.
-On PostgreSQL a claim (rotate a refresh token, hold the live one, consume a code) is one
-`UPDATE … RETURNING` in a CTE joined to the family and the user, and a family with its
-tokens is one insert statement (CTEs). A refresh is a single statement: the rotation and
-the inserts of the successor and the access-token record, as CTEs. SQLite has no
-data-modifying CTEs, so there each is a few statements in the same transaction, on a local
-file without network round trips.
+On PostgreSQL a claim and the rows it creates are one statement: an `UPDATE … RETURNING`
+in a CTE, and the inserts `SELECT … FROM` it, so they happen only if the claim matched. A
+refresh rotates its token and inserts the successor and the access-token record; a code
+exchange (`code_store`) consumes its code and inserts the new family with its tokens. Both
+run without BEGIN and COMMIT (`hot_connection(autocommit=True)`): one round trip. SQLite has no
+data-modifying CTEs, so there each is a few statements in one transaction, on a local file
+without network round trips.
 
-The statements are built once, with named parameters (`p_…`, apart from column names, which
-an UPDATE would take as values to set): building one and its cache key costs more CPU than
-running it.
+The statements are built once, with named parameters (`p_…` for the claims, `{kind}_{column}`
+for the rows): building one and its cache key costs more CPU than running it.
 """
 
 import functools
@@ -19,13 +19,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Insert, Select, Update, bindparam, insert, select, update
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Insert,
+    Select,
+    Update,
+    bindparam,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col
 
 from services.authorization_server.direct_connection import DirectConnection
 from services.authorization_server.models import (
-    AuthorizationCode,
     IssuedAccessToken,
     RefreshToken,
     TokenFamily,
@@ -36,6 +45,9 @@ from shared.db import UTCDateTime
 Connection = AsyncConnection | DirectConnection
 """The claims and inserts run on either; PostgreSQL's hot paths skip SQLAlchemy's
 execution layer (`direct_connection.hot_connection`)."""
+
+Row = dict[str, Any]
+"""A new row, by column name: a family, a refresh token or an access-token record."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,14 +62,11 @@ class Identity:
 
 @dataclass(frozen=True, slots=True)
 class Claimed:
-    """A claimed refresh token's (or code's) grant: its family and user."""
+    """A claimed refresh token's grant: its family and user."""
 
     family_id: str
     scope: str
     user: Identity
-    extra: tuple[Any, ...] = ()
-    """The claimed row's own returned columns (a code's redirect URI, challenge, scope, and
-    the OpenID Connect login: nonce, auth_time, sid)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,12 +87,66 @@ class RefreshTokenState:
         return self.user_id is not None and self.family_revoked_at is None
 
 
-def _p(name: str, type_: Any = None) -> Any:
+def param(name: str, type_: Any = None) -> Any:
     return bindparam(f"p_{name}", type_=type_)
 
 
 USER_COLUMNS = (col(User.id), col(User.email), col(User.name), col(User.updated_at))
 """An `Identity`'s columns."""
+_MODELS: dict[str, Any] = {
+    "family": TokenFamily,
+    "refresh": RefreshToken,
+    "access": IssuedAccessToken,
+}
+"""The rows a grant creates, in insert order (the family is the others' foreign key)."""
+
+
+def _insert(kind: str, claimed: CTE | None = None, taken: tuple[str, ...] = ()) -> Insert:
+    """An INSERT of one `kind` row from its parameters; with `claimed`, one row per row of
+    that CTE (none if the claim matched nothing), the columns `taken` from it."""
+    model = _MODELS[kind]
+    values: dict[str, ColumnElement[Any]] = {
+        c.name: claimed.c[c.name]
+        if claimed is not None and c.name in taken
+        else bindparam(f"{kind}_{c.name}", type_=c.type)
+        for c in model.__table__.columns
+    }
+    if claimed is None:
+        return insert(model).values(values)
+    rows = select(*values.values()).select_from(claimed)
+    return insert(model).from_select(list(values), rows)
+
+
+def claim_then_insert(
+    claim: Update, inserts: tuple[tuple[str, tuple[str, ...]], ...]
+) -> Select[Any]:
+    """PostgreSQL: `claim` as a CTE, the rows (`kind`, columns taken from the claim) inserted
+    only if it matched, and the claim's returned row as the result."""
+    claimed = claim.cte("claimed")
+    statement = select(*claimed.c)
+    for kind, taken in inserts:
+        statement = statement.add_cte(_insert(kind, claimed, taken).cte(f"insert_{kind}"))
+    return statement
+
+
+def row_params(rows: dict[str, Row]) -> dict[str, Any]:
+    return {
+        f"{kind}_{column.name}": row.get(column.name)
+        for kind, row in rows.items()
+        for column in _MODELS[kind].__table__.columns
+    }
+
+
+# Refresh tokens
+
+
+def _live_refresh_token() -> Update:
+    return (
+        update(RefreshToken)
+        .where(col(RefreshToken.token_hash) == param("hash"))
+        .where(col(RefreshToken.rotated_at).is_(None))
+        .where(col(RefreshToken.expires_at) > param("now", UTCDateTime()))
+    )
 
 
 def _family_and_user(family_id: ColumnElement[str]) -> Select[str, str, str, str, str, datetime]:
@@ -94,29 +157,30 @@ def _family_and_user(family_id: ColumnElement[str]) -> Select[str, str, str, str
     )
 
 
-def _live_refresh_token() -> Update:
-    return (
-        update(RefreshToken)
-        .where(col(RefreshToken.token_hash) == _p("hash"))
-        .where(col(RefreshToken.rotated_at).is_(None))
-        .where(col(RefreshToken.expires_at) > _p("now", UTCDateTime()))
-    )
-
-
-_ROTATE = (
+_ROTATE_ANY = (
     _live_refresh_token()
-    .where(col(RefreshToken.client_id) == _p("client"))
-    .values(rotated_at=_p("now", UTCDateTime()))
-    .returning(col(RefreshToken.family_id))
+    .where(col(RefreshToken.client_id) == param("client"))
+    .values(rotated_at=param("now", UTCDateTime()))
 )
+_ROTATE = _ROTATE_ANY.returning(col(RefreshToken.family_id))
 _HOLD = (
     _live_refresh_token()
-    .where(col(RefreshToken.family_id) == _p("family"))
+    .where(col(RefreshToken.family_id) == param("family"))
     .values(rotated_at=None)
     .returning(col(RefreshToken.family_id))
 )
-_FAMILY_AND_USER = _family_and_user(_p("family"))
+_FAMILY_AND_USER = _family_and_user(param("family"))
 _HOLD_RETURNING_GRANT = _family_and_user(_HOLD.cte("claimed").c.family_id)
+# PostgreSQL: the rotation only if the family is unrevoked and its user exists, returning
+# the grant; the successor takes the family and scope of the token it replaces.
+_ROTATE_AND_REPLACE = claim_then_insert(
+    _ROTATE_ANY.where(
+        col(TokenFamily.id) == col(RefreshToken.family_id),
+        col(TokenFamily.revoked_at).is_(None),
+        col(User.id) == col(TokenFamily.user_id),
+    ).returning(col(RefreshToken.family_id), col(TokenFamily.scope), *USER_COLUMNS),
+    (("refresh", ("family_id", "scope")), ("access", ("family_id",))),
+)
 
 
 def _grant(row: Any) -> Claimed | None:
@@ -134,48 +198,8 @@ async def _claim_then_load_grant(
     return _grant((await conn.execute(_FAMILY_AND_USER, {"p_family": claimed[0]})).first())
 
 
-def _rotate_and_replace() -> Select[str, str, str, str, str, datetime]:
-    """PostgreSQL: rotate the token (only if its family is unrevoked and its user exists),
-    insert its successor and the access-token record into its family, return its grant."""
-    claimed = (
-        _live_refresh_token()
-        .where(
-            col(RefreshToken.client_id) == _p("client"),
-            col(TokenFamily.id) == col(RefreshToken.family_id),
-            col(TokenFamily.revoked_at).is_(None),
-            col(User.id) == col(TokenFamily.user_id),
-        )
-        .values(rotated_at=_p("now", UTCDateTime()))
-        .returning(col(RefreshToken.family_id), col(TokenFamily.scope), *USER_COLUMNS)
-        .cte("claimed")
-    )
-
-    def insert_into_claimed(model: Any, prefix: str, names: tuple[str, ...]) -> Any:
-        table = model.__table__
-        values: dict[str, ColumnElement[Any]] = {
-            name: bindparam(f"{prefix}_{name}", type_=table.c[name].type) for name in names
-        }
-        values |= {name: claimed.c[name] for name in ("family_id", "scope") if name in table.c}
-        rows = select(*values.values()).select_from(claimed)
-        return insert(model).from_select(list(values), rows).cte(f"insert_{prefix}")
-
-    successor = insert_into_claimed(RefreshToken, "refresh", _SUCCESSOR_COLUMNS)
-    access = insert_into_claimed(IssuedAccessToken, "access", ("jti", "expires_at"))
-    return select(*claimed.c).add_cte(successor).add_cte(access)
-
-
-_SUCCESSOR_COLUMNS = ("token_hash", "client_id", "created_at", "expires_at")
-_ROTATE_AND_REPLACE = _rotate_and_replace()
-
-
 async def rotate_refresh_token(
-    conn: Connection,
-    *,
-    token_hash: str,
-    client_id: str,
-    now: datetime,
-    successor: dict[str, Any],
-    access: dict[str, Any],
+    conn: Connection, *, token_hash: str, client_id: str, now: datetime, successor: Row, access: Row
 ) -> Claimed | None:
     """Rotate the client's live refresh token: mark it rotated, insert `successor` (a
     `Grant.refresh_row`) and `access` (the access token's jti and expiry) into its family,
@@ -184,8 +208,7 @@ async def rotate_refresh_token(
     nothing) or its grant is revoked. One statement on PostgreSQL."""
     params = {"p_hash": token_hash, "p_client": client_id, "p_now": now}
     if conn.dialect.name == "postgresql":
-        params |= {f"refresh_{name}": successor[name] for name in _SUCCESSOR_COLUMNS}
-        params |= {"access_jti": access["jti"], "access_expires_at": access["expires_at"]}
+        params |= row_params({"refresh": successor, "access": access})
         return _grant((await conn.execute(_ROTATE_AND_REPLACE, params)).first())
     claimed = await _claim_then_load_grant(conn, _ROTATE, params)
     if claimed is not None:
@@ -220,7 +243,7 @@ _FIND_REFRESH_TOKEN = (
         col(TokenFamily.revoked_at),
     )
     .outerjoin(TokenFamily, col(TokenFamily.id) == col(RefreshToken.family_id))
-    .where(col(RefreshToken.token_hash) == _p("hash"))
+    .where(col(RefreshToken.token_hash) == param("hash"))
 )
 
 
@@ -230,110 +253,28 @@ async def find_refresh_token(conn: AsyncConnection, *, token_hash: str) -> Refre
     return None if row is None else RefreshTokenState(*row)
 
 
-_CONSUME_CODE = (
-    update(AuthorizationCode)
-    .where(col(AuthorizationCode.code_hash) == _p("hash"))
-    .where(col(AuthorizationCode.client_id) == _p("client"))
-    .where(col(AuthorizationCode.consumed_at).is_(None))
-    .where(col(AuthorizationCode.expires_at) > _p("now", UTCDateTime()))
-    .values(consumed_at=_p("now", UTCDateTime()), token_family_id=_p("family"))
-    .returning(
-        col(AuthorizationCode.user_id),
-        col(AuthorizationCode.redirect_uri),
-        col(AuthorizationCode.code_challenge),
-        col(AuthorizationCode.scope),
-        col(AuthorizationCode.nonce),
-        col(AuthorizationCode.auth_time),
-        col(AuthorizationCode.sid),
-    )
-)
-_USER = select(*USER_COLUMNS).where(col(User.id) == _p("user"))
-_CONSUMED = _CONSUME_CODE.cte("claimed")
-_CONSUME_CODE_RETURNING_USER = select(
-    *USER_COLUMNS,
-    *(_CONSUMED.c[name] for name in ("redirect_uri", "code_challenge", "scope")),
-    *(_CONSUMED.c[name] for name in ("nonce", "auth_time", "sid")),
-).join_from(_CONSUMED, User, col(User.id) == _CONSUMED.c.user_id)
-
-
-async def consume_code(
-    conn: Connection, *, code_hash: str, client_id: str, now: datetime, family_id: str
-) -> Claimed | None:
-    """Mark the client's unexpired, unused code consumed by the family `family_id` (to be
-    inserted in this transaction; a replay revokes it), and return the code's redirect URI,
-    challenge, scope, nonce, auth time and session id (`extra`) with its user. None:
-    unknown, another client's, expired or used (possibly concurrently). One statement on
-    PostgreSQL."""
-    params = {"p_hash": code_hash, "p_client": client_id, "p_now": now, "p_family": family_id}
-    if conn.dialect.name == "postgresql":
-        row = (await conn.execute(_CONSUME_CODE_RETURNING_USER, params)).first()
-        if row is None:
-            return None
-        user, extra = tuple(row[:4]), tuple(row[4:])
-    else:
-        code = (await conn.execute(_CONSUME_CODE, params)).first()
-        if code is None:
-            return None
-        user_row = (await conn.execute(_USER, {"p_user": code[0]})).first()
-        if user_row is None:
-            return None
-        user, extra = tuple(user_row), tuple(code[1:])
-    return Claimed(family_id, str(extra[2]), Identity(*user), extra)
-
-
-async def find_code(conn: AsyncConnection, *, code_hash: str) -> AuthorizationCode | None:
-    row = (
-        await conn.execute(
-            select(AuthorizationCode.__table__).where(  # type: ignore[attr-defined]
-                col(AuthorizationCode.code_hash) == code_hash
-            )
-        )
-    ).first()
-    return None if row is None else AuthorizationCode.model_construct(**row._mapping)
-
-
-_ROWS: tuple[tuple[str, Any], ...] = (
-    ("family", TokenFamily),
-    ("refresh", RefreshToken),
-    ("access", IssuedAccessToken),
-)
-
-
-def _insert(prefix: str, model: Any) -> Insert:
-    columns = model.__table__.columns
-    values = {c.name: bindparam(f"{prefix}_{c.name}", type_=c.type) for c in columns}
-    return insert(model).values(values)
+# New rows
 
 
 @functools.cache
 def _add_tokens_statement(kinds: tuple[str, ...]) -> Insert:
     """One INSERT of the access-token record, the others (`kinds`) as CTEs before it."""
-    models = dict(_ROWS)
     *before, last = kinds
-    statement = _insert(last, models[last])
+    statement = _insert(last)
     for kind in before:
-        statement = statement.add_cte(_insert(kind, models[kind]).cte(f"insert_{kind}"))
+        statement = statement.add_cte(_insert(kind).cte(f"insert_{kind}"))
     return statement
 
 
 async def add_tokens(
-    conn: Connection,
-    *,
-    family: dict[str, Any] | None = None,
-    refresh: dict[str, Any] | None = None,
-    access: dict[str, Any],
+    conn: Connection, *, family: Row | None = None, refresh: Row | None = None, access: Row
 ) -> None:
     """Insert a new family (if given), a refresh token (if given) and an access-token record:
     one statement on PostgreSQL, the family first (the others' foreign key)."""
-    given = {"family": family, "refresh": refresh, "access": access}
-    rows = [(kind, model, row) for kind, model in _ROWS if (row := given[kind]) is not None]
+    rows = {"family": family, "refresh": refresh, "access": access}
+    given = {kind: row for kind, row in rows.items() if row is not None}
     if conn.dialect.name == "postgresql":
-        params = {
-            f"{kind}_{column.name}": row.get(column.name)
-            for kind, model, row in rows
-            for column in model.__table__.columns
-        }
-        await conn.execute(_add_tokens_statement(tuple(kind for kind, _, _ in rows)), params)
+        await conn.execute(_add_tokens_statement(tuple(given)), row_params(given))
         return
-    for _, model, row in rows:
-        await conn.execute(insert(model), row)
+    for kind, row in given.items():
+        await conn.execute(insert(_MODELS[kind]), row)

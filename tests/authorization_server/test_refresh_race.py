@@ -30,6 +30,7 @@ from tests.authorization_server.tokens_over_http import (
     access_token_jti,
     authorization_code_tokens,
     concurrent_refreshes,
+    concurrent_token_requests,
     refresh,
 )
 from tests.databases import TestDatabases
@@ -160,13 +161,7 @@ def test_a_code_exchange_cut_off_mid_transaction_changes_nothing(
     if not databases.is_postgres:
         pytest.skip("terminates a PostgreSQL backend (pg_terminate_backend)")
     code = make_auth_code(world.context, client=world.client, user=world.user)
-    form = {
-        "grant_type": "authorization_code",
-        "code": code,
-        "redirect_uri": world.client.redirect_uris[0],
-        "code_verifier": VERIFIER,
-    }
-    auth = (world.client.client_id, world.secret)
+    form, auth = _code_exchange(world, code)
 
     def exchange() -> httpx.Response:
         return world.server.post("/v1/oauth/token", data=form, auth=auth)
@@ -182,6 +177,36 @@ def test_a_code_exchange_cut_off_mid_transaction_changes_nothing(
     retry = exchange()
     assert retry.status_code == 200, retry.text
     assert world.refresh(retry.json()["refresh_token"]).status_code == 200
+
+
+@pytest.mark.parametrize("concurrency", [8, 16])
+def test_concurrent_exchanges_of_one_code_make_one_grant(world: World, concurrency: int) -> None:
+    """Exactly one exchange consumes the code; the others are replays (RFC 6749 §10.5): they
+    are refused, and the grant the code made is revoked."""
+    code = make_auth_code(world.context, client=world.client, user=world.user)
+    form, auth = _code_exchange(world, code)
+    families = _families(world)
+    responses = concurrent_token_requests(world.server, [(auth, form)] * concurrency)
+    statuses = sorted(response.status_code for response in responses)
+    assert statuses == [200] + [400] * (concurrency - 1)
+    assert {r.json()["error"] for r in responses if r.status_code == 400} == {"invalid_grant"}
+    (new_family,) = _families(world) - families
+    with Session(world.context.engine) as session:
+        family = session.get(TokenFamily, new_family)
+        assert family is not None and family.revoked_at is not None
+    (winner,) = [r.json() for r in responses if r.status_code == 200]
+    assert world.refresh(winner["refresh_token"]).json()["error"] == "invalid_grant"
+
+
+def _code_exchange(world: World, code: str) -> tuple[dict[str, str], tuple[str, str]]:
+    """The form and credentials of the world client's exchange of `code`."""
+    form = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": world.client.redirect_uris[0],
+        "code_verifier": VERIFIER,
+    }
+    return form, (world.client.client_id, world.secret)
 
 
 def _families(world: World) -> set[str]:

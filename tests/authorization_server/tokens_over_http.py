@@ -61,22 +61,31 @@ def concurrent_refreshes(
     server: AuthorizationServer, requests: list[tuple[tuple[str, str], str]]
 ) -> list[httpx.Response]:
     """Send every (client credentials, refresh token) refresh at once, one thread each."""
+    return concurrent_token_requests(
+        server,
+        [
+            (auth, {"grant_type": "refresh_token", "refresh_token": token})
+            for auth, token in requests
+        ],
+    )
+
+
+def concurrent_token_requests(
+    server: AuthorizationServer, requests: list[tuple[tuple[str, str], dict[str, str]]]
+) -> list[httpx.Response]:
+    """Send every (client credentials, form) token request at once, one thread each."""
     barrier = threading.Barrier(len(requests))
     responses: list[httpx.Response | None] = [None] * len(requests)
 
-    def send(index: int, auth: tuple[str, str], refresh_token: str) -> None:
+    def send(index: int, auth: tuple[str, str], form: dict[str, str]) -> None:
         with server.client(timeout=60) as http:
             http.get("/healthz")  # the connection is open before the barrier falls
             barrier.wait()
-            responses[index] = http.post(
-                TOKEN,
-                data={"grant_type": "refresh_token", "refresh_token": refresh_token},
-                auth=auth,
-            )
+            responses[index] = http.post(TOKEN, data=form, auth=auth)
 
     threads = [
-        threading.Thread(target=send, args=(index, auth, token))
-        for index, (auth, token) in enumerate(requests)
+        threading.Thread(target=send, args=(index, auth, form))
+        for index, (auth, form) in enumerate(requests)
     ]
     for thread in threads:
         thread.start()

@@ -5,14 +5,15 @@ The authorization endpoint issues the code (§4.1.2); the token endpoint exchang
 so a failed attempt changes nothing; a replayed code revokes what it issued (§10.5).
 """
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session
 
-from services.authorization_server import pkce, token_store
+from services.authorization_server import code_store, pkce
 from services.authorization_server.direct_connection import hot_connection
-from services.authorization_server.grants.base import Grant, TokenRequest, new_family_id
+from services.authorization_server.grants.base import Grant, TokenRequest
 from services.authorization_server.models import AuthorizationCode, User
 from services.authorization_server.oidc.code_flow import CodeLogin, code_columns, with_id_token
 from services.authorization_server.revocation_store import revoke_family
@@ -70,50 +71,59 @@ class AuthorizationCodeGrant(Grant):
         form, client = request.form, request.client
         code_hash = hash_token(form["code"])
         now = utcnow()
-        # One transaction: consume the code (returning it and its user), check it, insert
-        # the family and its tokens, commit. Anything else rolls back: it consumed nothing.
-        async with hot_connection(self.context.db) as conn:
-            family_id = new_family_id()
-            claimed = await token_store.consume_code(
-                conn, code_hash=code_hash, client_id=client.client_id, now=now, family_id=family_id
+        code = await self._check(await self._find(code_hash), form, client.client_id, now)
+        body, rows = self.new_family(
+            user=code.user, client=client, scope=code.scope, now=now, audience=request.audience
+        )
+        # Consume the code and store the grant: one statement on PostgreSQL, only if the
+        # code is still unused, so of concurrent exchanges exactly one succeeds.
+        async with hot_connection(self.context.db, autocommit=True) as conn:
+            consumed = await code_store.consume_code(
+                conn,
+                code_hash=code_hash,
+                client_id=client.client_id,
+                now=now,
+                family=rows.family,
+                refresh=rows.refresh,
+                access=rows.access,
             )
-            if claimed is not None:
-                redirect_uri, challenge, scope, nonce, auth_time, sid = claimed.extra
-                if redirect_uri and form.get("redirect_uri") != redirect_uri:
-                    raise InvalidGrantError("redirect_uri does not match the authorization request")
-                pkce.verify(challenge=challenge, verifier=form.get("code_verifier"))
-                body = await self.start_family(
-                    conn,
-                    user=claimed.user,
-                    client=client,
-                    scope=scope,
-                    now=now,
-                    audience=request.audience,
-                    family_id=family_id,
-                )
-                await conn.commit()
-        if claimed is None:  # this connection is released first: the answer may revoke
-            return await self._not_consumed(code_hash, client.client_id, now)
-        return await with_id_token(
+            await conn.commit()
+        if not consumed:  # used meanwhile: this is the replay
+            await self._check(await self._find(code_hash), form, client.client_id, now)
+            raise InvalidGrantError(_INVALID, detail="the code was used meanwhile")
+        return with_id_token(
             body,
             id_tokens=self.context.id_tokens,
-            user=claimed.user,
+            user=code.user,
             client=client,
-            scope=scope,
-            login=CodeLogin(nonce=nonce, auth_time=auth_time, sid=sid),
+            scope=code.scope,
+            login=CodeLogin(nonce=code.nonce, auth_time=code.auth_time, sid=code.sid),
         )
 
-    async def _not_consumed(self, code_hash: str, client_id: str, now: datetime) -> NoReturn:
-        """Why the code was not consumed; a replay revokes what the code issued (§10.5)."""
-        async with self.context.db.connect() as conn:
-            code = await token_store.find_code(conn, code_hash=code_hash)
-            if code is None or code.client_id != client_id:
-                raise InvalidGrantError(_INVALID, detail="unknown code, or another client's")
-            if code.consumed_at is not None:
-                if code.token_family_id:
+    async def _find(self, code_hash: str) -> code_store.StoredCode | None:
+        async with hot_connection(self.context.db, autocommit=True) as conn:  # a single read
+            return await code_store.find_code(conn, code_hash=code_hash)
+
+    async def _check(
+        self,
+        code: code_store.StoredCode | None,
+        form: Mapping[str, str],
+        client_id: str,
+        now: datetime,
+    ) -> code_store.StoredCode:
+        """The code, unless it is unknown or another client's, used (a replay revokes what
+        it issued, §10.5), expired, or presented with the wrong redirect URI or verifier.
+        Nothing is consumed by a refusal."""
+        if code is None or code.client_id != client_id:
+            raise InvalidGrantError(_INVALID, detail="unknown code, or another client's")
+        if code.consumed_at is not None:
+            if code.token_family_id:
+                async with self.context.db.begin() as conn:
                     await revoke_family(conn, family_id=code.token_family_id, now=now)
-                    await conn.commit()
-                raise InvalidGrantError(_INVALID, detail=_REPLAYED)
-            if code.expires_at <= now:
-                raise InvalidGrantError("authorization code expired")
-        raise InvalidGrantError(_INVALID, detail="the code's user no longer exists")
+            raise InvalidGrantError(_INVALID, detail=_REPLAYED)
+        if code.expires_at <= now:
+            raise InvalidGrantError("authorization code expired")
+        if code.redirect_uri and form.get("redirect_uri") != code.redirect_uri:
+            raise InvalidGrantError("redirect_uri does not match the authorization request")
+        pkce.verify(challenge=code.code_challenge, verifier=form.get("code_verifier"))
+        return code

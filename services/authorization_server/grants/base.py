@@ -65,6 +65,16 @@ class TokenRequest:
     audience: str
 
 
+@dataclass(frozen=True, slots=True)
+class NewFamily:
+    """The rows of a new grant: its family, its refresh token (if the client may refresh)
+    and its access token's record."""
+
+    family: token_store.Row
+    refresh: token_store.Row | None
+    access: token_store.Row
+
+
 class Grant(ABC):
     grant_type: ClassVar[str]
     """Its `grant_type` value, also its name in client metadata (RFC 7591 §2)."""
@@ -155,20 +165,18 @@ class Grant(ABC):
         body = token_response(access, scope=scope, refresh_token=refresh_token, user=user)
         return body, record
 
-    async def start_family(
+    def new_family(
         self,
-        conn: token_store.Connection,
         *,
         user: UserIdentity,
         client: RegisteredClient,
         scope: str,
         now: datetime,
         audience: str,
-        family_id: str | None = None,
-    ) -> dict[str, Any]:
-        """A new grant (token family) for the user and its first tokens, in one insert
-        statement; not committed. Its tokens' response."""
-        family_id = family_id or new_family_id()
+    ) -> tuple[dict[str, Any], NewFamily]:
+        """A new grant (token family) for the user and its first tokens: the response, and
+        the rows that store them."""
+        family_id = str(uuid.uuid4())
         family = {
             "id": family_id,
             "client_id": client.client_id,
@@ -193,9 +201,23 @@ class Grant(ABC):
             audience=audience,
             refresh_token=refresh,
         )
-        await token_store.add_tokens(conn, family=family, refresh=refresh_row, access=access)
+        return body, NewFamily(family, refresh_row, access)
+
+    async def start_family(
+        self,
+        conn: token_store.Connection,
+        *,
+        user: UserIdentity,
+        client: RegisteredClient,
+        scope: str,
+        now: datetime,
+        audience: str,
+    ) -> dict[str, Any]:
+        """`new_family`, inserted in one statement; not committed. Its tokens' response."""
+        body, rows = self.new_family(
+            user=user, client=client, scope=scope, now=now, audience=audience
+        )
+        await token_store.add_tokens(
+            conn, family=rows.family, refresh=rows.refresh, access=rows.access
+        )
         return body
-
-
-def new_family_id() -> str:
-    return str(uuid.uuid4())

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
+from services.authorization_server.tokens import UserIdentity
 from shared.scopes import parse_scope
 
 OPENID = "openid"
@@ -34,15 +35,9 @@ def scope_labels(settings_scopes: Mapping[str, str]) -> dict[str, str]:
     return {**IDENTITY_SCOPES, **settings_scopes}
 
 
-class ClaimsSubject(Protocol):
+class ClaimsSubject(UserIdentity, Protocol):
     """The user record's columns the claims read: a `User`, or `token_store.Identity`."""
 
-    @property
-    def id(self) -> str: ...
-    @property
-    def email(self) -> str: ...
-    @property
-    def name(self) -> str: ...
     @property
     def updated_at(self) -> datetime: ...
 

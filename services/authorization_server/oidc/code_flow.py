@@ -40,7 +40,7 @@ class CodeLogin:
     sid: str | None
 
 
-async def with_id_token(
+def with_id_token(
     body: dict[str, Any],
     *,
     id_tokens: IdTokenIssuer,
