@@ -68,7 +68,7 @@ class ServerContext:
                 return await session.get(Client, client_id)
 
         clients = ClientCache(load_client, ttl=settings.client_cache_ttl)
-        grants = build_grants(GrantContext(engine, db, tokens, passwords, settings, id_tokens))
+        grants = build_grants(GrantContext(db, tokens, passwords, settings, id_tokens))
         return cls(
             settings,
             engine,
