@@ -23,9 +23,11 @@ from shared.db import make_async_engine
 class ServerContext:
     settings: Settings
     engine: Engine
-    """Sync: start-up, the key store, and the routes not yet on `db`."""
+    """Sync, never on a request path: start-up and migrations, the key store, the periodic
+    maintenance, and the CLI and demo seeding."""
     db: AsyncEngine
-    """The request paths' engine, on the event loop: one pool of `db_pool_size` per process."""
+    """Every request path's engine, on the event loop (pages through `deps.run_sync`): one
+    pool of `db_pool_size` per process."""
     keys: KeyStore
     tokens: AccessTokenIssuer
     id_tokens: IdTokenIssuer
@@ -66,7 +68,7 @@ class ServerContext:
                 return await session.get(Client, client_id)
 
         clients = ClientCache(load_client, ttl=settings.client_cache_ttl)
-        grants = build_grants(GrantContext(engine, db, tokens, passwords, settings, id_tokens))
+        grants = build_grants(GrantContext(db, tokens, passwords, settings, id_tokens))
         return cls(
             settings,
             engine,

@@ -1,17 +1,21 @@
-"""The developer portal's page building blocks: app paths, the owner check, the app and form
-pages, the one-time secret reveal, and the login-first rule of every page POST."""
+"""The developer portal's page building blocks: app paths, the owner check, the app, form
+and confirmation pages, the one-time secret reveal, and the login-first rule of every page
+POST."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 from fastapi import Request
 from sqlmodel import Session
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import Response
 
 from services.authorization_server import repository
 from services.authorization_server.client_rules import CLIENT_TYPES
 from services.authorization_server.context import ServerContext
+from services.authorization_server.deps import run_sync
 from services.authorization_server.grants import GRANTS
 from services.authorization_server.models import Client, User
 from services.authorization_server.oidc.portal import (
@@ -19,8 +23,9 @@ from services.authorization_server.oidc.portal import (
     oidc_client_values,
     oidc_form_values,
 )
-from services.authorization_server.pages import render, see_other
+from services.authorization_server.pages import render, render_confirm, see_other
 from services.authorization_server.request_body import PageForm
+from shared.crypto import digest_matches
 
 APPS_PATH = "/developer/apps"
 REVEAL_COOKIE = "as_new_secret"
@@ -43,16 +48,20 @@ def owned(session: Session, user: User, client_id: str) -> Client | None:
     return client if client is not None and client.owner_id == user.id else None
 
 
-def owned_page(
-    request: Request, session: Session, user: User | None, client_id: str
-) -> tuple[User, Client] | Response:
-    """The logged-in user and their app, or the page to answer instead (login, not found)."""
+AppPage = Callable[[Request, User, Client], Response]
+
+
+async def owned_page(
+    request: Request, session: AsyncSession, user: User | None, client_id: str, page: AppPage
+) -> Response:
+    """`page` about one of the logged-in user's apps, or the page to answer instead (login,
+    not found)."""
     if user is None:
         return login_redirect(request)
-    client = owned(session, user, client_id)
+    client = await run_sync(session, owned, user, client_id)
     if client is None:
         return not_found(request, user)
-    return user, client
+    return page(request, user, client)
 
 
 def not_found(request: Request, user: User) -> Response:
@@ -71,6 +80,18 @@ def with_secret(response: Response, context: ServerContext, client_id: str, secr
     )
 
 
+def reveal_page(request: Request, user: User, client: Client) -> Response:
+    """The app's page, showing the secret `with_secret` sent it, once."""
+    secret = request.cookies.get(REVEAL_COOKIE)
+    stored = client.client_secret_hash
+    if not (secret and stored and digest_matches(secret, stored)):
+        secret = None  # stale (rotated again since) or not ours: never shown
+    response = app_page(request, user, client, secret=secret)
+    if REVEAL_COOKIE in request.cookies:
+        response.delete_cookie(REVEAL_COOKIE, path=app_path(client.client_id))
+    return response
+
+
 def app_page(
     request: Request,
     user: User,
@@ -82,6 +103,52 @@ def app_page(
     page = {"user": user, "client": client, "secret": secret, "error": error}
     page["path"] = app_path(client.client_id)
     return render(request, "developer_app.html", page, status=400 if error else 200)
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """A confirmation page about an app (`render_confirm`); `{name}` and `{client_id}` in
+    its title and question are the app's."""
+
+    title: str
+    question: str
+    consequences: tuple[str, ...]
+    button: str
+
+    def page(self, request: Request, user: User, client: Client) -> Response:
+        names = {"name": client.name, "client_id": client.client_id}
+        return render_confirm(
+            request,
+            user,
+            title=self.title.format(**names),
+            question=self.question.format(**names),
+            consequences=list(self.consequences),
+            button=self.button,
+            cancel=app_path(client.client_id),
+        )
+
+
+ROTATE_CONFIRMATION = Confirmation(
+    title="Rotate the secret of {name}?",
+    question="A new client secret is issued and shown to you once.",
+    consequences=(
+        "The current secret stops working at once: token requests made with it fail.",
+        "Tokens already issued keep working.",
+        "Put the new secret in the application's configuration right away.",
+    ),
+    button="Rotate secret",
+)
+DELETE_CONFIRMATION = Confirmation(
+    title="Delete {name}?",
+    question="The application {name} ({client_id}) is removed for good.",
+    consequences=(
+        "Its client ID and secret stop working at once.",
+        "Every token issued to it stops working.",
+        "Every authorization users gave it ends.",
+        "This cannot be undone.",
+    ),
+    button="Delete",
+)
 
 
 def form_values(form: PageForm) -> dict[str, Any]:
@@ -130,18 +197,41 @@ def form_page(
     return render(request, "developer_app_form.html", page, status=400 if error else 200)
 
 
-# Page POSTs: the CSRF-checked form first (`CsrfForm`), then the user, then the action.
-Action = Callable[[Request, ServerContext, Session, User, PageForm], Response]
+# Page POSTs: the CSRF-checked form first (`CsrfForm`), then the user, then the action,
+# on the event loop with the sync session (`deps.run_sync`).
+Action = Callable[[Session, Request, ServerContext, User, PageForm], Response]
+AppAction = Callable[[Session, Request, ServerContext, User, Client, PageForm], Response]
 
 
-def run_action(
+async def run_action(
     request: Request,
     context: ServerContext,
-    session: Session,
+    session: AsyncSession,
     user: User | None,
     form: PageForm,
     action: Action,
 ) -> Response:
     if user is None:
         return login_redirect(request)
-    return action(request, context, session, user, form)
+    return await run_sync(session, action, request, context, user, form)
+
+
+async def run_app_action(
+    request: Request,
+    context: ServerContext,
+    session: AsyncSession,
+    user: User | None,
+    form: PageForm,
+    action: AppAction,
+) -> Response:
+    """`run_action` on one of the user's apps, the path's `client_id` (404 for others')."""
+
+    def on_app(
+        session: Session, request: Request, context: ServerContext, user: User, form: PageForm
+    ) -> Response:
+        client = owned(session, user, request.path_params["client_id"])
+        if client is None:
+            return not_found(request, user)
+        return action(session, request, context, user, client, form)
+
+    return await run_action(request, context, session, user, form, on_app)

@@ -45,7 +45,7 @@ def normalize_email(value: str) -> str:
     return checked.normalized.lower()
 
 
-def _checked(email: str, password: str, name: str) -> tuple[str, str]:
+def checked_account(email: str, password: str, name: str) -> tuple[str, str]:
     """The normalized email and name; every length is checked before anything else."""
     name = name.strip()
     if len(name) > MAX_NAME_LENGTH:
@@ -60,7 +60,7 @@ def create_user(
     session: Session, *, passwords: PasswordHasher, email: str, password: str, name: str = ""
 ) -> User:
     """An account made by an operator (CLI, demo seed): usable at once."""
-    email, name = _checked(email, password, name)
+    email, name = checked_account(email, password, name)
     if repository.get_user_by_email(session=session, email=email) is not None:
         raise UserInputError("An account with this email already exists.")
     user = User(email=email, name=name, password_hash=passwords.hash(password))
@@ -76,19 +76,18 @@ def create_user(
 def start_signup(
     session: Session,
     *,
-    passwords: PasswordHasher,
     email: str,
-    password: str,
     name: str,
+    password_hash: str,
     issuer: str,
     ttl: int,
     now: datetime,
 ) -> Mail:
     """Hold a sign-up until its email is confirmed; the mail to send either way.
 
+    `email` and `name` are `checked_account`'s. The caller hashes the password, for known
+    emails too (the same time taken), and off the event loop (argon2 is slow on purpose).
     The mail carries no text the person signing up chose: it may go to someone else."""
-    email, name = _checked(email, password, name)
-    password_hash = passwords.hash(password)  # for known emails too: the same time taken
     if repository.get_user_by_email(session=session, email=email) is not None:
         return Mail(
             email,

@@ -15,7 +15,7 @@ from fastapi import Depends, Request, Response
 from sqlmodel import Session
 
 from services.authorization_server import repository
-from services.authorization_server.deps import ContextDep, SessionDep
+from services.authorization_server.deps import ContextDep, SessionDep, run_sync
 from services.authorization_server.models import User, UserSession
 from services.authorization_server.oidc.request import Login
 from services.authorization_server.request_body import PageForm, read_page_form
@@ -53,9 +53,9 @@ def _session_token(request: Request, settings: Settings) -> str | None:
 
 
 def start_session(
+    session: Session,
     response: Response,
     *,
-    session: Session,
     settings: Settings,
     user: User,
     request: Request | None = None,
@@ -76,7 +76,7 @@ def start_session(
 
 
 def end_session(
-    request: Request, response: Response, *, session: Session, settings: Settings
+    session: Session, request: Request, response: Response, *, settings: Settings
 ) -> None:
     token = _session_token(request, settings)
     if token is not None:
@@ -86,25 +86,30 @@ def end_session(
     _new_csrf_seed(response, settings)
 
 
-def current_user(request: Request, context: ContextDep, session: SessionDep) -> User | None:
-    token = _session_token(request, context.settings)
+def session_user(session: Session, request: Request, settings: Settings) -> User | None:
+    """The user of the browser's session, if it is live."""
+    token = _session_token(request, settings)
     if token is None:
         return None
     return repository.get_session_user(session=session, token_hash=hash_token(token), now=utcnow())
 
 
-OptionalUser = Annotated[User | None, Depends(current_user)]
-
-
-def current_login(request: Request, context: ContextDep, session: SessionDep) -> Login | None:
+def session_login(session: Session, request: Request, settings: Settings) -> Login | None:
     """The browser's login: who, since when (`auth_time`) and in which session (`sid`)."""
-    token = _session_token(request, context.settings)
+    token = _session_token(request, settings)
     if token is None:
         return None
     row = repository.get_live_session(session=session, token_hash=hash_token(token), now=utcnow())
     if row is None:
         return None
     return Login(user_id=row.user_id, auth_time=row.created_at, sid=row.sid)
+
+
+async def current_user(request: Request, context: ContextDep, session: SessionDep) -> User | None:
+    return await run_sync(session, session_user, request, context.settings)
+
+
+OptionalUser = Annotated[User | None, Depends(current_user)]
 
 
 def _new_csrf_seed(response: Response, settings: Settings) -> str:

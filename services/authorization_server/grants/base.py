@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import Session
 
@@ -47,7 +46,6 @@ SCOPE_PARAMETER: dict[str, Any] = {"type": "string", "examples": ["read write"]}
 
 @dataclass(frozen=True)
 class GrantContext:
-    engine: Engine
     db: AsyncEngine
     """The request paths' engine: token requests run on the event loop."""
     tokens: AccessTokenIssuer

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from sqlmodel import Session
 from starlette.responses import Response
 
-from services.authorization_server.deps import ContextDep, SessionDep
+from services.authorization_server.deps import ContextDep, SessionDep, run_sync
 from services.authorization_server.models import User
 from services.authorization_server.oidc.claims import scope_labels
 from services.authorization_server.pages import (
@@ -40,13 +40,14 @@ _TO_LOGIN = "Not logged in: to the login page"
     summary="Account page: the apps the user authorized",
     **html_page("The authorized apps, each with Revoke access", redirects=_TO_LOGIN),
 )
-def applications(
+async def applications(
     request: Request, context: ContextDep, session: SessionDep, user: OptionalUser
 ) -> Response:
     if user is None:
         return see_other(_LOGIN)
     labels = scope_labels(context.settings.scopes)
-    rows = [_row(app, labels) for app in authorized_applications(session, user_id=user.id)]
+    apps = await run_sync(session, authorized_applications, user_id=user.id)
+    rows = [_row(app, labels) for app in apps]
     return render(request, "account_applications.html", {"user": user, "rows": rows})
 
 
@@ -73,12 +74,12 @@ def _authorized(session: Session, user: User, client_id: str) -> AuthorizedAppli
         "Revoke this app's access?", errors={404: "The app has no access"}, redirects=_TO_LOGIN
     ),
 )
-def confirm_revoke(
+async def confirm_revoke(
     request: Request, client_id: str, session: SessionDep, user: OptionalUser
 ) -> Response:
     if user is None:
         return see_other(_LOGIN)
-    app = _authorized(session, user, client_id)
+    app = await run_sync(session, _authorized, user, client_id)
     if app is None:
         page = {"user": user}
         return render(request, "account_not_authorized.html", page, status=404)
@@ -102,16 +103,21 @@ def confirm_revoke(
     summary="Revoke an app's access (the confirmation form)",
     **form_post(f"Done: to {APPLICATIONS_PATH}, which says so; or {_TO_LOGIN.lower()}"),
 )
-def revoke(
+async def revoke(
     request: Request, client_id: str, form: CsrfForm, session: SessionDep, user: OptionalUser
 ) -> Response:
     if user is None:
         return see_other(_LOGIN)
-    app = _authorized(session, user, client_id)
-    name = app.client.name if app is not None else None
-    revoke_application(session, user_id=user.id, client_id=client_id)
+    name = await run_sync(session, _revoke, user, client_id)
     response = see_other(APPLICATIONS_PATH)
     if name is None:  # nothing was authorized: nothing to report
         return response
     notice = f"{name}'s access was revoked."
     return with_notice(request, response, path=APPLICATIONS_PATH, text=notice)
+
+
+def _revoke(session: Session, user: User, client_id: str) -> str | None:
+    """Revoke the app's access; its name, if it had any."""
+    app = _authorized(session, user, client_id)
+    revoke_application(session, user_id=user.id, client_id=client_id)
+    return app.client.name if app is not None else None

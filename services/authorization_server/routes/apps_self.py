@@ -5,12 +5,11 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
 from services.authorization_server import client_metadata
 from services.authorization_server.context import ServerContext
-from services.authorization_server.deps import ContextDep, SessionDep
+from services.authorization_server.deps import ContextDep, SessionDep, run_sync
 from services.authorization_server.models import Client
 from services.authorization_server.request_body import read_json_object
 from services.authorization_server.schemas import AppRegistration, AppSelfUpdate
@@ -32,10 +31,10 @@ _SECURITY: dict[str, Any] = {"security": [{"bearer": []}]}
     responses=_ERRORS,
     openapi_extra=_SECURITY,
 )
-def read_self(request: Request, context: ContextDep, session: SessionDep) -> Response:
+async def read_self(request: Request, context: ContextDep, session: SessionDep) -> Response:
     """The registration of the client whose client-credentials token is presented."""
     authorization = request.headers.get("authorization")
-    client, _ = client_metadata.authenticate_app(context, session, authorization)
+    client = await run_sync(session, _authenticate, context, authorization, None)
     body = client_metadata.app_registration(client).model_dump()
     return JSONResponse(body, headers=NO_STORE_HEADERS)
 
@@ -65,23 +64,24 @@ def read_self(request: Request, context: ContextDep, session: SessionDep) -> Res
 async def update_self(request: Request, context: ContextDep, session: SessionDep) -> Response:
     """Needs a client-credentials token with the `write` scope; the body is read after."""
     authorization = request.headers.get("authorization")
-    client = await run_in_threadpool(_authenticate, context, session, authorization, "write")
+    client = await run_sync(session, _authenticate, context, authorization, "write")
     body = await read_json_object(request, max_bytes=context.settings.max_body_bytes)
-    result = await run_in_threadpool(_update, context, session, client, body)
+    result = await run_sync(session, _update, context, client, body)
     return JSONResponse(result, headers=NO_STORE_HEADERS)
 
 
 def _authenticate(
-    context: ServerContext, session: Session, authorization: str | None, scope: str
+    session: Session, context: ServerContext, authorization: str | None, scope: str | None
 ) -> Client:
+    """The calling app, whose token must carry `scope` (None: any)."""
     client, scopes = client_metadata.authenticate_app(context, session, authorization)
-    if scope not in scopes:
+    if scope is not None and scope not in scopes:
         raise InsufficientScopeError(f"the {scope} scope is required", scope=scope)
     return client
 
 
 def _update(
-    context: ServerContext, session: Session, client: Client, body: dict[str, Any]
+    session: Session, context: ServerContext, client: Client, body: dict[str, Any]
 ) -> dict[str, Any]:
     client = client_metadata.update_self(session, client, body)
     context.clients.invalidate(client.client_id)

@@ -10,7 +10,6 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Request
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from services.authorization_server import repository
@@ -27,7 +26,7 @@ from services.authorization_server.authorize import (
     validate_request,
 )
 from services.authorization_server.context import ServerContext
-from services.authorization_server.deps import ContextDep, SessionDep
+from services.authorization_server.deps import ContextDep, SessionDep, run_sync
 from services.authorization_server.models import Client, User
 from services.authorization_server.oidc.claims import scope_labels
 from services.authorization_server.oidc.hints import hint_verifier
@@ -45,8 +44,8 @@ from services.authorization_server.web_session import (
     CsrfError,
     OptionalUser,
     check_csrf,
-    current_login,
-    current_user,
+    session_login,
+    session_user,
 )
 from shared.db import utcnow
 from shared.errors import OAuthError
@@ -65,7 +64,7 @@ def _redirect(url: str) -> Response:
 
 
 def _validate(
-    request: Request, items: Sequence[tuple[str, str]], context: ServerContext, session: Session
+    session: Session, request: Request, items: Sequence[tuple[str, str]], context: ServerContext
 ) -> AuthorizationRequest | Response:
     """The checked request, or the page or redirect that answers its error."""
 
@@ -96,13 +95,13 @@ def _login_redirect(request: AuthorizationRequest, *, fresh: bool = False) -> Re
 
 
 def _openid_steps(
-    request: Request, context: ServerContext, session: Session, auth_request: AuthorizationRequest
+    session: Session, request: Request, context: ServerContext, auth_request: AuthorizationRequest
 ) -> Response:
     """An `openid` request's login and consent decisions (oidc/interaction.py), then the
     approval, whose code remembers the login (`auth_time`, `sid`)."""
     oidc = auth_request.oidc
     assert oidc is not None
-    login = current_login(request, context, session)
+    login = session_login(session, request, context.settings)
     try:
         if must_log_in(oidc, login, now=utcnow()) or login is None:
             return _login_redirect(auth_request, fresh=True)
@@ -141,16 +140,22 @@ def _openid_steps(
     },
     openapi_extra=query_parameters(AUTHORIZE_PARAMETERS, required=("response_type", "client_id")),
 )
-def authorize(
+async def authorize(
     request: Request, context: ContextDep, session: SessionDep, user: OptionalUser
 ) -> Response:
     """Start an authorization: `response_type=code` (PKCE S256) or `token` (implicit).
     Logs the user in if needed, then shows the consent screen unless already consented."""
-    auth_request = _validate(request, request.query_params.multi_items(), context, session)
+    return await run_sync(session, _authorize, request, context, user)
+
+
+def _authorize(
+    session: Session, request: Request, context: ServerContext, user: User | None
+) -> Response:
+    auth_request = _validate(session, request, request.query_params.multi_items(), context)
     if isinstance(auth_request, Response):
         return auth_request
     if auth_request.oidc is not None:
-        return _openid_steps(request, context, session, auth_request)
+        return _openid_steps(session, request, context, auth_request)
     if user is None:
         return _login_redirect(auth_request)
     if has_consent(session, user=user, request=auth_request):
@@ -205,7 +210,7 @@ async def consent_decision(request: Request, context: ContextDep, session: Sessi
     except OAuthError as error:
         return render_error(request, error)
     try:
-        return await run_in_threadpool(_decide, request, context, session, form)
+        return await run_sync(session, _decide, request, context, form)
     except CsrfError as error:  # a forged or stale form: counts against the IP
         try:
             await throttle.failed((throttle.policy.ip, failures))
@@ -215,20 +220,20 @@ async def consent_decision(request: Request, context: ContextDep, session: Sessi
 
 
 def _decide(
-    request: Request, context: ServerContext, session: Session, form: dict[str, str]
+    session: Session, request: Request, context: ServerContext, form: dict[str, str]
 ) -> Response:
     decision = form.pop("decision", None)
     csrf = form.pop("csrf_token", None)
-    auth_request = _validate(request, list(form.items()), context, session)
+    auth_request = _validate(session, request, list(form.items()), context)
     if isinstance(auth_request, Response):
         return auth_request
-    user = current_user(request, context, session)
+    user = session_user(session, request, context.settings)
     if user is None:  # logged out since the page: its token died with the session
         return _login_redirect(auth_request)
     # Bound to the session, so checked once there is one (web_session).
     check_csrf(request, context.settings, csrf)
     if auth_request.oidc is not None:
-        login = current_login(request, context, session)
+        login = session_login(session, request, context.settings)
         if login is not None:  # the code remembers when and in which session
             auth_request = replace(auth_request, oidc=auth_request.oidc.with_login(login))
     url = decide(

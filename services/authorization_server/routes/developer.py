@@ -16,25 +16,26 @@ from starlette.responses import Response
 
 from services.authorization_server import repository
 from services.authorization_server.context import ServerContext
-from services.authorization_server.deps import ContextDep, SessionDep
+from services.authorization_server.deps import ContextDep, SessionDep, run_sync
 from services.authorization_server.developer_pages import (
     APPS_PATH,
-    REVEAL_COOKIE,
+    DELETE_CONFIRMATION,
+    ROTATE_CONFIRMATION,
     app_page,
     app_path,
     client_values,
     form_page,
     form_values,
     login_redirect,
-    not_found,
-    owned,
     owned_page,
+    reveal_page,
     run_action,
+    run_app_action,
     with_secret,
 )
-from services.authorization_server.models import User
+from services.authorization_server.models import Client, User
 from services.authorization_server.oidc.portal import oidc_columns
-from services.authorization_server.pages import render, render_confirm, see_other, with_notice
+from services.authorization_server.pages import render, see_other, with_notice
 from services.authorization_server.registration import (
     RegistrationError,
     delete_client,
@@ -44,7 +45,6 @@ from services.authorization_server.registration import (
 )
 from services.authorization_server.request_body import PageForm
 from services.authorization_server.web_session import CsrfForm, OptionalUser
-from shared.crypto import digest_matches
 from shared.openapi import form_post, html_page
 from shared.scopes import format_scope
 
@@ -75,12 +75,14 @@ def _app_form(done: str, *, fields: dict[str, dict[str, Any]] | None = None) -> 
     summary="Developer portal: the user's apps",
     **html_page("The apps the user registered", redirects=_TO_LOGIN),
 )
-def list_apps(
+async def list_apps(
     request: Request, context: ContextDep, session: SessionDep, user: OptionalUser
 ) -> Response:
     if user is None:
         return login_redirect(request)
-    clients = repository.list_clients(session=session, owner_id=user.id)
+    clients = await run_sync(
+        session, lambda s: repository.list_clients(session=s, owner_id=user.id)
+    )
     rows = [(client, app_path(client.client_id)) for client in clients]
     page = {"user": user, "clients": rows, "max_apps": context.settings.max_apps_per_user}
     return render(request, "developer_apps.html", page)
@@ -91,7 +93,7 @@ def list_apps(
     summary="Developer portal: the form to register an app",
     **html_page("The registration form", redirects=_TO_LOGIN),
 )
-def new_app_page(request: Request, user: OptionalUser) -> Response:
+async def new_app_page(request: Request, user: OptionalUser) -> Response:
     if user is None:
         return login_redirect(request)
     values = {"client_type": "confidential", "grant_types": ["authorization_code", "refresh_token"]}
@@ -106,14 +108,14 @@ def new_app_page(request: Request, user: OptionalUser) -> Response:
         fields=_APP_FIELDS,
     ),
 )
-def create_app(
+async def create_app(
     request: Request, form: CsrfForm, context: ContextDep, session: SessionDep, user: OptionalUser
 ) -> Response:
-    return run_action(request, context, session, user, form, _create)
+    return await run_action(request, context, session, user, form, _create)
 
 
 def _create(
-    request: Request, context: ServerContext, session: Session, user: User, form: PageForm
+    session: Session, request: Request, context: ServerContext, user: User, form: PageForm
 ) -> Response:
     values = form_values(form)
     try:
@@ -145,19 +147,10 @@ def _create(
     summary="Developer portal: an app's page",
     **html_page("The app's registration", errors=_NOT_FOUND, redirects=_TO_LOGIN),
 )
-def view_app(request: Request, client_id: str, session: SessionDep, user: OptionalUser) -> Response:
-    found = owned_page(request, session, user, client_id)
-    if isinstance(found, Response):
-        return found
-    user, client = found
-    secret = request.cookies.get(REVEAL_COOKIE)
-    stored = client.client_secret_hash
-    if not (secret and stored and digest_matches(secret, stored)):
-        secret = None  # stale (rotated again since) or not ours: never shown
-    response = app_page(request, user, client, secret=secret)
-    if REVEAL_COOKIE in request.cookies:
-        response.delete_cookie(REVEAL_COOKIE, path=app_path(client.client_id))
-    return response
+async def view_app(
+    request: Request, client_id: str, session: SessionDep, user: OptionalUser
+) -> Response:
+    return await owned_page(request, session, user, client_id, reveal_page)
 
 
 @router.get(
@@ -165,13 +158,13 @@ def view_app(request: Request, client_id: str, session: SessionDep, user: Option
     summary="Developer portal: the form to edit an app",
     **html_page("The edit form", errors=_NOT_FOUND, redirects=_TO_LOGIN),
 )
-def edit_app_page(
+async def edit_app_page(
     request: Request, client_id: str, session: SessionDep, user: OptionalUser
 ) -> Response:
-    found = owned_page(request, session, user, client_id)
-    if isinstance(found, Response):
-        return found
-    user, client = found
+    return await owned_page(request, session, user, client_id, _edit_form)
+
+
+def _edit_form(request: Request, user: User, client: Client) -> Response:
     return form_page(request, user, client_values(client), client=client)
 
 
@@ -180,18 +173,20 @@ def edit_app_page(
     summary="Edit an app (the edit form)",
     **_app_form("Saved: to the app's page", fields=_APP_FIELDS),
 )
-def edit_app(
+async def edit_app(
     request: Request, form: CsrfForm, context: ContextDep, session: SessionDep, user: OptionalUser
 ) -> Response:
-    return run_action(request, context, session, user, form, _edit)
+    return await run_app_action(request, context, session, user, form, _edit)
 
 
 def _edit(
-    request: Request, context: ServerContext, session: Session, user: User, form: PageForm
+    session: Session,
+    request: Request,
+    context: ServerContext,
+    user: User,
+    client: Client,
+    form: PageForm,
 ) -> Response:
-    client = owned(session, user, request.path_params["client_id"])
-    if client is None:
-        return not_found(request, user)
     values = {**form_values(form), "client_type": client.client_type}
     try:
         update_client(
@@ -215,28 +210,16 @@ def _edit(
     summary="Developer portal: confirm rotating an app's secret",
     **html_page("Rotate the secret?", errors=_NOT_FOUND, redirects=_TO_LOGIN),
 )
-def confirm_rotate_secret(
+async def confirm_rotate_secret(
     request: Request, client_id: str, session: SessionDep, user: OptionalUser
 ) -> Response:
-    found = owned_page(request, session, user, client_id)
-    if isinstance(found, Response):
-        return found
-    user, client = found
+    return await owned_page(request, session, user, client_id, _confirm_rotate)
+
+
+def _confirm_rotate(request: Request, user: User, client: Client) -> Response:
     if client.is_public:
         return app_page(request, user, client, error="Public clients have no secret to rotate.")
-    return render_confirm(
-        request,
-        user,
-        title=f"Rotate the secret of {client.name}?",
-        question="A new client secret is issued and shown to you once.",
-        consequences=[
-            "The current secret stops working at once: token requests made with it fail.",
-            "Tokens already issued keep working.",
-            "Put the new secret in the application's configuration right away.",
-        ],
-        button="Rotate secret",
-        cancel=app_path(client.client_id),
-    )
+    return ROTATE_CONFIRMATION.page(request, user, client)
 
 
 @router.post(
@@ -244,18 +227,20 @@ def confirm_rotate_secret(
     summary="Rotate an app's secret (the confirmation form)",
     **_app_form("Rotated: to the app's page, showing the new secret once"),
 )
-def rotate_app_secret(
+async def rotate_app_secret(
     request: Request, form: CsrfForm, context: ContextDep, session: SessionDep, user: OptionalUser
 ) -> Response:
-    return run_action(request, context, session, user, form, _rotate)
+    return await run_app_action(request, context, session, user, form, _rotate)
 
 
 def _rotate(
-    request: Request, context: ServerContext, session: Session, user: User, form: PageForm
+    session: Session,
+    request: Request,
+    context: ServerContext,
+    user: User,
+    client: Client,
+    form: PageForm,
 ) -> Response:
-    client = owned(session, user, request.path_params["client_id"])
-    if client is None:
-        return not_found(request, user)
     try:
         secret = rotate_secret(session, client)
     except RegistrationError as exc:
@@ -272,27 +257,10 @@ def _rotate(
     summary="Developer portal: confirm deleting an app",
     **html_page("Delete the app?", errors=_NOT_FOUND, redirects=_TO_LOGIN),
 )
-def confirm_delete_app(
+async def confirm_delete_app(
     request: Request, client_id: str, session: SessionDep, user: OptionalUser
 ) -> Response:
-    found = owned_page(request, session, user, client_id)
-    if isinstance(found, Response):
-        return found
-    user, client = found
-    return render_confirm(
-        request,
-        user,
-        title=f"Delete {client.name}?",
-        question=f"The application {client.name} ({client.client_id}) is removed for good.",
-        consequences=[
-            "Its client ID and secret stop working at once.",
-            "Every token issued to it stops working.",
-            "Every authorization users gave it ends.",
-            "This cannot be undone.",
-        ],
-        button="Delete",
-        cancel=app_path(client.client_id),
-    )
+    return await owned_page(request, session, user, client_id, DELETE_CONFIRMATION.page)
 
 
 @router.post(
@@ -300,18 +268,20 @@ def confirm_delete_app(
     summary="Delete an app (the confirmation form)",
     **_app_form("Deleted: to the app list, which says so"),
 )
-def delete_app(
+async def delete_app(
     request: Request, form: CsrfForm, context: ContextDep, session: SessionDep, user: OptionalUser
 ) -> Response:
-    return run_action(request, context, session, user, form, _delete)
+    return await run_app_action(request, context, session, user, form, _delete)
 
 
 def _delete(
-    request: Request, context: ServerContext, session: Session, user: User, form: PageForm
+    session: Session,
+    request: Request,
+    context: ServerContext,
+    user: User,
+    client: Client,
+    form: PageForm,
 ) -> Response:
-    client = owned(session, user, request.path_params["client_id"])
-    if client is None:
-        return not_found(request, user)
     name, client_id = client.name, client.client_id  # the row is gone after the delete
     delete_client(
         session,

@@ -3,12 +3,11 @@ confirmation page, and the confirmed sign-out (a CSRF-protected form)."""
 
 from fastapi import APIRouter, Request
 from sqlmodel import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from services.authorization_server import repository
 from services.authorization_server.context import ServerContext
-from services.authorization_server.deps import ContextDep, SessionDep
+from services.authorization_server.deps import ContextDep, SessionDep, run_sync
 from services.authorization_server.models import Client
 from services.authorization_server.oidc.discovery import END_SESSION_PATH
 from services.authorization_server.oidc.logout import LogoutRequest, check_logout_request
@@ -25,7 +24,7 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 CONFIRM_PATH = f"{END_SESSION_PATH}/confirm"
 
 
-def _check(params: dict[str, str], context: ServerContext, session: Session) -> LogoutRequest:
+def _check(session: Session, params: dict[str, str], context: ServerContext) -> LogoutRequest:
     def load_client(client_id: str) -> Client | None:
         return repository.get_client(session=session, client_id=client_id)
 
@@ -55,7 +54,7 @@ async def end_session_request(
     """The client's logout request (§2): asks the signed-in user to confirm."""
     try:
         params = await _params(request, context)
-        logout = await run_in_threadpool(_check, params, context, session)  # database reads
+        logout = await run_sync(session, _check, params, context)
     except OAuthError as error:
         return render_error(request, error)
     if user is None:  # nothing to end
@@ -71,14 +70,14 @@ async def end_session_request(
 
 
 @router.post(CONFIRM_PATH)
-def confirm_end_session(
+async def confirm_end_session(
     request: Request, context: ContextDep, session: SessionDep, form: CsrfForm
 ) -> Response:
     """The user confirmed: end the session here, then back to the client (§3) or a page."""
     try:
-        logout = _check(dict(form.pairs), context, session)
+        logout = await run_sync(session, _check, dict(form.pairs), context)
     except OAuthError as error:
         return render_error(request, error)
     response = _signed_out(request, logout)
-    end_session(request, response, session=session, settings=context.settings)
+    await run_sync(session, end_session, request, response, settings=context.settings)
     return response

@@ -4,13 +4,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from sqlmodel import Session
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from services.authorization_server import repository
 from services.authorization_server.context import ServerContext
-from services.authorization_server.deps import ContextDep, SessionDep
+from services.authorization_server.deps import ContextDep, SessionDep, run_sync
+from services.authorization_server.models import User
 from services.authorization_server.pages import (
     render,
     render_too_many,
@@ -28,6 +30,7 @@ from services.authorization_server.users import (
     MAX_EMAIL_LENGTH,
     VERIFY_PATH,
     UserInputError,
+    checked_account,
     finish_signup,
     normalize_email,
     pending_signup,
@@ -61,7 +64,7 @@ _CheckedForm = Annotated[dict[str, str], Depends(_checked_form)]
 
 
 @router.get("/", summary="Home", **redirect_only("To the account page, or to log in"))
-def home(user: OptionalUser) -> Response:
+async def home(user: OptionalUser) -> Response:
     return see_other("/account/applications" if user else "/login")
 
 
@@ -70,7 +73,7 @@ def home(user: OptionalUser) -> Response:
     summary="Login page",
     **html_page("The login form", redirects=f"Logged in already: {_NEXT}"),
 )
-def login_page(
+async def login_page(
     request: Request,
     user: OptionalUser,
     next: str | None = None,
@@ -106,7 +109,7 @@ async def login(
     account, ip = account_key("password", email), ip_key("password", client_ip(request))
     try:
         await throttle.check(account, ip)  # locked: not even a right password is tried
-        response, outcome = await run_in_threadpool(_login, request, context, session, form, email)
+        response, outcome = await _login(request, context, session, form, email)
         if outcome is False:
             await throttle.failed((policy.account, account), (policy.ip, ip))
         elif outcome:
@@ -116,21 +119,20 @@ async def login(
     return response
 
 
-def _login(
-    request: Request, context: ServerContext, session: Session, form: dict[str, str], email: str
+async def _login(
+    request: Request,
+    context: ServerContext,
+    session: AsyncSession,
+    form: dict[str, str],
+    email: str,
 ) -> tuple[Response, bool | None]:
     """The answer, and whether the password was right (None: right, but for a sign-up
     whose email is not confirmed yet)."""
     target = safe_next(form.get("next"))
-    now = utcnow()
-    user = repository.get_user_by_email(session=session, email=email) if email else None
-    if user is not None:
-        password_hash: str | None = user.password_hash
-    elif email:
-        password_hash = unconfirmed_password_hash(session, email=email, now=now)
-    else:
-        password_hash = None
-    password_ok = context.passwords.verify(form.get("password", "")[:1024], password_hash)
+    user, password_hash = await run_sync(session, _credentials, email)
+    await session.commit()  # ends the read: no pooled connection waits for argon2
+    password = form.get("password", "")[:1024]
+    password_ok = await run_in_threadpool(context.passwords.verify, password, password_hash)
     if user is None or not password_ok:
         error = "Wrong email or password."
         if password_ok:
@@ -139,12 +141,24 @@ def _login(
         outcome = None if password_ok else False
         return render(request, "login.html", page, status=400), outcome
     response = see_other(target)
-    start_session(response, session=session, settings=context.settings, user=user, request=request)
+    settings = context.settings
+    await run_sync(session, start_session, response, settings=settings, user=user, request=request)
     return response, True
 
 
+def _credentials(session: Session, email: str) -> tuple[User | None, str | None]:
+    """The account of `email`, and the password hash to check: the account's, else that of
+    an unconfirmed sign-up (to explain the refusal), else none (a dummy hash is checked)."""
+    if not email:
+        return None, None
+    user = repository.get_user_by_email(session=session, email=email)
+    if user is not None:
+        return user, user.password_hash
+    return None, unconfirmed_password_hash(session, email=email, now=utcnow())
+
+
 @router.get("/signup", summary="Sign-up page", **html_page("The sign-up form"))
-def signup_page(request: Request, user: OptionalUser, next: str | None = None) -> Response:
+async def signup_page(request: Request, user: OptionalUser, next: str | None = None) -> Response:
     return render(request, "signup.html", {"next": safe_next(next), "user": user})
 
 
@@ -161,15 +175,32 @@ async def signup(
 ) -> Response:
     """Answers alike for known and unknown emails: "check your email to finish"."""
     throttle, policy = context.throttle, context.throttle.policy
+    password = form.get("password", "")
     try:
         await throttle.hit(policy.signup_ip, ip_key("signup", client_ip(request)))
         email = normalize_email(form.get("email", ""))
         await throttle.hit(policy.signup_email, account_key("signup", email))
+        email, name = checked_account(email, password, form.get("name", ""))
     except TooManyAttemptsError as error:
         return render_too_many(request, error)
     except UserInputError as exc:
         return _signup_form(request, form, str(exc))
-    return await run_in_threadpool(_signup, request, context, session, form)
+    # For known emails too (the same time taken), and off the event loop.
+    password_hash = await run_in_threadpool(context.passwords.hash, password)
+    settings = context.settings
+    mail = await run_sync(
+        session,
+        start_signup,
+        email=email,
+        name=name,
+        password_hash=password_hash,
+        issuer=settings.issuer,
+        ttl=settings.signup_link_ttl,
+        now=utcnow(),
+    )
+    response = see_other("/signup/sent")
+    response.background = BackgroundTask(context.mailer.send, mail)  # in a worker thread
+    return response
 
 
 def _signup_form(request: Request, form: dict[str, str], error: str) -> Response:
@@ -178,30 +209,8 @@ def _signup_form(request: Request, form: dict[str, str], error: str) -> Response
     return render(request, "signup.html", context, status=400)
 
 
-def _signup(
-    request: Request, context: ServerContext, session: Session, form: dict[str, str]
-) -> Response:
-    settings = context.settings
-    try:
-        mail = start_signup(
-            session,
-            passwords=context.passwords,
-            email=form.get("email", ""),
-            password=form.get("password", ""),
-            name=form.get("name", ""),
-            issuer=settings.issuer,
-            ttl=settings.signup_link_ttl,
-            now=utcnow(),
-        )
-    except UserInputError as exc:
-        return _signup_form(request, form, str(exc))
-    response = see_other("/signup/sent")
-    response.background = BackgroundTask(context.mailer.send, mail)  # after the answer
-    return response
-
-
 @router.get("/signup/sent", summary="Sign-up sent page", **html_page("Check your email"))
-def signup_sent(request: Request) -> Response:
+async def signup_sent(request: Request) -> Response:
     return render(request, "signup_sent.html", {"user": None})
 
 
@@ -210,10 +219,8 @@ def signup_sent(request: Request) -> Response:
     summary="Email confirmation page",
     **html_page("Confirm the account", errors={400: "The link is invalid or expired"}),
 )
-def verify_page(
-    request: Request, context: ContextDep, session: SessionDep, token: str = ""
-) -> Response:
-    pending = pending_signup(session, token=token, now=utcnow()) if token else None
+async def verify_page(request: Request, session: SessionDep, token: str = "") -> Response:
+    pending = await run_sync(session, pending_signup, token=token, now=utcnow()) if token else None
     if pending is None:
         return _verify_page(request, error=_LINK_INVALID, status=400)
     return _verify_page(request, email=pending.email, token=token)
@@ -228,14 +235,8 @@ def verify_page(
         fields={"token": {"type": "string"}},
     ),
 )
-async def verify(
-    request: Request, form: _CheckedForm, context: ContextDep, session: SessionDep
-) -> Response:
-    return await run_in_threadpool(_verify, request, session, form.get("token", ""))
-
-
-def _verify(request: Request, session: Session, token: str) -> Response:
-    user = finish_signup(session, token=token, now=utcnow())
+async def verify(request: Request, form: _CheckedForm, session: SessionDep) -> Response:
+    user = await run_sync(session, finish_signup, token=form.get("token", ""), now=utcnow())
     if user is None:
         return _verify_page(request, error=_LINK_INVALID, status=400)
     return _verify_page(request, email=user.email, done=True)
@@ -251,7 +252,7 @@ def _verify_page(request: Request, *, status: int = 200, **values: object) -> Re
 @router.get(
     "/logout", summary="Logout page", **html_page("Log out?", redirects="Not logged in: to /login")
 )
-def logout_page(request: Request, user: OptionalUser) -> Response:
+async def logout_page(request: Request, user: OptionalUser) -> Response:
     if user is None:
         return see_other("/login")
     return render(request, "logout.html", {"user": user})
@@ -262,5 +263,5 @@ async def logout(
     request: Request, form: _CheckedForm, context: ContextDep, session: SessionDep
 ) -> Response:
     response = see_other("/login")
-    end_session(request, response, session=session, settings=context.settings)
+    await run_sync(session, end_session, request, response, settings=context.settings)
     return response

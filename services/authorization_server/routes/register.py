@@ -3,12 +3,11 @@
 from typing import Any
 
 from fastapi import APIRouter, Request
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
 from services.authorization_server import client_metadata
 from services.authorization_server.context import ServerContext
-from services.authorization_server.deps import ContextDep, SessionDep
+from services.authorization_server.deps import ContextDep, SessionDep, run_sync
 from services.authorization_server.request_body import read_json_object
 from services.authorization_server.schemas import (
     ClientRegistrationRequest,
@@ -58,9 +57,7 @@ async def register(request: Request, context: ContextDep, session: SessionDep) -
     token>` unless registration is open. The secret is returned once; never a trusted client."""
     await _check_access(request, context)
     body = await read_json_object(request, max_bytes=context.settings.max_body_bytes)
-    response = await run_in_threadpool(
-        client_metadata.register, session, body, settings=context.settings
-    )
+    response = await run_sync(session, client_metadata.register, body, settings=context.settings)
     return JSONResponse(response, status_code=201, headers=NO_STORE_HEADERS)
 
 

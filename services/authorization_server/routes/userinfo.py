@@ -4,11 +4,12 @@
 from typing import Any
 
 from fastapi import APIRouter, Request
-from starlette.concurrency import run_in_threadpool
+from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import JSONResponse, Response
 
 from services.authorization_server.client_metadata import bearer_token
-from services.authorization_server.deps import ContextDep, SessionDep
+from services.authorization_server.context import ServerContext
+from services.authorization_server.deps import ContextDep, SessionDep, run_sync
 from services.authorization_server.oidc.discovery import USERINFO_PATH
 from services.authorization_server.oidc.userinfo import userinfo
 from shared.http import NO_STORE_HEADERS
@@ -42,10 +43,11 @@ async def userinfo_post(request: Request, context: ContextDep, session: SessionD
     return await _answer(request, context, session)
 
 
-async def _answer(request: Request, context: ContextDep, session: SessionDep) -> Response:
+async def _answer(request: Request, context: ServerContext, session: AsyncSession) -> Response:
     token = bearer_token(request.headers.get("authorization"))
-    answer = await run_in_threadpool(
-        userinfo, token, session=session, keys=context.keys, id_tokens=context.id_tokens
+    keys, id_tokens = context.keys, context.id_tokens
+    answer = await run_sync(
+        session, lambda sync: userinfo(token, session=sync, keys=keys, id_tokens=id_tokens)
     )
     if answer.jwt is not None:
         return Response(answer.jwt, media_type="application/jwt", headers=NO_STORE_HEADERS)
