@@ -46,14 +46,22 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, pooled: bool = True) -> Engine:
+    """`pooled=False`: a connection per use, closed after it, for a process whose requests
+    run on `make_async_engine`'s pool and that uses this one only now and then (start-up,
+    maintenance), so that it keeps one pool."""
     parsed = make_url(url)
+    path = _sqlite_file(parsed.database) if parsed.drivername.startswith("sqlite") else None
+    pool: dict[str, Any] = {"poolclass": NullPool}
     if not parsed.drivername.startswith("sqlite"):
-        return create_engine(_psycopg(parsed), pool_pre_ping=True, pool_size=10, max_overflow=10)
-    engine = create_engine(
-        _sqlite_url(parsed), connect_args={"check_same_thread": False, "timeout": 30}
-    )
-    _on_sqlite_connect(engine, _sqlite_file(parsed.database))
+        if pooled:
+            pool = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+        return create_engine(_psycopg(parsed), **pool)
+    if pooled or path is None:  # in memory: the pool's one connection is the database
+        pool = {}
+    connect_args = {"check_same_thread": False, "timeout": 30}
+    engine = create_engine(_sqlite_url(parsed), connect_args=connect_args, **pool)
+    _on_sqlite_connect(engine, path)
     return engine
 
 

@@ -114,7 +114,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     logging.basicConfig(level=settings.log_level.upper())
     install_access_log_redaction()
-    context = ServerContext.build(settings, make_engine(settings.database_url))
+    # The requests' pool is the async engine's (`ServerContext.db`); this one serves start-up
+    # and maintenance, a connection at a time.
+    context = ServerContext.build(settings, make_engine(settings.database_url, pooled=False))
     token = token_route(context)
     app = FastAPI(
         title="Droplet Cloud authorization server",

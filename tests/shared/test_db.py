@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.pool import NullPool
 
+from services.authorization_server.main import create_app
 from shared.db import make_engine
+from tests.factories import test_settings
 
 
 def mode(path: Path) -> int:
@@ -66,3 +69,13 @@ def test_in_memory_databases_still_work() -> None:
     with engine.connect() as connection:
         assert connection.execute(text("SELECT 1")).scalar_one() == 1
     engine.dispose()
+
+
+def test_the_authorization_server_keeps_one_pool(database_url: str) -> None:
+    """Its requests run on the async engine's pool; the sync engine (start-up, maintenance)
+    keeps no connection between uses."""
+    app = create_app(test_settings(database_url))
+    context = app.state.context
+    assert isinstance(context.engine.pool, NullPool)
+    assert not isinstance(context.db.sync_engine.pool, NullPool)
+    context.engine.dispose()
