@@ -129,11 +129,16 @@ def claim_then_insert(
     return statement
 
 
+_PARAM_NAMES = {
+    kind: tuple((f"{kind}_{c.name}", c.name) for c in model.__table__.columns)
+    for kind, model in _MODELS.items()
+}
+
+
 def row_params(rows: dict[str, Row]) -> dict[str, Any]:
+    """The statements' parameters for `rows` (by kind): `{kind}_{column}`."""
     return {
-        f"{kind}_{column.name}": row.get(column.name)
-        for kind, row in rows.items()
-        for column in _MODELS[kind].__table__.columns
+        param: row.get(column) for kind, row in rows.items() for param, column in _PARAM_NAMES[kind]
     }
 
 
