@@ -197,10 +197,20 @@ def form_page(
     return render(request, "developer_app_form.html", page, status=400 if error else 200)
 
 
-# Page POSTs: the CSRF-checked form first (`CsrfForm`), then the user, then the action,
-# on the event loop with the sync session (`deps.run_sync`).
-Action = Callable[[Session, Request, ServerContext, User, PageForm], Response]
-AppAction = Callable[[Session, Request, ServerContext, User, Client, PageForm], Response]
+@dataclass(frozen=True)
+class PagePost:
+    """A logged-in user's page POST, its form CSRF-checked (`CsrfForm`), with the sync
+    session its action runs in (`deps.run_sync`)."""
+
+    session: Session
+    request: Request
+    context: ServerContext
+    user: User
+    form: PageForm
+
+
+Action = Callable[[PagePost], Response]
+AppAction = Callable[[PagePost, Client], Response]
 
 
 async def run_action(
@@ -211,9 +221,14 @@ async def run_action(
     form: PageForm,
     action: Action,
 ) -> Response:
+    """`action` on the event loop, the login page first for nobody's POST."""
     if user is None:
         return login_redirect(request)
-    return await run_sync(session, action, request, context, user, form)
+
+    def act(sync_session: Session) -> Response:
+        return action(PagePost(sync_session, request, context, user, form))
+
+    return await run_sync(session, act)
 
 
 async def run_app_action(
@@ -226,12 +241,10 @@ async def run_app_action(
 ) -> Response:
     """`run_action` on one of the user's apps, the path's `client_id` (404 for others')."""
 
-    def on_app(
-        session: Session, request: Request, context: ServerContext, user: User, form: PageForm
-    ) -> Response:
-        client = owned(session, user, request.path_params["client_id"])
+    def on_app(post: PagePost) -> Response:
+        client = owned(post.session, post.user, request.path_params["client_id"])
         if client is None:
-            return not_found(request, user)
-        return action(session, request, context, user, client, form)
+            return not_found(request, post.user)
+        return action(post, client)
 
     return await run_action(request, context, session, user, form, on_app)

@@ -11,16 +11,17 @@ still matches the stored digest.
 from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlmodel import Session
 from starlette.responses import Response
 
 from services.authorization_server import repository
-from services.authorization_server.context import ServerContext
 from services.authorization_server.deps import ContextDep, SessionDep, run_sync
 from services.authorization_server.developer_pages import (
     APPS_PATH,
     DELETE_CONFIRMATION,
     ROTATE_CONFIRMATION,
+    AppAction,
+    AppPage,
+    PagePost,
     app_page,
     app_path,
     client_values,
@@ -43,7 +44,6 @@ from services.authorization_server.registration import (
     rotate_secret,
     update_client,
 )
-from services.authorization_server.request_body import PageForm
 from services.authorization_server.web_session import CsrfForm, OptionalUser
 from shared.openapi import form_post, html_page
 from shared.scopes import format_scope
@@ -52,6 +52,7 @@ router = APIRouter(tags=["pages"])
 
 _TO_LOGIN = "Not logged in: to the login page"
 _NOT_FOUND = {404: "No such app among the user's"}
+_APP_PATH = f"{APPS_PATH}/{{client_id}}"
 _APP_FIELDS: dict[str, dict[str, Any]] = {
     name: {"type": "string"} for name in ("name", "website", "description", "redirect_uris")
 } | {
@@ -60,14 +61,46 @@ _APP_FIELDS: dict[str, dict[str, Any]] = {
 }
 
 
-def _app_form(done: str, *, fields: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
-    """Route arguments of a form about one of the user's apps (its id in the path)."""
-    return form_post(
+def _app_page(path: str, page: AppPage, *, name: str, summary: str, description: str) -> None:
+    """Route GET `path`, a page about one of the user's apps (`owned_page`). `name` is the
+    route's name, hence its OpenAPI operationId."""
+
+    async def endpoint(
+        request: Request, client_id: str, session: SessionDep, user: OptionalUser
+    ) -> Response:
+        return await owned_page(request, session, user, client_id, page)
+
+    route = html_page(description, errors=_NOT_FOUND, redirects=_TO_LOGIN)
+    router.add_api_route(path, endpoint, methods=["GET"], name=name, summary=summary, **route)
+
+
+def _app_post(
+    path: str,
+    action: AppAction,
+    *,
+    name: str,
+    summary: str,
+    done: str,
+    fields: dict[str, dict[str, Any]] | None = None,
+) -> None:
+    """Route POST `path`, a form about one of the user's apps (`run_app_action`)."""
+
+    async def endpoint(
+        request: Request,
+        form: CsrfForm,
+        context: ContextDep,
+        session: SessionDep,
+        user: OptionalUser,
+    ) -> Response:
+        return await run_app_action(request, context, session, user, form, action)
+
+    route = form_post(
         f"{done}; or {_TO_LOGIN.lower()}",
         pages=_NOT_FOUND,
         fields=fields or {},
         path_parameters=["client_id"],
     )
+    router.add_api_route(path, endpoint, methods=["POST"], name=name, summary=summary, **route)
 
 
 @router.get(
@@ -114,83 +147,42 @@ async def create_app(
     return await run_action(request, context, session, user, form, _create)
 
 
-def _create(
-    session: Session, request: Request, context: ServerContext, user: User, form: PageForm
-) -> Response:
-    values = form_values(form)
+def _create(post: PagePost) -> Response:
+    values = form_values(post.form)
+    settings = post.context.settings
     try:
         client, secret = register_client(
-            session,
+            post.session,
             name=values["name"],
             website=values["website"],
             description=values["description"],
             redirect_uris=values["redirect_uris"].splitlines(),
             client_type=values["client_type"],
             grant_types=values["grant_types"],
-            scope=format_scope(context.settings.scopes),
-            supported_scopes=context.settings.scopes,
+            scope=format_scope(settings.scopes),
+            supported_scopes=settings.scopes,
             trusted=False,  # only the operator (seed, CLI) marks a client trusted
-            owner_id=user.id,
-            max_apps=context.settings.max_apps_per_user,
+            owner_id=post.user.id,
+            max_apps=settings.max_apps_per_user,
             oidc_columns=oidc_columns(values),
         )
     except RegistrationError as exc:
-        return form_page(request, user, values, error=str(exc))
+        return form_page(post.request, post.user, values, error=str(exc))
     response = see_other(app_path(client.client_id))
     if secret is not None:
-        with_secret(response, context, client.client_id, secret)
+        with_secret(response, post.context, client.client_id, secret)
     return response
-
-
-@router.get(
-    f"{APPS_PATH}/{{client_id}}",
-    summary="Developer portal: an app's page",
-    **html_page("The app's registration", errors=_NOT_FOUND, redirects=_TO_LOGIN),
-)
-async def view_app(
-    request: Request, client_id: str, session: SessionDep, user: OptionalUser
-) -> Response:
-    return await owned_page(request, session, user, client_id, reveal_page)
-
-
-@router.get(
-    f"{APPS_PATH}/{{client_id}}/edit",
-    summary="Developer portal: the form to edit an app",
-    **html_page("The edit form", errors=_NOT_FOUND, redirects=_TO_LOGIN),
-)
-async def edit_app_page(
-    request: Request, client_id: str, session: SessionDep, user: OptionalUser
-) -> Response:
-    return await owned_page(request, session, user, client_id, _edit_form)
 
 
 def _edit_form(request: Request, user: User, client: Client) -> Response:
     return form_page(request, user, client_values(client), client=client)
 
 
-@router.post(
-    f"{APPS_PATH}/{{client_id}}/edit",
-    summary="Edit an app (the edit form)",
-    **_app_form("Saved: to the app's page", fields=_APP_FIELDS),
-)
-async def edit_app(
-    request: Request, form: CsrfForm, context: ContextDep, session: SessionDep, user: OptionalUser
-) -> Response:
-    return await run_app_action(request, context, session, user, form, _edit)
-
-
-def _edit(
-    session: Session,
-    request: Request,
-    context: ServerContext,
-    user: User,
-    client: Client,
-    form: PageForm,
-) -> Response:
-    values = {**form_values(form), "client_type": client.client_type}
+def _edit(post: PagePost, client: Client) -> Response:
+    values = {**form_values(post.form), "client_type": client.client_type}
     try:
         update_client(
-            session,
+            post.session,
             client,
             name=values["name"],
             website=values["website"],
@@ -200,20 +192,9 @@ def _edit(
             oidc_columns=oidc_columns(values),
         )
     except RegistrationError as exc:  # nothing was changed: update_client checks first
-        return form_page(request, user, values, client=client, error=str(exc))
-    context.clients.invalidate(client.client_id)
+        return form_page(post.request, post.user, values, client=client, error=str(exc))
+    post.context.clients.invalidate(client.client_id)
     return see_other(app_path(client.client_id))
-
-
-@router.get(
-    f"{APPS_PATH}/{{client_id}}/rotate-secret",
-    summary="Developer portal: confirm rotating an app's secret",
-    **html_page("Rotate the secret?", errors=_NOT_FOUND, redirects=_TO_LOGIN),
-)
-async def confirm_rotate_secret(
-    request: Request, client_id: str, session: SessionDep, user: OptionalUser
-) -> Response:
-    return await owned_page(request, session, user, client_id, _confirm_rotate)
 
 
 def _confirm_rotate(request: Request, user: User, client: Client) -> Response:
@@ -222,73 +203,80 @@ def _confirm_rotate(request: Request, user: User, client: Client) -> Response:
     return ROTATE_CONFIRMATION.page(request, user, client)
 
 
-@router.post(
-    f"{APPS_PATH}/{{client_id}}/rotate-secret",
-    summary="Rotate an app's secret (the confirmation form)",
-    **_app_form("Rotated: to the app's page, showing the new secret once"),
-)
-async def rotate_app_secret(
-    request: Request, form: CsrfForm, context: ContextDep, session: SessionDep, user: OptionalUser
-) -> Response:
-    return await run_app_action(request, context, session, user, form, _rotate)
-
-
-def _rotate(
-    session: Session,
-    request: Request,
-    context: ServerContext,
-    user: User,
-    client: Client,
-    form: PageForm,
-) -> Response:
+def _rotate(post: PagePost, client: Client) -> Response:
     try:
-        secret = rotate_secret(session, client)
+        secret = rotate_secret(post.session, client)
     except RegistrationError as exc:
-        return app_page(request, user, client, error=str(exc))
-    context.clients.invalidate(client.client_id)
+        return app_page(post.request, post.user, client, error=str(exc))
+    post.context.clients.invalidate(client.client_id)
     response = see_other(app_path(client.client_id))
-    with_secret(response, context, client.client_id, secret)
+    with_secret(response, post.context, client.client_id, secret)
     notice = "A new secret was issued: copy it now. The old one no longer works."
-    return with_notice(request, response, path=app_path(client.client_id), text=notice)
+    return with_notice(post.request, response, path=app_path(client.client_id), text=notice)
 
 
-@router.get(
-    f"{APPS_PATH}/{{client_id}}/delete",
-    summary="Developer portal: confirm deleting an app",
-    **html_page("Delete the app?", errors=_NOT_FOUND, redirects=_TO_LOGIN),
-)
-async def confirm_delete_app(
-    request: Request, client_id: str, session: SessionDep, user: OptionalUser
-) -> Response:
-    return await owned_page(request, session, user, client_id, DELETE_CONFIRMATION.page)
-
-
-@router.post(
-    f"{APPS_PATH}/{{client_id}}/delete",
-    summary="Delete an app (the confirmation form)",
-    **_app_form("Deleted: to the app list, which says so"),
-)
-async def delete_app(
-    request: Request, form: CsrfForm, context: ContextDep, session: SessionDep, user: OptionalUser
-) -> Response:
-    return await run_app_action(request, context, session, user, form, _delete)
-
-
-def _delete(
-    session: Session,
-    request: Request,
-    context: ServerContext,
-    user: User,
-    client: Client,
-    form: PageForm,
-) -> Response:
+def _delete(post: PagePost, client: Client) -> Response:
     name, client_id = client.name, client.client_id  # the row is gone after the delete
+    settings = post.context.settings
     delete_client(
-        session,
+        post.session,
         client,
-        access_token_ttl=context.settings.access_token_ttl,
-        client_cache_ttl=context.settings.client_cache_ttl,
+        access_token_ttl=settings.access_token_ttl,
+        client_cache_ttl=settings.client_cache_ttl,
     )
-    context.clients.invalidate(client_id)
+    post.context.clients.invalidate(client_id)
     notice = f"{name} was deleted; its tokens no longer work."
-    return with_notice(request, see_other(APPS_PATH), path=APPS_PATH, text=notice)
+    return with_notice(post.request, see_other(APPS_PATH), path=APPS_PATH, text=notice)
+
+
+# The pages and forms about one app, in the order FastAPI matches them.
+_app_page(
+    _APP_PATH,
+    reveal_page,
+    name="view_app",
+    summary="Developer portal: an app's page",
+    description="The app's registration",
+)
+_app_page(
+    f"{_APP_PATH}/edit",
+    _edit_form,
+    name="edit_app_page",
+    summary="Developer portal: the form to edit an app",
+    description="The edit form",
+)
+_app_post(
+    f"{_APP_PATH}/edit",
+    _edit,
+    name="edit_app",
+    summary="Edit an app (the edit form)",
+    done="Saved: to the app's page",
+    fields=_APP_FIELDS,
+)
+_app_page(
+    f"{_APP_PATH}/rotate-secret",
+    _confirm_rotate,
+    name="confirm_rotate_secret",
+    summary="Developer portal: confirm rotating an app's secret",
+    description="Rotate the secret?",
+)
+_app_post(
+    f"{_APP_PATH}/rotate-secret",
+    _rotate,
+    name="rotate_app_secret",
+    summary="Rotate an app's secret (the confirmation form)",
+    done="Rotated: to the app's page, showing the new secret once",
+)
+_app_page(
+    f"{_APP_PATH}/delete",
+    DELETE_CONFIRMATION.page,
+    name="confirm_delete_app",
+    summary="Developer portal: confirm deleting an app",
+    description="Delete the app?",
+)
+_app_post(
+    f"{_APP_PATH}/delete",
+    _delete,
+    name="delete_app",
+    summary="Delete an app (the confirmation form)",
+    done="Deleted: to the app list, which says so",
+)
