@@ -29,11 +29,17 @@ lint: $(VENV)/.synced
 	$(VENV)/bin/ruff format --check shared services tests bench
 	$(VENV)/bin/mypy
 
+# Tests run in parallel (pytest-xdist), a test file to a worker so that its module's servers
+# start once. Most of a test's time is waiting (servers starting, browsers, deliberate
+# sleeps), so more workers than CPUs pay; TEST_WORKERS=0 runs them in this one process.
+TEST_WORKERS ?= 4
+PYTEST := $(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile
+
 test-sqlite: $(VENV)/.synced
-	$(VENV)/bin/pytest --db sqlite
+	$(PYTEST) --db sqlite
 
 test-postgres: $(VENV)/.synced  # only the tests that use the database: the rest ran above
-	$(VENV)/bin/pytest --db "$(PG_TEST_URL)" --db-tests-only
+	$(PYTEST) --db "$(PG_TEST_URL)" --db-tests-only
 
 test: e2e-deps lint test-sqlite test-postgres
 
