@@ -30,6 +30,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if hasattr(config, "workerinput"):  # an xdist worker: the slow files start first
+        items.sort(key=lambda item: item.get_closest_marker("e2e") is None)
     if not config.getoption("--db-tests-only"):
         return
     kept, database_free = [], []
