@@ -29,11 +29,19 @@ lint: $(VENV)/.synced
 	$(VENV)/bin/ruff format --check shared services tests bench
 	$(VENV)/bin/mypy
 
+# Tests run in parallel (pytest-xdist), a test file to a worker so that its module's servers
+# start once. Much of a test's time is waiting (servers starting, browsers, deliberate
+# sleeps), so more workers than CPUs pay; TEST_WORKERS=0 runs them in this one process.
+# Files go out in collection order, where tests/conftest.py puts the slow `e2e` files first
+# (xdist's default would hand out the files with the fewest tests, those, last).
+TEST_WORKERS ?= 4
+PYTEST := $(VENV)/bin/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
+
 test-sqlite: $(VENV)/.synced
-	$(VENV)/bin/pytest --db sqlite
+	$(PYTEST) --db sqlite
 
 test-postgres: $(VENV)/.synced  # only the tests that use the database: the rest ran above
-	$(VENV)/bin/pytest --db "$(PG_TEST_URL)" --db-tests-only
+	$(PYTEST) --db "$(PG_TEST_URL)" --db-tests-only
 
 test: e2e-deps lint test-sqlite test-postgres
 

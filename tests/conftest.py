@@ -30,6 +30,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if hasattr(config, "workerinput"):  # an xdist worker: the slow files start first
+        items.sort(key=lambda item: item.get_closest_marker("e2e") is None)
     if not config.getoption("--db-tests-only"):
         return
     kept, database_free = [], []
@@ -40,6 +42,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         config.hook.pytest_deselected(items=database_free)
         items[:] = kept
     config.stash[_DATABASE_FREE] = len(database_free)
+    if hasattr(config, "workeroutput"):  # an xdist worker: its controller prints the summary
+        config.workeroutput["database_free"] = len(database_free)
+
+
+class _XdistController:
+    """Under `pytest -n N` the workers collect: each tells its count when it finishes."""
+
+    @pytest.hookimpl
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        count = getattr(node, "workeroutput", {}).get("database_free")
+        if count is not None:
+            node.config.stash[_DATABASE_FREE] = count
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(_XdistController())
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

@@ -8,11 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from services import migrate
+from services.authorization_server import cli
 from services.migrate import SERVICES
 from shared.db import make_engine
 from shared.migrations import differences
 from tests import legacy_databases as legacy
 from tests.authorization_server.test_cli import production
+from tests.command_line import run_main
 from tests.databases import TestDatabases
 from tests.harness.servers import ROOT
 
@@ -20,6 +23,7 @@ BIN = Path(sys.executable).parent
 PREFIXES = {"authorization-server": "AS_", "resource-server": "RS_", "demo-client": "CLIENT_"}
 # The newest migration of each service, where `dropletbook-migrate` leaves its database.
 HEADS = {"authorization-server": "0004", "resource-server": "0002", "demo-client": "0002"}
+MAINS = {"dropletbook-migrate": migrate.main, "dropletbook-as": cli.main}
 
 
 def environment(urls: dict[str, str]) -> dict[str, str]:
@@ -29,6 +33,12 @@ def environment(urls: dict[str, str]) -> dict[str, str]:
 
 
 def run(command: str, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`COMMAND ARGS` run in this process: what the command does."""
+    return run_main(MAINS[command], list(args), env=env)
+
+
+def run_process(command: str, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """The installed `COMMAND ARGS` as its own process: that the entry point works."""
     return subprocess.run(
         [str(BIN / command), *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60
     )
@@ -78,7 +88,9 @@ def test_migrate_upgrades_every_service(a846f3e_urls: dict[str, str]) -> None:
 
 def test_migrate_one_service_and_an_empty_database(databases: TestDatabases) -> None:
     url = databases.new_url("rs")
-    done = run("dropletbook-migrate", "resource-server", env=environment({"resource-server": url}))
+    done = run_process(
+        "dropletbook-migrate", "resource-server", env=environment({"resource-server": url})
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().endswith("created at 0002")
     assert_at_head(url, "resource-server")
@@ -123,15 +135,7 @@ def test_other_commands_in_production_refuse_an_old_schema(a846f3e_urls: dict[st
     """`dropletbook-as create-user` (like the server) does not upgrade in production."""
     url = a846f3e_urls["authorization-server"]
     command = ["create-user", "--email", "x@example.com", "--password-stdin"]
-    done = subprocess.run(
-        [str(BIN / "dropletbook-as"), *command],
-        env=production(url),
-        cwd=ROOT,
-        input="a long enough password\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run_main(cli.main, command, env=production(url), stdin="a long enough password\n")
     assert done.returncode == 2
     assert "schema revision 0001" in done.stderr
     assert "run `dropletbook-migrate authorization-server`" in done.stderr

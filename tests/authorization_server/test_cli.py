@@ -22,6 +22,7 @@ from services.authorization_server.cli.demo import public_url
 from services.authorization_server.context import ServerContext
 from services.authorization_server.db import create_tables, make_engine
 from services.authorization_server.models import SigningKeyRecord
+from tests.command_line import run_main
 from tests.databases import TestDatabases
 from tests.factories import test_settings
 from tests.harness.servers import ROOT, free_port
@@ -71,6 +72,14 @@ def production(database_url: str) -> dict[str, str]:
 def run(
     env: dict[str, str], *args: str, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
+    """`dropletbook-as ARGS` run in this process: what the command does."""
+    return run_main(cli.main, list(args), env=env, stdin=stdin)
+
+
+def run_process(
+    env: dict[str, str], *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The installed `dropletbook-as ARGS` as its own process: that the entry point works."""
     return subprocess.run(
         [str(CLI), *args],
         env=env,
@@ -121,7 +130,7 @@ def test_password_on_the_command_line_is_refused(database_url: str) -> None:
 
 
 def test_create_user_reads_the_password_from_stdin(database_url: str) -> None:
-    done = run(
+    done = run_process(
         environment(database_url),
         *("create-user", "--email", "Bob@Example.com", "--name", "Bob", "--password-stdin"),
         stdin=PASSWORD + "\n",
@@ -414,7 +423,6 @@ def test_every_command_and_option_has_help() -> None:
         assert sub.description, name
         for action in sub._actions:
             assert action.help, (name, action.dest)
-    help_text = subprocess.run(
-        [str(CLI), "create-user", "--help"], capture_output=True, text=True, check=True
-    ).stdout
-    assert "--password-stdin" in help_text
+    done = run(dict(os.environ), "create-user", "--help")
+    assert done.returncode == 0, done.stderr
+    assert "--password-stdin" in done.stdout

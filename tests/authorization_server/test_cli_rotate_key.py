@@ -3,8 +3,6 @@ the JWKS is cached no longer than the server caches keys, and the delay outlasts
 
 import os
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -14,17 +12,18 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
+from services.authorization_server import cli
 from services.authorization_server.context import ServerContext
 from services.authorization_server.db import make_engine
 from services.authorization_server.settings import Settings
 from shared.jwt import unverified_header, verification_key, verify_jwt
 from tests import factories
+from tests.command_line import run_main
 from tests.databases import TestDatabases
 from tests.factories import as_environment, make_client
 from tests.harness.authorization_server import start_in_process
-from tests.harness.servers import ROOT, LiveServer, free_port
+from tests.harness.servers import LiveServer, free_port
 
-CLI = Path(sys.executable).parent / "dropletbook-as"  # the venv running the tests
 ACTIVATION_DELAY = 5  # seconds: long enough to observe the pending key, short for the suite
 KEY_CACHE_TTL = 0.2  # the server rereads keys this often
 
@@ -66,9 +65,7 @@ def _rotate(server: LiveServer, delay: int) -> tuple[str, datetime]:
         "AS_KEY_ACTIVATION_DELAY": str(delay),
         "AS_KEY_CACHE_TTL": str(KEY_CACHE_TTL),  # the server's, as an operator would set it
     }
-    done = subprocess.run(
-        [str(CLI), "rotate-key"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60
-    )
+    done = run_main(cli.main, ["rotate-key"], env=env)
     assert done.returncode == 0, done.stderr
     match = re.fullmatch(
         r"database: (\S+)\nnew key (\S+) stored: running servers publish it within "

@@ -1,8 +1,6 @@
 """Keys across processes: the authorization server down, and key rotation with refetch limits."""
 
 import os
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -12,10 +10,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from services.authorization_server import cli
 from shared.jwt import sign_jwt
+from tests.command_line import run_main
 from tests.databases import TestDatabases
 from tests.factories import make_client
-from tests.harness.servers import ROOT
 from tests.resource_server.conftest import new_key
 from tests.resource_server.live import CountingProxy, Stack, kid_of, start_stack, wait_for
 
@@ -111,10 +110,7 @@ def test_rotated_key_is_accepted_after_one_rate_limited_refetch(
             "AS_DATABASE_URL": stack.database_url,
             "AS_KEY_ACTIVATION_DELAY": "0",
         }
-        cli = Path(sys.executable).with_name("dropletbook-as")
-        rotated = subprocess.run(
-            [str(cli), "rotate-key"], env=env, cwd=ROOT, capture_output=True, text=True
-        )
+        rotated = run_main(cli.main, ["rotate-key"], env=env)
         assert rotated.returncode == 0, rotated.stderr
         assert wait_for(lambda: kid_of(_client_credentials_token(stack)) != kid_of(old), timeout=10)
         new = _client_credentials_token(stack)
