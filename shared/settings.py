@@ -28,6 +28,8 @@ class BaseServiceSettings(BaseSettings):
     environment: str = "production"
     """`development` for the demo and the tests; any other value means production."""
     log_level: str = "INFO"
+    opentelemetry: bool = False
+    """FastAPI's OpenTelemetry instrumentation of every request (`shared.telemetry`)."""
 
     @field_validator("environment")
     @classmethod

@@ -49,6 +49,7 @@ from shared.lazy_app import lazy_app
 from shared.log_redaction import install_access_log_redaction
 from shared.migrations import start_up
 from shared.openapi import install_openapi
+from shared.telemetry import fastapi_telemetry
 
 logger = logging.getLogger(__name__)
 
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     context = ServerContext.build(settings, make_engine(settings.database_url, pooled=False))
     token = token_route(context)
     app = FastAPI(
+        telemetry=fastapi_telemetry(settings),
         title="Droplet Cloud authorization server",
         version="0.1.0",
         description=(

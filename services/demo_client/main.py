@@ -36,6 +36,7 @@ from shared.lazy_app import lazy_app
 from shared.log_redaction import install_access_log_redaction
 from shared.migrations import start_up
 from shared.openapi import install_openapi
+from shared.telemetry import fastapi_telemetry
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None, *, http: httpx.Client | None = 
     logging.basicConfig(level=settings.log_level.upper())
     install_access_log_redaction()
     app = FastAPI(
+        telemetry=fastapi_telemetry(settings),
         title="Dropletbook",
         version="0.1.0",
         description="The tutorial's third-party app: every OAuth 2 flow, step by step.",

@@ -23,6 +23,7 @@ from shared.lazy_app import lazy_app
 from shared.log_redaction import install_access_log_redaction
 from shared.migrations import start_up
 from shared.openapi import install_openapi
+from shared.telemetry import fastapi_telemetry
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ def create_app(
     install_access_log_redaction()
     logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per feed poll
     app = FastAPI(
+        telemetry=fastapi_telemetry(settings),
         title="Droplet Cloud API",
         version="0.1.0",
         description=(
