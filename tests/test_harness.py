@@ -1,15 +1,18 @@
-"""The harness's own server contexts release their database connections when they end."""
+"""The harness: its server contexts release their database connections when they end, and
+its ports never clash between test workers."""
 
 import asyncio
 import gc
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from services.authorization_server.context import ServerContext
 from tests.databases import TestDatabases
 from tests.factories import test_settings
 from tests.harness.authorization_server import live_authorization_server, prepared_database
+from tests.harness.servers import free_port
 
 
 def _query_on_a_loop_of_its_own(context: ServerContext) -> None:
@@ -36,3 +39,15 @@ def test_a_live_servers_context_leaves_no_connection_behind(
         _query_on_a_loop_of_its_own(server.context)
     del server
     gc.collect()
+
+
+def test_free_ports_come_from_the_workers_own_block_below_the_ephemeral_range(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    blocks: dict[str, set[int]] = {}
+    for worker in ("gw0", "gw3"):
+        monkeypatch.setenv("PYTEST_XDIST_WORKER", worker)
+        blocks[worker] = {free_port() for _ in range(20)}
+        assert len(blocks[worker]) == 20  # no port twice in a row
+    assert max(blocks["gw0"]) < min(blocks["gw3"])
+    assert max(blocks["gw3"]) < 32768  # Linux's first ephemeral port

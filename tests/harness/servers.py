@@ -112,11 +112,30 @@ def browse_in_process(app: ASGIApp, base_url: str, *, lifespan: bool = True) -> 
         yield running.browser(base_url)
 
 
+# Ports for the servers the tests start: below Linux's ephemeral range (32768 and up), so
+# no outgoing connection takes one between `free_port()` and the server's bind, and a block
+# of its own for each pytest-xdist worker, so that two workers never pick the same one.
+# Within it, each process starts at its own place (two test runs at once stay apart too).
+_PORTS_PER_WORKER = 1500
+_FIRST_PORT = 20000
+_next_port = os.getpid() * 97 % _PORTS_PER_WORKER
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A loopback port no one listens on, from this worker's block (used round-robin)."""
+    global _next_port
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    first = _FIRST_PORT + (int(worker) % 8) * _PORTS_PER_WORKER
+    for _ in range(_PORTS_PER_WORKER):
+        port = first + _next_port
+        _next_port = (_next_port + 1) % _PORTS_PER_WORKER
+        with socket.socket() as sock:
+            try:
+                sock.bind((DEFAULT_IP, port))
+            except OSError:
+                continue  # in use (or in TIME_WAIT): the next one
+            return port
+    raise RuntimeError(f"no free port in {first}-{first + _PORTS_PER_WORKER - 1}")
 
 
 class LiveServer:
