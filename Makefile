@@ -45,9 +45,10 @@ test-postgres: $(VENV)/.synced  # only the tests that use the database: the rest
 
 test: e2e-deps lint test-sqlite test-postgres
 
-e2e-deps:  # Debian's Chromium for the browser tests (Playwright never downloads a browser); Node for openid-client
+e2e-deps:  # Debian's Chromium for the browser tests (Playwright never downloads a browser); Node for openid-client; wrk and pgbench for the benchmark's smoke test
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
 	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm; }
+	@command -v wrk >/dev/null && command -v pgbench >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk postgresql-client; }
 
 bench: $(VENV)/.synced
 	$(VENV)/bin/python bench/token_endpoint.py
