@@ -91,4 +91,7 @@ async def hot_connection(
             raise
         finally:
             if autocommit and not (driver.broken or driver.closed):
-                await driver.set_autocommit(False)  # as the pool hands connections out
+                try:
+                    await driver.set_autocommit(False)  # as the pool hands connections out
+                except psycopg.Error:  # still busy (cancelled mid-statement): never pool it so
+                    await conn.invalidate()

@@ -88,3 +88,31 @@ def test_an_autocommit_block_commits_each_statement_and_the_pool_gets_a_transact
         await db.dispose()
 
     asyncio.run(scenario())
+
+
+def test_a_request_cancelled_mid_statement_never_leaves_autocommit_in_the_pool(
+    database_url: str, databases: TestDatabases
+) -> None:
+    """The client goes away while an autocommitted statement runs: the connection must not
+    go back to the pool in autocommit mode, where a later transaction would commit piecemeal."""
+    if not databases.is_postgres:
+        pytest.skip("autocommit is PostgreSQL's hot path; SQLite keeps its transaction")
+
+    async def scenario() -> None:
+        db = _engine(database_url)
+
+        async def slow() -> None:
+            async with hot_connection(db, autocommit=True) as conn:
+                await conn.execute(select(func.pg_sleep(5)), {})
+
+        task = asyncio.create_task(slow())
+        await asyncio.sleep(0.3)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        async with hot_connection(db) as conn:  # the pool's one connection, or its successor
+            await conn.execute(_ADD, {"n": 1})  # left without a commit: must roll back
+        assert await _stored(db) == []
+        await db.dispose()
+
+    asyncio.run(scenario())

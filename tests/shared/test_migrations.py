@@ -97,7 +97,7 @@ def test_downgrade_to_nothing_and_back(engine: Engine, service: str) -> None:
 def test_droplet_ids_autoincrement_on_sqlite_after_migrating(engine: Engine) -> None:
     """AUTOINCREMENT is invisible to autogenerate: checked on its own."""
     if engine.dialect.name != "sqlite":
-        pytest.skip("SQLite only")
+        pytest.skip("checks SQLite's own AUTOINCREMENT in sqlite_master")
     with engine.begin() as connection:
         command.upgrade(resource_server_db.SCHEMA.config(connection), "head")
         sql = connection.execute(text("SELECT sql FROM sqlite_master WHERE name = 'droplet'"))
