@@ -43,6 +43,7 @@ from wrk_driver import (
     interrupt_on_signals,
     measure_rounds,
     parse_args,
+    reporting_failures,
     uvicorn_server,
 )
 
@@ -86,7 +87,8 @@ def main() -> int:
             "RS_FEED_CLIENT_SECRET": feed.client_secret,
         }
         logs = workdir / "servers.log"
-        try:
+
+        def work() -> int:
             with (
                 uvicorn_server("services.authorization_server.main:app", as_port, as_env, logs),
                 uvicorn_server("services.resource_server.main:app", rs_port, rs_env, logs) as rs,
@@ -97,14 +99,8 @@ def main() -> int:
                 runs = measure_rounds(args, wrk, rs, scripts, ACCOUNT_PATH, "account")
                 _print_summary(runs)
                 return exit_status(runs)
-        except KeyboardInterrupt:
-            print("\ninterrupted; servers stopped", file=sys.stderr)
-            return 130
-        except BenchError as exc:
-            print(f"FAILED: {exc}", file=sys.stderr)
-            if logs.exists():
-                print(logs.read_text(errors="replace")[-3000:], file=sys.stderr)
-            return 1
+
+        return reporting_failures(work, logs)
 
 
 def _print_summary(runs: list[tuple[Run, Run]]) -> None:
