@@ -106,7 +106,10 @@ def session_login(session: Session, request: Request, settings: Settings) -> Log
 
 
 async def current_user(request: Request, context: ContextDep, session: SessionDep) -> User | None:
-    return await run_sync(session, session_user, request, context.settings)
+    user = await run_sync(session, session_user, request, context.settings)
+    # End the read: the request holds no pooled connection while it reads its body.
+    await session.commit()
+    return user
 
 
 OptionalUser = Annotated[User | None, Depends(current_user)]

@@ -65,6 +65,7 @@ async def update_self(request: Request, context: ContextDep, session: SessionDep
     """Needs a client-credentials token with the `write` scope; the body is read after."""
     authorization = request.headers.get("authorization")
     client = await run_sync(session, _authenticate, context, authorization, "write")
+    await session.commit()  # ends the read: no pooled connection waits for the body
     body = await read_json_object(request, max_bytes=context.settings.max_body_bytes)
     result = await run_sync(session, _update, context, client, body)
     return JSONResponse(result, headers=NO_STORE_HEADERS)
