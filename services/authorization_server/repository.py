@@ -114,7 +114,8 @@ def get_refresh_token(
 
 def revoke_family(*, session: Session, family_id: str, now: datetime | None = None) -> None:
     """Revoke a family: its refresh tokens die and its unexpired JWTs join the revoked set."""
-    for statement in revoke_family_statements(family_id, now or utcnow()):
+    dialect = session.get_bind().dialect.name
+    for statement in revoke_family_statements(family_id, now or utcnow(), dialect):
         session.exec(statement)  # type: ignore[call-overload]
 
 

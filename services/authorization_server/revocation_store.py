@@ -4,7 +4,7 @@ async request paths (token endpoint, RFC 7009 revocation) run the same ones."""
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Executable, delete, insert, literal, update
+from sqlalchemy import ColumnElement, Executable, delete, literal, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel import col, select
@@ -20,24 +20,32 @@ from services.authorization_server.models import (
 )
 
 
-def revoke_family_statements(family_id: str, now: datetime) -> Sequence[Executable]:
+def revoke_family_statements(family_id: str, now: datetime, dialect: str) -> Sequence[Executable]:
     """Revoke a family: its refresh tokens die and its unexpired JWTs join the revoked set.
 
     The family's row is updated first, so concurrent revocations of one family queue on
-    its row lock (PostgreSQL) and the second finds the JWTs already revoked.
+    its row lock (PostgreSQL). A JWT already revoked, or being revoked alone at the same
+    moment (RFC 7009), is skipped, not a conflict that would fail the whole revocation.
     """
     issued = select(IssuedAccessToken.jti, IssuedAccessToken.expires_at, _now(now)).where(
         col(IssuedAccessToken.family_id) == family_id,
         col(IssuedAccessToken.expires_at) > now,
-        col(IssuedAccessToken.jti).not_in(select(RevokedAccessToken.jti)),
     )
+    columns = ["jti", "expires_at", "revoked_at"]
     return (
         update(TokenFamily)
         .where(col(TokenFamily.id) == family_id, col(TokenFamily.revoked_at).is_(None))
         .values(revoked_at=now),
         delete(RefreshToken).where(col(RefreshToken.family_id) == family_id),
-        insert(RevokedAccessToken).from_select(["jti", "expires_at", "revoked_at"], issued),
+        _insert_revoked(dialect).from_select(columns, issued).on_conflict_do_nothing(),
     )
+
+
+def _insert_revoked(dialect: str) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT into the revoked set that can skip what is there already (ON CONFLICT)."""
+    if dialect == "postgresql":
+        return postgresql.insert(RevokedAccessToken)
+    return sqlite.insert(RevokedAccessToken)
 
 
 def _now(now: datetime) -> ColumnElement[datetime]:
@@ -89,13 +97,12 @@ async def revoke_access_token(
     conn: AsyncConnection, *, jti: str, expires_at: datetime, now: datetime
 ) -> None:
     """Add a JWT to the revoked set (already there: nothing changes)."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     row = {"jti": jti, "expires_at": expires_at, "revoked_at": now}
-    await conn.execute(dialect.insert(RevokedAccessToken).values(**row).on_conflict_do_nothing())
+    await conn.execute(_insert_revoked(conn.dialect.name).values(**row).on_conflict_do_nothing())
 
 
 async def revoke_family(conn: AsyncConnection, *, family_id: str, now: datetime) -> None:
-    for statement in revoke_family_statements(family_id, now):
+    for statement in revoke_family_statements(family_id, now, conn.dialect.name):
         await conn.execute(statement)
 
 

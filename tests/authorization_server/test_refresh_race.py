@@ -305,3 +305,36 @@ def test_a_replay_asking_for_more_scope_is_refused_and_revokes_nothing(world: Wo
     again = world.refresh(tokens["refresh_token"])
     assert again.status_code == 200
     assert again.json()["refresh_token"] == first.json()["refresh_token"]
+
+
+def test_a_family_revoked_while_one_of_its_tokens_is_revoked_alone_is_revoked(
+    world: World, databases: TestDatabases
+) -> None:
+    """RFC 7009 revokes the grant's refresh token while another transaction is adding one of
+    its access tokens to the revoked set: the grant's revocation waits for it, then skips
+    that token instead of failing (a 500 would leave the grant alive)."""
+    if not databases.is_postgres:
+        pytest.skip("waits on PostgreSQL's row lock of an uncommitted insert")
+    tokens = world.grant()
+    url = world.context.settings.database_url
+    with psycopg.connect(url) as holder, psycopg.connect(url, autocommit=True) as admin:
+        holder.execute(
+            "INSERT INTO revokedaccesstoken (jti, expires_at, revoked_at)"
+            " VALUES (%s, now() + interval '1 hour', now())",
+            (access_token_jti(tokens),),
+        )
+        result: list[httpx.Response] = []
+        form = {"token": tokens["refresh_token"], "token_type_hint": "refresh_token"}
+        auth = (world.client.client_id, world.secret)
+        revoke = threading.Thread(
+            target=lambda: result.append(
+                world.server.post("/v1/oauth/revoke", data=form, auth=auth)
+            )
+        )
+        revoke.start()
+        _wait_for_blocked_backend(admin, holder.info.backend_pid)
+        holder.commit()
+        revoke.join(timeout=30)
+    (response,) = result
+    assert response.status_code == 200, response.text
+    assert world.refresh(tokens["refresh_token"]).json()["error"] == "invalid_grant"
