@@ -20,7 +20,7 @@ from contextlib import asynccontextmanager
 from typing import Any, cast
 
 import psycopg
-from sqlalchemy import Executable, Select
+from sqlalchemy import Executable
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -47,7 +47,7 @@ class Fetched:
 
 class DirectConnection:
     """The subset of `AsyncConnection` the hot paths use, on psycopg's connection: a
-    SELECT (the claims' CTEs) returns its first row, anything else (the inserts) nothing."""
+    statement that returns rows gives its first, any other (the inserts) nothing."""
 
     def __init__(self, dialect: Dialect, driver: psycopg.AsyncConnection[Any]) -> None:
         self.dialect = dialect
@@ -56,9 +56,8 @@ class DirectConnection:
     async def execute(self, statement: Executable, params: dict[str, Any]) -> Fetched:
         sql, own = _compiled(statement, self.dialect)
         cursor = await self._driver.execute(sql, {**own, **params} if own else params)
-        if isinstance(statement, Select):
-            return Fetched(await cursor.fetchone())
-        return Fetched(None)
+        returns_rows = cursor.description is not None  # a SELECT, or a RETURNING clause
+        return Fetched(await cursor.fetchone() if returns_rows else None)
 
     async def commit(self) -> None:
         await self._driver.commit()

@@ -116,3 +116,18 @@ def test_a_request_cancelled_mid_statement_never_leaves_autocommit_in_the_pool(
         await db.dispose()
 
     asyncio.run(scenario())
+
+
+def test_a_statement_with_returning_gives_its_row(database_url: str) -> None:
+    """Not only a SELECT: an INSERT … RETURNING (as a claim's UPDATE … RETURNING) too."""
+
+    async def scenario() -> None:
+        db = _engine(database_url)
+        async with hot_connection(db) as conn:
+            row = (await conn.execute(_ADD.returning(_PROBE.c.n), {"n": 7})).first()
+            assert row is not None and row[0] == 7
+            if isinstance(conn, DirectConnection):  # and a statement without rows gives none
+                assert (await conn.execute(_ADD, {"n": 8})).first() is None
+        await db.dispose()
+
+    asyncio.run(scenario())

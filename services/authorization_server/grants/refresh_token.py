@@ -60,7 +60,9 @@ class RefreshTokenGrant(Grant):
         # The fast path: rotate, insert the successor and the access-token record, commit.
         # On PostgreSQL that is one statement; autocommitted unless a `scope` is to be
         # checked against the grant's once claimed (a wider one raises, and the transaction
-        # rolls back). A fault leaves the old token working.
+        # rolls back). A fault in the statement leaves the old token working; one after it
+        # (the client never got the answer) is mended by the grace window, where the old
+        # token gets the same successor again.
         narrowing = "scope" in form
         async with hot_connection(self.context.db, autocommit=not narrowing) as conn:
             claimed = await token_store.rotate_refresh_token(
