@@ -140,7 +140,7 @@ def pgbench(database_url: str, workdir: Path, *, clients: int, seconds: int) -> 
         f"--file={script}",
         "--log",
         f"--log-prefix={workdir / 'pgbench'}",
-        conninfo.replace("postgresql://", "postgresql://", 1),
+        conninfo,
     ]
     result = subprocess.run(command, capture_output=True, text=True, check=False, cwd=workdir)  # noqa: S603
     match = re.search(r"tps = ([\d.]+)", result.stdout)

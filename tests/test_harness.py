@@ -45,6 +45,7 @@ def test_free_ports_come_from_the_workers_own_block_below_the_ephemeral_range(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     blocks: dict[str, set[int]] = {}
+    monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", "4")
     for worker in ("gw0", "gw3"):
         monkeypatch.setenv("PYTEST_XDIST_WORKER", worker)
         blocks[worker] = {free_port() for _ in range(20)}

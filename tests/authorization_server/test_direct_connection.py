@@ -15,6 +15,7 @@ from tests.databases import TestDatabases
 _PROBE = table("probe", column("n"))
 _ADD = insert(_PROBE).values(n=bindparam("n"))
 _COUNT = select(func.count()).select_from(_PROBE)
+_SLEEPING = "SELECT 1 FROM pg_stat_activity WHERE state = 'active' AND query LIKE '%pg_sleep%'"
 
 
 def _engine(url: str) -> AsyncEngine:
@@ -106,7 +107,13 @@ def test_a_request_cancelled_mid_statement_never_leaves_autocommit_in_the_pool(
                 await conn.execute(select(func.pg_sleep(5)), {})
 
         task = asyncio.create_task(slow())
-        await asyncio.sleep(0.3)
+        with psycopg.connect(databases.target, autocommit=True) as admin:
+            for _ in range(500):  # until the statement runs (10 s at most)
+                if admin.execute(_SLEEPING).fetchone():
+                    break
+                await asyncio.sleep(0.02)
+            else:
+                raise AssertionError("the statement never started")
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task

@@ -74,7 +74,7 @@ def concurrent_token_requests(
     server: AuthorizationServer, requests: list[tuple[tuple[str, str], dict[str, str]]]
 ) -> list[httpx.Response]:
     """Send every (client credentials, form) token request at once, one thread each."""
-    barrier = threading.Barrier(len(requests))
+    barrier = threading.Barrier(len(requests), timeout=30)  # a failed thread fails all
     responses: list[httpx.Response | None] = [None] * len(requests)
 
     def send(index: int, auth: tuple[str, str], form: dict[str, str]) -> None:

@@ -116,26 +116,27 @@ def browse_in_process(app: ASGIApp, base_url: str, *, lifespan: bool = True) -> 
 # no outgoing connection takes one between `free_port()` and the server's bind, and a block
 # of its own for each pytest-xdist worker, so that two workers never pick the same one.
 # Within it, each process starts at its own place (two test runs at once stay apart too).
-_PORTS_PER_WORKER = 1500
-_FIRST_PORT = 20000
-_next_port = os.getpid() * 97 % _PORTS_PER_WORKER
+_PORTS = range(20000, 32000)
+_next_port = os.getpid() * 97
 
 
 def free_port() -> int:
     """A loopback port no one listens on, from this worker's block (used round-robin)."""
     global _next_port
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
-    first = _FIRST_PORT + (int(worker) % 8) * _PORTS_PER_WORKER
-    for _ in range(_PORTS_PER_WORKER):
-        port = first + _next_port
-        _next_port = (_next_port + 1) % _PORTS_PER_WORKER
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+    size = len(_PORTS) // workers
+    first = _PORTS.start + worker * size
+    for _ in range(size):
+        port = first + _next_port % size
+        _next_port += 1
         with socket.socket() as sock:
             try:
                 sock.bind((DEFAULT_IP, port))
             except OSError:
                 continue  # in use (or in TIME_WAIT): the next one
             return port
-    raise RuntimeError(f"no free port in {first}-{first + _PORTS_PER_WORKER - 1}")
+    raise RuntimeError(f"no free port in {first}-{first + size - 1}")
 
 
 class LiveServer:

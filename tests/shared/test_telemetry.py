@@ -20,6 +20,7 @@ from tests.factories import test_settings
 def test_the_setting_decides(
     environ: dict[str, str], expected: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("OPENTELEMETRY", raising=False)  # the base settings have no prefix
     for name, value in environ.items():
         monkeypatch.setenv(name, value)
     settings = BaseServiceSettings(environment="development")
