@@ -20,7 +20,6 @@ from services.authorization_server.models import (
 )
 from services.authorization_server.revocation_store import (
     live_family,
-    live_grant_query,
     revoke_family_statements,
     withdraw_consent_statements,
 )
@@ -61,11 +60,6 @@ def get_consent(
             Consent.response_type == response_type,
         )
     ).first()
-
-
-def has_live_grant(*, session: Session, user_id: str, client_id: str, now: datetime) -> bool:
-    """Whether the user's authorization of the client is still in use (a live family)."""
-    return session.exec(live_grant_query(user_id, client_id, now)).first() is not None
 
 
 def list_live_grants(
@@ -129,14 +123,6 @@ def revoke_client_families(*, session: Session, user_id: str, client_id: str) ->
     ).all()
     for family_id in families:
         revoke_family(session=session, family_id=family_id)
-
-
-def revoke_access_token(
-    *, session: Session, jti: str, expires_at: datetime, now: datetime | None = None
-) -> None:
-    if session.get(RevokedAccessToken, jti) is None:
-        session.add(RevokedAccessToken(jti=jti, expires_at=expires_at, revoked_at=now or utcnow()))
-        session.flush()
 
 
 def is_access_token_revoked(*, session: Session, jti: str) -> bool:

@@ -4,7 +4,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.openapi import ErrorResponse as ErrorResponse  # the shared model, routes' name
 from shared.openapi import Responses, json_errors
 
 SECURITY_SCHEMES: dict[str, dict[str, Any]] = {

@@ -74,7 +74,7 @@ class Launcher:
         self._in_child = _parent_death_signal()
 
     def _spawn(
-        self, name: str, prefix: str, command: list[str], env: dict[str, str]
+        self, prefix: str, command: list[str], env: dict[str, str]
     ) -> subprocess.Popen[bytes]:
         process = subprocess.Popen(  # noqa: S603 (our own interpreter and module names)
             command,
@@ -98,7 +98,7 @@ class Launcher:
         """`dropletbook-as demo --seed-only` with the authorization server's environment."""
         auth = self.services[0]
         command = [sys.executable, "-m", "services.authorization_server.cli", "demo", "--seed-only"]
-        process = self._spawn(auth.name, "seed  ", command, auth.env)
+        process = self._spawn("seed  ", command, auth.env)
         if process.wait() != 0:
             raise RuntimeError("seeding the demo data failed (see the lines above)")
 
@@ -112,7 +112,7 @@ class Launcher:
             ]  # fmt: skip
             if not service.access_log:
                 command.append("--no-access-log")
-            process = self._spawn(service.name, service.prefix, command, service.env)
+            process = self._spawn(service.prefix, command, service.env)
             self.processes[service.name] = process
             self.printer.line(
                 f"launcher | started {service.name} (pid {process.pid}) on {service.url(self.host)}"

@@ -182,6 +182,7 @@ def _consent_page(
             # Hosts only: userinfo (`https://trusted.example@evil.example/`) must not mislead.
             "website": website_link(auth_request.client.website),
             "params": auth_request.form_parameters(),
+            "action": DECISION_PATH,
             "redirect_host": url_host(auth_request.redirect_uri),
         },
     )
