@@ -1,4 +1,5 @@
-"""HTTP helpers shared by the services: cache headers, Basic credentials, form bodies."""
+"""HTTP helpers shared by the services: cache headers, Basic credentials, form bodies, the
+URL of a listen address."""
 
 import base64
 import binascii
@@ -9,6 +10,7 @@ from shared.errors import InvalidClientError, InvalidRequestError, PayloadTooLar
 
 NO_STORE_HEADERS: Mapping[str, str] = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+_WILDCARD_HOSTS = ("0.0.0.0", "::", "")  # noqa: S104 (listen addresses, not URLs)
 
 
 def parse_basic_credentials(authorization: str) -> tuple[str, str]:
@@ -75,3 +77,9 @@ def _form_unquote(text: str) -> str:
 def is_form_content_type(content_type: str | None) -> bool:
     media_type = (content_type or "").split(";", 1)[0].strip().lower()
     return media_type == FORM_CONTENT_TYPE
+
+
+def public_url(host: str, port: int) -> str:
+    """`http://host:port`, with loopback for a wildcard listen address."""
+    host = "127.0.0.1" if host in _WILDCARD_HOSTS else host
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"

@@ -66,3 +66,19 @@ def test_banner_names_the_url_and_credentials(tmp_path: Path) -> None:
     assert "demo@example.com" in text
     assert "demo-password" in text
     assert "Ctrl-C" in text
+
+
+@pytest.mark.parametrize(
+    ("host", "url"),
+    [
+        ("0.0.0.0", "http://127.0.0.1:9000"),  # noqa: S104 (a listen address)
+        ("::", "http://127.0.0.1:9000"),
+        ("::1", "http://[::1]:9000"),
+        ("localhost", "http://localhost:9000"),
+    ],
+)
+def test_urls_are_reachable_for_any_listen_address(tmp_path: Path, host: str, url: str) -> None:
+    auth, api, _ = build_services(host, (9000, 9001, 9080), tmp_path)
+    assert auth.url(host) == url
+    assert auth.env["AS_ISSUER"] == url
+    assert api.env["RS_ISSUER"] == url

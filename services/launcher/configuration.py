@@ -14,6 +14,7 @@ from services.authorization_server.demo import (
     TRUSTED_CLIENT_ID,
     DemoSettings,
 )
+from shared.http import public_url
 from shared.settings import DEVELOPMENT
 
 DEFAULT_PORTS = "8000,8001,8080"
@@ -29,7 +30,7 @@ class Service:
     access_log: bool = True
 
     def url(self, host: str) -> str:
-        return f"http://{host}:{self.port}"
+        return public_url(host, self.port)
 
 
 def parse_ports(value: str) -> tuple[int, int, int]:
@@ -44,7 +45,7 @@ def parse_ports(value: str) -> tuple[int, int, int]:
 
 def build_services(host: str, ports: tuple[int, int, int], data_dir: Path) -> list[Service]:
     """Each service's environment: public URLs on `host`, SQLite files in `data_dir`."""
-    as_url, rs_url, client_url = (f"http://{host}:{port}" for port in ports)
+    as_url, rs_url, client_url = (public_url(host, port) for port in ports)
     demo = DemoSettings()  # AS_DEMO_* from the environment, else the documented defaults
     data = data_dir.resolve()
     auth_env = {

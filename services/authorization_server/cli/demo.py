@@ -9,9 +9,8 @@ from pydantic_settings import SettingsConfigDict
 
 from services.authorization_server.cli.context import CliError, server_context
 from services.authorization_server.demo import FEED_CLIENT_ID, DemoSettings, seed_demo
+from shared.http import public_url
 from shared.settings import BaseServiceSettings, settings_error_message
-
-_WILDCARD_HOSTS = ("0.0.0.0", "::", "")  # noqa: S104 (listen addresses, not URLs)
 
 
 class _Posture(BaseServiceSettings):
@@ -67,9 +66,3 @@ Demo clients (client_id, client secret), for Dropletbook at {demo.client_url}:
     uvicorn.run(
         "services.authorization_server.main:app", host=args.host, port=args.port, log_level="info"
     )
-
-
-def public_url(host: str, port: int) -> str:
-    """`http://host:port`, with loopback for a wildcard listen address."""
-    host = "127.0.0.1" if host in _WILDCARD_HOSTS else host
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
