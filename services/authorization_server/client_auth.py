@@ -12,7 +12,7 @@ from starlette.requests import Request
 
 from services.authorization_server.models import Client
 from services.authorization_server.request_body import read_form
-from services.authorization_server.throttle import account_key, client_ip, ip_key
+from services.authorization_server.throttle import client_ip, ip_key
 from shared.crypto import digest_matches
 from shared.errors import InvalidClientError, InvalidRequestError
 from shared.http import parse_basic_credentials
@@ -144,23 +144,25 @@ async def authenticate_client(
 ) -> RegisteredClient:
     """The calling client, from the in-memory cache when it can (the token hot path).
 
-    Throttled per client_id and per client IP. A success touches no shared storage: the
-    lockout check before the secret is verified reads this process's mirror of lockouts,
-    and only a failure goes to the counters (Redis when set), which also refreshes the
-    mirror. So another replica's lockout is honoured from this replica's first failure on.
+    A correct secret always authenticates, from any address, whatever others sent: client
+    secrets are 256-bit random values, which no number of guesses finds, so no counter is
+    read before the check and a success touches no shared storage. Failures count per
+    address and per client_id and address (429 once over), which stops a flood without
+    letting a stranger lock the client out.
     """
     credentials = read_credentials(form, authorization)
-    throttle = context.throttle
-    account = account_key("client", credentials.client_id[:200])
-    ip = ip_key("client", client_ip)
-    throttle.check_local(account, ip)
     client = context.clients.cached(credentials.client_id)
     if client is None:
         client = await context.clients.load(credentials.client_id)
     try:
         return authenticate(credentials, client)
     except InvalidClientError:
-        await throttle.failed((throttle.policy.client, account), (throttle.policy.ip, ip))
+        throttle = context.throttle
+        address = ip_key("client", client_ip)
+        await throttle.failed(
+            (throttle.policy.client, f"{address}:{credentials.client_id[:200]}"),
+            (throttle.policy.ip, address),
+        )
         raise
 
 

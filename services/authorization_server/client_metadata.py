@@ -91,16 +91,23 @@ def bearer_token(authorization: str | None) -> str:
     return token
 
 
-def check_initial_access_token(authorization: str | None, settings: Settings) -> None:
-    """RFC 7591 §3: registration needs the initial access token unless it is open."""
-    if settings.open_registration:
-        return
+def check_initial_access_token(authorization: str | None, settings: Settings) -> bool:
+    """RFC 7591 §3: registration needs the initial access token unless it is open. Whether
+    the request carries that token (open registration accepts a request without it)."""
     expected = settings.registration_access_token
+    if settings.open_registration:
+        scheme, _, token = (authorization or "").partition(" ")
+        return (
+            expected is not None
+            and scheme.lower() == "bearer"
+            and hmac.compare_digest(token.strip().encode(), expected.get_secret_value().encode())
+        )
     if expected is None:
         raise AccessDeniedError("dynamic client registration is disabled on this server")
     token = bearer_token(authorization)
     if not hmac.compare_digest(token.encode(), expected.get_secret_value().encode()):
         raise InvalidTokenError("initial access token invalid")
+    return True
 
 
 def _grant_and_response_types(

@@ -68,7 +68,8 @@ class ServerContext:
                 return await session.get(Client, client_id)
 
         clients = ClientCache(load_client, ttl=settings.client_cache_ttl)
-        grants = build_grants(GrantContext(db, tokens, passwords, settings, id_tokens))
+        throttle = Throttle.of(settings)
+        grants = build_grants(GrantContext(db, tokens, passwords, settings, id_tokens, throttle))
         return cls(
             settings,
             engine,
@@ -79,6 +80,6 @@ class ServerContext:
             passwords,
             clients,
             grants,
-            Throttle.of(settings),
+            throttle,
             Mailer(settings),
         )

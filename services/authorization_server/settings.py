@@ -78,26 +78,40 @@ class Settings(BaseServiceSettings):
     redis_url: str | None = None
     """`redis://host:port/db`: throttling counters shared by every replica. Unset: in memory,
     per process (a single replica only)."""
+    redis_timeout: float = Field(default=0.5, gt=0, le=5)
+    """Seconds to connect to Redis, and to wait for each answer, before giving up."""
+    redis_retry_after: int = Field(default=5, ge=1, le=300)
+    """After a Redis failure, seconds every check fails fast (503, this `Retry-After`) before
+    Redis is tried again: a stalled Redis never holds a request (circuit breaker)."""
     throttle_key_prefix: str = "dropletbook-as"
     """Namespace of the throttling keys in Redis (deployments sharing one Redis differ)."""
     throttle_account_failures: int = Field(default=5, ge=1)
-    """Wrong passwords per account (email) before lockouts start."""
+    """Wrong passwords per account from browsers it has never signed in from (and per account
+    and address at the password grant) before lockouts start."""
+    throttle_device_failures: int = Field(default=5, ge=1)
+    """Wrong passwords from a browser the account has signed in from (its device cookie)
+    before that browser alone is locked out."""
+    throttle_device_cookie_ttl: int = Field(default=180 * 86400, ge=60)
+    """How long a browser stays known to the account after it signed in, in seconds."""
     throttle_client_failures: int = Field(default=10, ge=1)
-    """Failed client authentications per client_id before lockouts start."""
+    """Failed client authentications per client_id and address before lockouts start (a
+    correct secret always passes)."""
     throttle_ip_failures: int = Field(default=50, ge=1)
-    """Failures per client IP address (per kind of check) before lockouts start."""
+    """Failures per client address (per kind of check; IPv6 per /64) before lockouts start."""
     throttle_failure_window: int = Field(default=86400, ge=1)
     """Seconds failures are remembered (from the first one)."""
     throttle_lockout_base: int = Field(default=60, ge=1)
     """The first lockout, in seconds; each further failure doubles it."""
-    throttle_lockout_max: int = Field(default=3600, ge=1)
+    throttle_lockout_max: int = Field(default=900, ge=1)
     """The longest lockout, in seconds."""
-    throttle_signup_ip_rate: str = "10/hour"
-    """Sign-up attempts per client IP (every attempt counts), in `limits` notation."""
-    throttle_signup_email_rate: str = "3/hour"
+    throttle_signup_ip_rate: str = "5/15 minutes"
+    """Sign-up attempts per client address (every attempt counts), in `limits` notation."""
+    throttle_signup_email_rate: str = "2/15 minutes"
     """Sign-ups (so mails) per email address."""
-    throttle_registration_ip_rate: str = "20/hour"
-    """RFC 7591 registration attempts per client IP."""
+    throttle_registration_ip_rate: str = "10/15 minutes"
+    """Open RFC 7591 registrations (no initial access token) per client address."""
+    throttle_registration_token_rate: str = "100/minute"  # noqa: S105 (a rate)
+    """RFC 7591 registrations per initial access token (from any address)."""
 
     signup_link_ttl: int = Field(default=86400, ge=60)
     """How long a sign-up's email verification link works, in seconds."""
@@ -114,7 +128,10 @@ class Settings(BaseServiceSettings):
     demo_user_password: SecretStr = SecretStr("demo-password")
 
     @field_validator(
-        "throttle_signup_ip_rate", "throttle_signup_email_rate", "throttle_registration_ip_rate"
+        "throttle_signup_ip_rate",
+        "throttle_signup_email_rate",
+        "throttle_registration_ip_rate",
+        "throttle_registration_token_rate",
     )
     @classmethod
     def _rate(cls, value: str) -> str:

@@ -1,59 +1,45 @@
-"""Throttling of every credential check: failures lock a key out for a growing time, and
-attempts that cost us work (sign-up mail, registration) are rate-limited.
+"""Throttling of every credential check, built to stop guessing without locking out the
+people and clients it protects.
 
-The counting is the `limits` library's (async API): Redis when `AS_REDIS_URL` is set, so
-replicas share one budget, process memory otherwise. Two shapes:
+- Guesses are counted as they arrive: `begin` reserves an attempt on every key of a check
+  (account, device, address) in one atomic step before the password hash runs, so
+  concurrent guesses never exceed the budget. The first `free` attempts of a key within
+  `window` seconds cost nothing; each further one locks the key for `base` seconds, doubling
+  up to `cap`. While a key is locked nothing is verified, a correct password included (OWASP
+  ASVS 2.2.1). A correct password forgets an account's failures and refunds the address its
+  attempt; an identical wrong password repeated is answered without counting again (only a
+  keyed digest of it is kept).
+- Checks whose right answer cannot be guessed (256-bit client secrets, the initial access
+  token) never consult a counter before verifying: only failures count (`failed`), per
+  address, so nobody can lock a client out.
+- `hit`: every attempt counts (moving window), for sign-up and registration.
 
-- `Backoff`: the first `free` failures of a key within `window` seconds cost nothing; each
-  further one locks the key for `base` seconds, doubling per failure up to `cap`. While a key
-  is locked nothing is verified, a correct password included, so waiting out a lockout is
-  never faster than the policy (OWASP ASVS 2.2.1).
-- `rate_limit`: every attempt counts (moving window), for sign-up and registration.
-
-Over a limit, `TooManyAttemptsError`: HTTP 429 with `Retry-After` (RFC 6585 §4) and the RFC
-6749 §5.2 code `invalid_request`, which every client library already understands.
+Counters live in `throttle_store` (Redis when `AS_REDIS_URL` is set, process memory
+otherwise). Over a limit, `TooManyAttemptsError`: HTTP 429 with a true `Retry-After` (RFC 6585
+§4) and the RFC 6749 §5.2 code `invalid_request`, which every client library understands.
 """
 
-import asyncio
-import contextlib
-import logging
-import math
-import time
-from collections.abc import Iterator
+import hashlib
+import hmac
+import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from limits import RateLimitItem, parse
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
-from limits.aio.strategies import MovingWindowRateLimiter
-from limits.errors import StorageError
 from starlette.requests import Request
 
 from services.authorization_server.settings import Settings
-from shared.errors import InvalidRequestError, OAuthError
+from services.authorization_server.throttle_store import (
+    Backoff,
+    CounterStore,
+    Reserved,
+    Slot,
+    ThrottleUnavailableError,
+    open_store,
+)
+from shared.errors import InvalidRequestError
 
-logger = logging.getLogger(__name__)
-_MAX_LOCAL_BLOCKS = 100_000
-
-
-@contextlib.contextmanager
-def _storage_errors() -> Iterator[None]:
-    try:
-        yield
-    except StorageError as exc:
-        logger.error("throttling storage unreachable: %r", exc.storage_error)
-        raise ThrottleUnavailableError("try again shortly") from None
-
-
-class ThrottleUnavailableError(OAuthError):
-    """The shared counters cannot be reached: credential checks stop (fail closed) rather
-    than run unthrottled. Successful client authentication does not need them."""
-
-    error = "temporarily_unavailable"
-    status_code = 503
-
-    def headers(self) -> dict[str, str]:
-        return {"Retry-After": "5"}
+__all__ = ["Backoff", "Throttle", "ThrottleUnavailableError", "TooManyAttemptsError"]
 
 
 class TooManyAttemptsError(InvalidRequestError):
@@ -68,146 +54,147 @@ class TooManyAttemptsError(InvalidRequestError):
 
 
 @dataclass(frozen=True, slots=True)
-class Backoff:
-    free: int
-    window: int
-    base: int
-    cap: int
-
-    def lockout(self, failures: int) -> int:
-        """Seconds a key is locked after its `failures`-th failure in the window."""
-        over = failures - self.free
-        if over <= 0:
-            return 0
-        return min(self.cap, self.base << min(over - 1, 40))
-
-
-@dataclass(frozen=True, slots=True)
 class Policy:
     """The limits from settings, one `Backoff` per kind of key."""
 
     account: Backoff
+    device: Backoff
     client: Backoff
     ip: Backoff
     signup_ip: RateLimitItem
     signup_email: RateLimitItem
     registration_ip: RateLimitItem
+    registration_token: RateLimitItem
 
     @classmethod
     def of(cls, settings: Settings) -> "Policy":
-        def backoff(free: int) -> Backoff:
+        def backoff(free: int, *, resets: bool = False) -> Backoff:
             return Backoff(
                 free=free,
                 window=settings.throttle_failure_window,
                 base=settings.throttle_lockout_base,
                 cap=settings.throttle_lockout_max,
+                resets=resets,
             )
 
         return cls(
-            account=backoff(settings.throttle_account_failures),
+            account=backoff(settings.throttle_account_failures, resets=True),
+            device=backoff(settings.throttle_device_failures, resets=True),
             client=backoff(settings.throttle_client_failures),
             ip=backoff(settings.throttle_ip_failures),
             signup_ip=parse(settings.throttle_signup_ip_rate),
             signup_email=parse(settings.throttle_signup_email_rate),
             registration_ip=parse(settings.throttle_registration_ip_rate),
+            registration_token=parse(settings.throttle_registration_token_rate),
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """An attempt reserved by `Throttle.begin`: settle it with `passed` or `wrong`.
+
+    `known_wrong`: the same wrong password as a recent one for this account; answer it as
+    wrong without verifying (nothing was counted)."""
+
+    slots: tuple[Slot, ...]
+    reserved: Reserved
+    repeat: str | None
+
+    @property
+    def known_wrong(self) -> bool:
+        return self.reserved.repeat
+
+
 class Throttle:
-    """Failure counters, lockouts and rate limits over one `limits` storage.
+    """Attempt counters, lockouts and rate limits over one `CounterStore`.
 
     Keys are `kind:subject` strings; `prefix` separates deployments (and tests) sharing one
-    Redis. Lockouts this process has seen are mirrored in memory: `check_local` reads only
-    that mirror, for the token hot path (see `client_auth.authenticate_client`).
+    Redis. `secret` keys the digests of wrong passwords (never the passwords themselves).
     """
 
-    def __init__(self, storage: Storage, *, policy: Policy, prefix: str) -> None:
+    def __init__(
+        self, store: CounterStore, *, policy: Policy, prefix: str, secret: bytes = b""
+    ) -> None:
         self.policy = policy
-        self._storage = storage
-        self._limiter = MovingWindowRateLimiter(storage)
+        self._store = store
         self._prefix = prefix
-        self._blocked_until: dict[str, float] = {}
+        self._secret = secret
 
     @classmethod
     def of(cls, settings: Settings) -> "Throttle":
-        storage: Storage
-        if settings.redis_url:
-            storage = RedisStorage("async+" + settings.redis_url, wrap_exceptions=True)
-        else:
-            storage = MemoryStorage()
-        return cls(storage, policy=Policy.of(settings), prefix=settings.throttle_key_prefix)
+        store = open_store(
+            settings.redis_url,
+            timeout=settings.redis_timeout,
+            retry_after=settings.redis_retry_after,
+        )
+        secret = ("throttle:" + settings.secret_key.get_secret_value()).encode("utf-8")
+        return cls(
+            store, policy=Policy.of(settings), prefix=settings.throttle_key_prefix, secret=secret
+        )
 
     async def aclose(self) -> None:
         """Close the Redis connections (at shutdown, on the loop that opened them)."""
-        if isinstance(self._storage, RedisStorage):
-            client: Any = getattr(self._storage.bridge, "storage", None)  # coredis.Redis
-            if client is not None:
-                client.connection_pool.disconnect()
-                await asyncio.sleep(0)  # let the transports finish closing
+        await self._store.aclose()
 
-    def _key(self, kind: str, key: str) -> str:
-        return f"{self._prefix}:{kind}:{key}"
+    def _slot(self, backoff: Backoff, key: str) -> Slot:
+        return Slot(f"{self._prefix}:fail:{key}", f"{self._prefix}:lock:{key}", backoff)
 
     async def check(self, *keys: str) -> None:
-        """Raise `TooManyAttemptsError` while any key is locked out (one read per key)."""
-        for key in keys:
-            with _storage_errors():
-                locked = await self._storage.get(self._key("lock", key))
-                until = await self._storage.get_expiry(self._key("lock", key)) if locked else 0
-            if locked:
-                self._remember(key, until)
-                raise TooManyAttemptsError(math.ceil(until - time.time()))
+        """Raise `TooManyAttemptsError` while any key is locked out."""
+        locked_for = await self._store.locked_for([f"{self._prefix}:lock:{key}" for key in keys])
+        if locked_for:
+            raise TooManyAttemptsError(locked_for)
 
-    def check_local(self, *keys: str) -> None:
-        """Like `check`, from the lockouts this process has seen: no I/O at all."""
-        if not self._blocked_until:
+    async def begin(
+        self, *subjects: tuple[Backoff, str], password: tuple[str, str] | None = None
+    ) -> Attempt:
+        """Reserve one attempt on every `(backoff, key)`, atomically, before verifying; raise
+        `TooManyAttemptsError` (counting nothing) while any of them is locked.
+
+        `password`: `(account, password)`, so that a wrong password repeated counts once;
+        `account` names the account and its current password hash, so a password change
+        forgets the digests."""
+        slots = tuple(self._slot(backoff, key) for backoff, key in subjects)
+        repeat = None
+        if password is not None:
+            account, secret = password
+            message = f"{account}\x00{secret}".encode("utf-8", "surrogatepass")
+            digest = hmac.new(self._secret, message, hashlib.sha256).hexdigest()[:32]
+            repeat = f"{self._prefix}:wrong:{digest}"
+        reserved = await self._store.reserve(slots, repeat)
+        if reserved.locked_for:
+            raise TooManyAttemptsError(reserved.locked_for)
+        return Attempt(slots, reserved, repeat)
+
+    async def passed(self, attempt: Attempt) -> None:
+        """The attempt was right: forget the failures of the keys that reset (an account's,
+        a device's) and refund the others (an address's) this attempt only."""
+        counted = list(zip(attempt.slots, attempt.reserved.counts, strict=False))
+        forget = [slot for slot, _ in counted if slot.backoff.resets]
+        refund = [(slot, count) for slot, count in counted if not slot.backoff.resets]
+        await self._store.settle(forget, refund, None)
+
+    async def wrong(self, attempt: Attempt) -> None:
+        """The attempt was wrong: it stays counted (a password's digest is remembered);
+        raise `TooManyAttemptsError` if it locked one of its keys."""
+        if attempt.known_wrong:
             return
-        now = time.time()
-        for key in keys:
-            until = self._blocked_until.get(key)
-            if until is not None:
-                if until > now:
-                    raise TooManyAttemptsError(math.ceil(until - now))
-                del self._blocked_until[key]
+        if attempt.repeat is not None:
+            await self._store.settle((), (), (attempt.repeat, self.policy.account.window))
+        locked_for = max(attempt.reserved.locks, default=0)
+        if locked_for:
+            raise TooManyAttemptsError(locked_for)
 
     async def failed(self, *subjects: tuple[Backoff, str]) -> None:
-        """Count one failure for each `(backoff, key)`; raise if one of them is now locked."""
-        longest = 0
-        for backoff, key in subjects:
-            with _storage_errors():
-                failures = await self._storage.incr(self._key("fail", key), backoff.window)
-                lockout = backoff.lockout(failures)
-                if lockout:
-                    lock = self._key("lock", key)
-                    await self._storage.clear(lock)  # a fresh expiry: incr keeps an old one
-                    await self._storage.incr(lock, lockout)
-            if lockout:
-                self._remember(key, time.time() + lockout)
-                longest = max(longest, lockout)
-        if longest:
-            raise TooManyAttemptsError(longest)
-
-    async def succeeded(self, key: str) -> None:
-        """Forget an account's failures after a correct password (never an IP's)."""
-        with _storage_errors():
-            await self._storage.clear(self._key("fail", key))
+        """Count a failure that needed no budget to be checked (a wrong client secret, a wrong
+        initial access token, a forged form); raise while or once a key is locked."""
+        await self.wrong(await self.begin(*subjects))
 
     async def hit(self, item: RateLimitItem, key: str) -> None:
         """Count an attempt against a rate limit; raise when over it."""
-        with _storage_errors():
-            allowed = await self._limiter.hit(item, self._prefix, key)
-            reset = (
-                0.0
-                if allowed
-                else (await self._limiter.get_window_stats(item, self._prefix, key)).reset_time
-            )
-        if not allowed:
-            raise TooManyAttemptsError(math.ceil(reset - time.time()))
-
-    def _remember(self, key: str, until: float) -> None:
-        if len(self._blocked_until) >= _MAX_LOCAL_BLOCKS:
-            self._blocked_until.clear()
-        self._blocked_until[key] = until
+        wait = await self._store.hit(item, self._prefix, key)
+        if wait:
+            raise TooManyAttemptsError(wait)
 
 
 def client_ip(request: Request) -> str:
@@ -216,9 +203,45 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+def address(ip: str) -> str:
+    """The address a client is counted as: an IPv6 client by its /64 (one host's or one
+    customer's usual allocation, RFC 6177), an IPv4 one (mapped or not) by itself."""
+    try:
+        parsed = ipaddress.ip_address(ip.split("%", 1)[0])
+    except ValueError:
+        return ip[:64]
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+    return str(parsed)
+
+
 def account_key(kind: str, subject: str) -> str:
     return f"{kind}:account:{subject}"
 
 
 def ip_key(kind: str, ip: str) -> str:
-    return f"{kind}:ip:{ip}"
+    return f"{kind}:ip:{address(ip)}"
+
+
+def login_subjects(
+    policy: Policy, *, email: str, ip: str, device: str | None
+) -> Sequence[tuple[Backoff, str]]:
+    """The login form's keys (OWASP device cookies): a browser the account signed in from
+    has a budget of its own; every other browser shares the account's, and its address's."""
+    if device is not None:
+        return [(policy.device, f"password:device:{device}")]
+    return [(policy.account, account_key("password", email)), (policy.ip, ip_key("password", ip))]
+
+
+def password_grant_subjects(
+    policy: Policy, *, username: str, ip: str
+) -> Sequence[tuple[Backoff, str]]:
+    """The password grant's keys (trusted first-party clients): per account and address, and
+    per address, so a stranger elsewhere cannot lock the account's app out."""
+    net = address(ip)
+    return [
+        (policy.account, f"password-grant:account:{net}:{username}"),
+        (policy.ip, ip_key("password", ip)),
+    ]

@@ -22,7 +22,6 @@ from services.authorization_server.context import ServerContext
 from services.authorization_server.grants import get_grant, token_grants_text, token_parameters
 from services.authorization_server.grants.password import (
     PasswordGrant,
-    throttled_password_exchange,
 )
 from services.authorization_server.request_body import (
     check_form_request,
@@ -48,7 +47,7 @@ async def exchange(
     client = await authenticate_client(context, form, authorization, client_ip=client_ip)
     grant = get_grant(context.grants, form.get("grant_type"))
     if isinstance(grant, PasswordGrant):
-        return await throttled_password_exchange(context, grant, form, client, client_ip)
+        return await grant.exchange_from(form, client, client_ip=client_ip)
     return await grant.exchange(form, client)
 
 

@@ -1,5 +1,6 @@
-"""Every credential check is throttled (issue 8, item 3): per account and per client IP,
-429 with `Retry-After` over the limit, lockouts that grow and refuse even the right secret.
+"""Every credential check is throttled (issue 8, item 3; issue 18): 429 with `Retry-After`
+over the limit, lockouts that grow and refuse even the right password, and never lock out
+the people and clients they protect (device cookies, client secrets that always pass).
 
 Each test runs on both stores (memory, and the real Redis under a unique key prefix).
 """
@@ -29,6 +30,7 @@ LIMITS: dict[str, Any] = {
     "throttle_signup_ip_rate": "3/hour",
     "throttle_signup_email_rate": "2/hour",
     "throttle_registration_ip_rate": "3/hour",
+    "throttle_registration_token_rate": "5/minute",
     "registration_access_token": SecretStr(INITIAL_TOKEN),
 }
 
@@ -73,11 +75,11 @@ def test_login_locks_the_account_and_then_refuses_the_right_password(
 ) -> None:
     user = make_user(server.context)
     attacker = server.browser(ip="203.0.113.1")
-    for _ in range(3):
-        assert attacker.login(user.email, "wrong password").status_code == 400
-    assert_too_many_page(attacker.login(user.email, "wrong password"))
+    for n in range(3):
+        assert attacker.login(user.email, f"wrong password {n}").status_code == 400
+    assert_too_many_page(attacker.login(user.email, "wrong password 3"))
     assert_too_many_page(attacker.login(user.email, PASSWORD))
-    # The account is locked, from any address, for its owner too: no guess gets through.
+    # Locked, from any address, for every browser the account never signed in from.
     assert_too_many_page(server.browser(ip="192.0.2.9").login(user.email.upper(), PASSWORD))
 
 
@@ -87,13 +89,13 @@ def test_a_lockout_is_waited_out_no_faster_than_the_policy(database_url: str) ->
     try:
         user = make_user(server.context)
         visitor = server.browser()
-        for _ in range(3):
-            visitor.login(user.email, "wrong password")
-        assert_too_many_page(visitor.login(user.email, "wrong password"), retry_after=1)
+        for n in range(3):
+            visitor.login(user.email, f"wrong password {n}")
+        assert_too_many_page(visitor.login(user.email, "wrong password 3"), retry_after=1)
         assert_too_many_page(visitor.login(user.email, PASSWORD), retry_after=1)
         time.sleep(1.1)
         # The next failure doubles the lockout; the right password waits it out in full.
-        assert_too_many_page(visitor.login(user.email, "wrong password"), retry_after=2)
+        assert_too_many_page(visitor.login(user.email, "wrong password 4"), retry_after=2)
         time.sleep(1.1)
         assert visitor.login(user.email, PASSWORD).status_code == 429
         time.sleep(1.1)
@@ -119,12 +121,12 @@ def test_the_ip_budget_spans_accounts_and_survives_a_successful_login(
 def test_a_successful_login_forgets_the_account_failures(server: AuthorizationServer) -> None:
     user = make_user(server.context)
     visitor = server.browser()
-    for _ in range(2):
-        visitor.login(user.email, "wrong password")
+    for n in range(2):
+        visitor.login(user.email, f"wrong password {n}")
     assert visitor.login(user.email, PASSWORD).status_code == 303
     other = server.browser(ip="192.0.2.11")
-    for _ in range(3):
-        assert other.login(user.email, "wrong password").status_code == 400
+    for n in range(3):
+        assert other.login(user.email, f"wrong password {n}").status_code == 400
 
 
 # --- the token endpoint ------------------------------------------------------------------
@@ -138,19 +140,21 @@ def _password_grant(visitor: Browser, client_id: str, secret: str, password: str
     )
 
 
-def test_password_grant_shares_the_login_forms_lockout(server: AuthorizationServer) -> None:
+def test_password_grant_is_counted_per_account_and_address(server: AuthorizationServer) -> None:
     make_user(server.context)
     client, secret = make_client(server.context, grant_types=("password",), trusted=True)
     assert secret
-    visitor = server.browser()
-    assert visitor.login("alice@example.com", "wrong password").status_code == 400
-    for _ in range(2):
-        answer = _password_grant(visitor, client.client_id, secret, "wrong password")
+    visitor, elsewhere = server.browser(ip="203.0.113.8"), server.browser(ip="192.0.2.13")
+    for n in range(3):
+        answer = _password_grant(visitor, client.client_id, secret, f"wrong password {n}")
         assert answer.json()["error"] == "invalid_grant"
-    assert_too_many_json(_password_grant(visitor, client.client_id, secret, "wrong password"))
+    assert_too_many_json(_password_grant(visitor, client.client_id, secret, "wrong password 3"))
     locked = _password_grant(visitor, client.client_id, secret, PASSWORD)
     assert_too_many_json(locked)
     assert locked.headers["cache-control"] == "no-store"
+    # The app's user elsewhere is not locked out by a stranger's guesses, nor is the form.
+    assert _password_grant(elsewhere, client.client_id, secret, PASSWORD).status_code == 200
+    assert server.browser(ip="192.0.2.14").login("alice@example.com", PASSWORD).status_code == 303
 
 
 def _client_call(visitor: Browser, endpoint: str, client_id: str, secret: str) -> Any:
@@ -163,7 +167,7 @@ def _client_call(visitor: Browser, endpoint: str, client_id: str, secret: str) -
 
 
 @pytest.mark.parametrize("endpoint", ["token", "revoke", "introspect", "feed"])
-def test_client_authentication_is_throttled_at_every_endpoint(
+def test_client_authentication_failures_are_throttled_and_never_lock_the_client_out(
     database_url: str, redis_url: str | None, endpoint: str
 ) -> None:
     server = start_in_process(throttled_settings(database_url, redis_url))
@@ -173,13 +177,20 @@ def test_client_authentication_is_throttled_at_every_endpoint(
         )
         assert secret
         server.context.settings.revocation_feed_clients.append(client.client_id)
-        visitor = server.browser()
+        visitor = server.browser(ip="203.0.113.9")
         assert _client_call(visitor, endpoint, client.client_id, secret).status_code == 200
         for _ in range(3):
             answer = _client_call(visitor, endpoint, client.client_id, "wrong secret")
             assert (answer.status_code, answer.json()["error"]) == (401, "invalid_client")
-        assert_too_many_json(_client_call(visitor, endpoint, client.client_id, "wrong secret"))
-        assert_too_many_json(_client_call(visitor, endpoint, client.client_id, secret))
+        for _ in range(3):  # over the budget of the client_id from this address: 429
+            assert_too_many_json(_client_call(visitor, endpoint, client.client_id, "wrong"))
+        # The correct secret still authenticates, from that address and from any other:
+        # client ids are public, so a stranger's failures must never lock the client out.
+        assert _client_call(visitor, endpoint, client.client_id, secret).status_code == 200
+        owner = server.browser(ip="192.0.2.15")
+        assert _client_call(owner, endpoint, client.client_id, secret).status_code == 200
+        answer = _client_call(owner, endpoint, client.client_id, "wrong secret")
+        assert answer.status_code == 401  # failures elsewhere are counted elsewhere
     finally:
         server.close()
 
@@ -199,22 +210,22 @@ def test_successful_client_credentials_never_touch_the_shared_store(
         server.context, grant_types=("client_credentials",), redirect_uris=()
     )
     assert secret
-    storage = server.context.throttle._storage
+    store = server.context.throttle._store
     calls: list[str] = []
-    for name in ("get", "incr", "clear", "get_expiry"):
-        original = getattr(storage, name)
+    for name in ("reserve", "settle", "locked_for", "hit"):
+        original = getattr(store, name)
 
         async def counted(*args: Any, _name: str = name, _original: Any = original) -> Any:
             calls.append(_name)
             return await _original(*args)
 
-        monkeypatch.setattr(storage, name, counted)
+        monkeypatch.setattr(store, name, counted)
     visitor = server.browser()
     for _ in range(20):
         assert _client_call(visitor, "token", client.client_id, secret).status_code == 200
     assert calls == []
     _client_call(visitor, "token", client.client_id, "wrong secret")
-    assert calls.count("incr") == 2  # a failure counts per client_id and per IP
+    assert calls == ["reserve"]  # a failure: one round trip, counted per address and client
 
 
 # --- sign-up, registration and consent ---------------------------------------------------
@@ -243,16 +254,39 @@ def _register(visitor: Browser, token: str) -> httpx.Response:
     return visitor.post("/v1/oauth/register", json=metadata, headers=headers)
 
 
-def test_registration_counts_every_attempt_per_ip(server: AuthorizationServer) -> None:
+def test_registration_with_the_initial_access_token_has_its_own_budget(
+    server: AuthorizationServer,
+) -> None:
+    """A CI job registering its test clients from one address is not limited per address
+    (3/hour here), only per token (5/minute here), and is told to wait a minute at most."""
     visitor = server.browser(ip="203.0.113.5")
-    assert _register(visitor, INITIAL_TOKEN).status_code == 201
-    assert _register(visitor, "wrong").status_code == 401
-    assert _register(visitor, INITIAL_TOKEN).status_code == 201
-    assert_too_many_json(_register(visitor, INITIAL_TOKEN), retry_after=3600)
-    assert _register(server.browser(ip="192.0.2.12"), INITIAL_TOKEN).status_code == 201
+    for _ in range(5):
+        assert _register(visitor, INITIAL_TOKEN).status_code == 201
+    refused = _register(server.browser(ip="192.0.2.12"), INITIAL_TOKEN)
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
 
 
-def test_wrong_initial_access_tokens_lock_the_ip(database_url: str, redis_url: str | None) -> None:
+def test_open_registration_counts_every_attempt_per_ip(
+    database_url: str, redis_url: str | None
+) -> None:
+    settings = throttled_settings(database_url, redis_url, open_registration=True)
+    server = start_in_process(settings)
+    try:
+        visitor = server.browser(ip="203.0.113.5")
+        for _ in range(3):
+            assert _register(visitor, "no token needed").status_code == 201
+        assert_too_many_json(_register(visitor, "no token needed"), retry_after=3600)
+        assert _register(server.browser(ip="192.0.2.12"), "").status_code == 201
+        # The initial access token still has its own budget on an open server.
+        assert _register(visitor, INITIAL_TOKEN).status_code == 201
+    finally:
+        server.close()
+
+
+def test_wrong_initial_access_tokens_lock_the_ip_but_never_the_token(
+    database_url: str, redis_url: str | None
+) -> None:
     settings = throttled_settings(database_url, redis_url, throttle_registration_ip_rate="100/hour")
     server = start_in_process(settings)
     try:
@@ -260,7 +294,7 @@ def test_wrong_initial_access_tokens_lock_the_ip(database_url: str, redis_url: s
         for _ in range(5):
             assert _register(visitor, "guess").status_code == 401
         assert_too_many_json(_register(visitor, "guess"))
-        assert_too_many_json(_register(visitor, INITIAL_TOKEN))
+        assert _register(visitor, INITIAL_TOKEN).status_code == 201
     finally:
         server.close()
 

@@ -1,6 +1,7 @@
 """The throttling policy (services/authorization_server/throttle.py), on both stores."""
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -9,7 +10,13 @@ import pytest
 from limits import parse
 
 from services.authorization_server.settings import Settings
-from services.authorization_server.throttle import Backoff, Throttle, TooManyAttemptsError
+from services.authorization_server.throttle import (
+    Backoff,
+    Throttle,
+    TooManyAttemptsError,
+    address,
+    ip_key,
+)
 from tests.authorization_server.throttle_stores import STORES, unique_prefix
 
 T = TypeVar("T")
@@ -65,7 +72,9 @@ def _throttle(redis_url: str | None, **overrides: object) -> Throttle:
 
 
 @pytest.mark.parametrize("redis_url", STORES)
-def test_failures_lock_the_account_and_each_further_one_doubles(redis_url: str | None) -> None:
+def test_failures_lock_the_account_and_attempts_while_locked_are_refused_uncounted(
+    redis_url: str | None,
+) -> None:
     async def scenario() -> list[int]:
         throttle = _throttle(redis_url)
         account = throttle.policy.account
@@ -73,17 +82,19 @@ def test_failures_lock_the_account_and_each_further_one_doubles(redis_url: str |
             await throttle.failed((account, "a"))
         await throttle.check("a")  # three free failures
         locks = []
-        for _ in range(3):
+        for _ in range(3):  # the first locks; the others are refused, not counted
             with pytest.raises(TooManyAttemptsError) as caught:
                 await throttle.failed((account, "a"))
             locks.append(caught.value.retry_after)
         with pytest.raises(TooManyAttemptsError) as checked:
             await throttle.check("a", "other")
-        assert 230 <= checked.value.retry_after <= 240
+        assert 50 <= checked.value.retry_after <= 60
         await throttle.check("b")  # other accounts are not touched
         return locks
 
-    assert _run(scenario()) == [60, 120, 240]
+    locks = _run(scenario())
+    assert locks[0] == 60
+    assert all(50 <= lock <= 60 for lock in locks[1:])
 
 
 @pytest.mark.parametrize("redis_url", STORES)
@@ -103,46 +114,94 @@ def test_a_lockout_ends_when_its_time_is_up_and_not_before(redis_url: str | None
             except TooManyAttemptsError:
                 await asyncio.sleep(0.05)
         assert 0.5 <= time.monotonic() - started <= 2.5
+        with pytest.raises(TooManyAttemptsError) as doubled:  # the next failure: twice as long
+            await throttle.failed((throttle.policy.account, "a"))
+        assert doubled.value.retry_after == 2
 
     _run(scenario())
 
 
 @pytest.mark.parametrize("redis_url", STORES)
-def test_success_forgets_the_account_failures_but_not_the_ip_ones(redis_url: str | None) -> None:
+def test_a_right_password_forgets_the_account_failures_and_refunds_the_address(
+    redis_url: str | None,
+) -> None:
     async def scenario() -> None:
         throttle = _throttle(redis_url)
         policy = throttle.policy
-        for _ in range(3):
-            await throttle.failed((policy.account, "a"), (policy.ip, "ip"))
-        await throttle.succeeded("a")
-        await throttle.succeeded("ip")  # what a route never does; shown for the contrast
-        await throttle.failed((policy.account, "a"))  # counts from zero again: free
+        for _ in range(4):  # four of the address's five free attempts, wrong
+            await throttle.failed((policy.ip, "ip"))
         for _ in range(2):
-            await throttle.failed((policy.ip, "ip2"))
+            await throttle.failed((policy.account, "a"), (policy.ip, "ip2"))
+        for _ in range(3):  # right: neither locks the address nor uses up its budget
+            await throttle.passed(await throttle.begin((policy.account, "a"), (policy.ip, "ip")))
+        await throttle.failed((policy.ip, "ip"))  # the fifth: still free
+        with pytest.raises(TooManyAttemptsError):
+            await throttle.failed((policy.ip, "ip"))
+        for _ in range(3):  # the account's failures were forgotten: three free again
+            await throttle.failed((policy.account, "a"))
 
     _run(scenario())
 
 
 @pytest.mark.parametrize("redis_url", STORES)
-def test_the_local_mirror_knows_lockouts_this_process_has_seen(redis_url: str | None) -> None:
+def test_concurrent_attempts_never_exceed_the_budget(redis_url: str | None) -> None:
+    """Reserved before the work: of 30 guesses at once, the 3 free ones and the one that
+    locks the key are let through; the others are refused without being checked."""
+
+    async def scenario() -> list[bool]:
+        throttle = _throttle(redis_url)
+        policy = throttle.policy
+
+        async def guess() -> bool:
+            try:
+                attempt = await throttle.begin((policy.account, "a"), (policy.ip, "ip"))
+            except TooManyAttemptsError:
+                return False
+            await asyncio.sleep(0.01)  # the password hash
+            with contextlib.suppress(TooManyAttemptsError):
+                await throttle.wrong(attempt)
+            return True
+
+        checked = await asyncio.gather(*(guess() for _ in range(30)))
+        with pytest.raises(TooManyAttemptsError):
+            await throttle.begin((policy.account, "a"))  # the right password waits too
+        return checked
+
+    assert _run(scenario()).count(True) == 4
+
+
+@pytest.mark.parametrize("redis_url", STORES)
+def test_an_identical_wrong_password_counts_once(redis_url: str | None) -> None:
     async def scenario() -> None:
-        prefix = unique_prefix()
-        one = _throttle(redis_url, throttle_key_prefix=prefix, throttle_account_failures=1)
-        other = _throttle(redis_url, throttle_key_prefix=prefix, throttle_account_failures=1)
-        one.check_local("a")
-        await one.failed((one.policy.account, "a"))
+        throttle = _throttle(redis_url)
+        account = (throttle.policy.account, "a")
+        first = await throttle.begin(account, password=("a", "Summer2026"))
+        assert not first.known_wrong
+        await throttle.wrong(first)
+        for _ in range(10):  # a phone retrying an old password: known wrong, not counted
+            repeat = await throttle.begin(account, password=("a", "Summer2026"))
+            assert repeat.known_wrong
+            await throttle.wrong(repeat)
+        again = await throttle.begin(account, password=("b", "Summer2026"))
+        assert not again.known_wrong  # another account (or password hash): counted
+        await throttle.wrong(again)
+        await throttle.failed(account)
         with pytest.raises(TooManyAttemptsError):
-            await one.failed((one.policy.account, "a"))
+            await throttle.failed(account)  # the fourth distinct failure
         with pytest.raises(TooManyAttemptsError):
-            one.check_local("a")
-        other.check_local("a")  # not seen here yet (the hot path reads no shared store)...
-        if redis_url is not None:
-            with pytest.raises(TooManyAttemptsError):
-                await other.check("a")  # ...but shared: a strict check sees it
-            with pytest.raises(TooManyAttemptsError):
-                other.check_local("a")  # and from then on the mirror does too
+            await throttle.begin(account, password=("a", "Summer2026"))  # locked: refused
 
     _run(scenario())
+
+
+def test_keys_of_ipv6_clients_are_their_64_networks() -> None:
+    same = {address("2001:db8:1:2:aaaa::1"), address("2001:db8:1:2:ffff::9")}
+    assert same == {"2001:db8:1:2::/64"}
+    assert address("2001:db8:1:3::1") != address("2001:db8:1:2::1")
+    assert address("::ffff:192.0.2.7") == address("192.0.2.7") == "192.0.2.7"
+    assert address("fe80::1%eth0") == "fe80::/64"
+    assert address("unknown") == "unknown"
+    assert ip_key("login", "2001:DB8::1") == ip_key("login", "2001:db8::2")
 
 
 @pytest.mark.parametrize("redis_url", STORES)

@@ -45,9 +45,9 @@ def test_failures_on_either_replica_lock_the_account_on_both(
 ) -> None:
     a, b, context = replicas
     user = make_user(context, email="shared@example.com")
-    for server in (a, b, a):
-        assert _login(server.url, user.email, "wrong password").status_code == 400
-    locked = _login(b.url, user.email, "wrong password")
+    for n, server in enumerate((a, b, a)):
+        assert _login(server.url, user.email, f"wrong password {n}").status_code == 400
+    locked = _login(b.url, user.email, "wrong password 3")
     assert (locked.status_code, locked.headers["retry-after"]) == (429, "60")
     assert _login(a.url, user.email, PASSWORD).status_code == 429
     assert _login(b.url, user.email, PASSWORD).status_code == 429
@@ -57,15 +57,17 @@ def test_client_secret_failures_count_once_across_replicas(
     replicas: tuple[LiveServer, LiveServer, ServerContext],
 ) -> None:
     a, b, context = replicas
-    client, _ = make_client(context, grant_types=("client_credentials",), redirect_uris=())
+    client, secret = make_client(context, grant_types=("client_credentials",), redirect_uris=())
+    assert secret
 
-    def token(server: LiveServer) -> httpx.Response:
+    def token(server: LiveServer, secret: str = "wrong secret") -> httpx.Response:
         return httpx.post(
             f"{server.url}/v1/oauth/token",
             data={"grant_type": "client_credentials"},
-            auth=(client.client_id, "wrong secret"),
+            auth=(client.client_id, secret),
         )
 
     assert [token(s).status_code for s in (a, b, a)] == [401, 401, 401]
     assert token(b).status_code == 429
     assert token(a).status_code == 429  # one budget: a's fifth failure is over it too
+    assert token(a, secret).status_code == token(b, secret).status_code == 200

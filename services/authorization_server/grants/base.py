@@ -24,6 +24,7 @@ from services.authorization_server.oidc.id_token import IdTokenIssuer
 from services.authorization_server.passwords import PasswordHasher
 from services.authorization_server.resources import Resources, known_resources
 from services.authorization_server.settings import Settings
+from services.authorization_server.throttle import Throttle
 from services.authorization_server.tokens import (
     AccessTokenIssuer,
     AccessTokenStamp,
@@ -52,6 +53,7 @@ class GrantContext:
     passwords: PasswordHasher
     settings: Settings
     id_tokens: IdTokenIssuer
+    throttle: Throttle
 
 
 @dataclass(frozen=True)

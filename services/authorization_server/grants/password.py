@@ -1,6 +1,7 @@
 """Resource owner password credentials grant, RFC 6749 §4.3: trusted clients only."""
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import col
@@ -10,17 +11,10 @@ from services.authorization_server.client_auth import RegisteredClient
 from services.authorization_server.grants.base import SCOPE_PARAMETER, Grant, TokenRequest
 from services.authorization_server.models import User
 from services.authorization_server.scopes import resolve_scope
-from services.authorization_server.throttle import account_key, ip_key
+from services.authorization_server.throttle import password_grant_subjects
 from services.authorization_server.token_store import USER_COLUMNS, Identity
 from shared.db import utcnow
 from shared.errors import InvalidGrantError
-
-if TYPE_CHECKING:  # the context holds the grants: imported for typing only
-    from services.authorization_server.context import ServerContext
-
-
-class WrongPasswordError(InvalidGrantError):
-    """The one failure that counts toward the account's and the IP's lockout."""
 
 
 class PasswordGrant(Grant):
@@ -34,7 +28,9 @@ class PasswordGrant(Grant):
     trusted_only = True
     note = " (trusted clients)"
 
-    async def issue(self, request: TokenRequest) -> dict[str, Any]:
+    async def issue(self, request: TokenRequest, *, client_ip: str = "unknown") -> dict[str, Any]:
+        """Tokens for a right password, under the throttle (`throttle.password_grant_subjects`):
+        the attempt is reserved before the password hash runs."""
         form, client = request.form, request.client
         settings = self.context.settings
         scope = resolve_scope(
@@ -43,7 +39,7 @@ class PasswordGrant(Grant):
             supported=settings.scopes,
             default=settings.default_scope,
         )
-        email = form["username"].strip().lower()
+        email = form["username"].strip().lower()[:254]
         async with self.context.db.connect() as conn:
             user = (
                 await conn.execute(
@@ -51,12 +47,20 @@ class PasswordGrant(Grant):
                 )
             ).first()
         password_hash = user.password_hash if user else None
+        throttle = self.context.throttle
+        password = form["password"]
+        attempt = await throttle.begin(
+            *password_grant_subjects(throttle.policy, username=email, ip=client_ip),
+            password=(f"{email}\x00{password_hash or ''}", password),
+        )
         # argon2 takes tens of milliseconds of CPU: off the event loop, holding no connection.
-        verified = await run_in_threadpool(
-            self.context.passwords.verify, form["password"], password_hash
+        verified = not attempt.known_wrong and await run_in_threadpool(
+            self.context.passwords.verify, password, password_hash
         )
         if not verified or user is None:
-            raise WrongPasswordError("invalid username or password")
+            await throttle.wrong(attempt)
+            raise InvalidGrantError("invalid username or password")
+        await throttle.passed(attempt)
         identity = Identity(*user[:-1])
         async with self.context.db.connect() as conn:
             body = await self.start_family(
@@ -70,23 +74,8 @@ class PasswordGrant(Grant):
             await conn.commit()
         return body
 
-
-async def throttled_password_exchange(
-    context: "ServerContext",
-    grant: PasswordGrant,
-    form: dict[str, str],
-    client: RegisteredClient,
-    client_ip: str,
-) -> dict[str, Any]:
-    """The grant under the login form's lockouts: the same account and IP budgets."""
-    throttle, policy = context.throttle, context.throttle.policy
-    email = form.get("username", "").strip().lower()[:254]
-    account, ip = account_key("password", email), ip_key("password", client_ip)
-    await throttle.check(account, ip)
-    try:
-        body = await grant.exchange(form, client)
-    except WrongPasswordError:
-        await throttle.failed((policy.account, account), (policy.ip, ip))
-        raise
-    await throttle.succeeded(account)
-    return body
+    async def exchange_from(
+        self, form: Mapping[str, str], client: RegisteredClient, *, client_ip: str
+    ) -> dict[str, Any]:
+        """`exchange`, counting the attempt against the caller's address."""
+        return await self.issue(self.validate(form, client), client_ip=client_ip)

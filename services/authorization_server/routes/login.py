@@ -12,6 +12,7 @@ from starlette.responses import Response
 from services.authorization_server import repository
 from services.authorization_server.context import ServerContext
 from services.authorization_server.deps import ContextDep, SessionDep, run_sync
+from services.authorization_server.devices import known_device, remember_device
 from services.authorization_server.models import User
 from services.authorization_server.pages import (
     render,
@@ -25,6 +26,7 @@ from services.authorization_server.throttle import (
     account_key,
     client_ip,
     ip_key,
+    login_subjects,
 )
 from services.authorization_server.users import (
     MAX_EMAIL_LENGTH,
@@ -105,18 +107,10 @@ async def login(
     request: Request, form: _CheckedForm, context: ContextDep, session: SessionDep
 ) -> Response:
     email = form.get("email", "").strip().lower()[:MAX_EMAIL_LENGTH]
-    throttle, policy = context.throttle, context.throttle.policy
-    account, ip = account_key("password", email), ip_key("password", client_ip(request))
     try:
-        await throttle.check(account, ip)  # locked: not even a right password is tried
-        response, outcome = await _login(request, context, session, form, email)
-        if outcome is False:
-            await throttle.failed((policy.account, account), (policy.ip, ip))
-        elif outcome:
-            await throttle.succeeded(account)
+        return await _login(request, context, session, form, email)
     except TooManyAttemptsError as error:
         return render_too_many(request, error)
-    return response
 
 
 async def _login(
@@ -125,25 +119,35 @@ async def _login(
     session: AsyncSession,
     form: dict[str, str],
     email: str,
-) -> tuple[Response, bool | None]:
-    """The answer, and whether the password was right (None: right, but for a sign-up
-    whose email is not confirmed yet)."""
+) -> Response:
+    """Check the password under the throttle: the attempt is reserved before the hash runs
+    (locked: not even a right password is tried), in this browser's own budget if it signed
+    in to the account before (`devices`)."""
     target = safe_next(form.get("next"))
     user, password_hash = await run_sync(session, _credentials, email)
     await session.commit()  # ends the read: no pooled connection waits for argon2
     password = form.get("password", "")[:1024]
-    password_ok = await run_in_threadpool(context.passwords.verify, password, password_hash)
+    settings, throttle = context.settings, context.throttle
+    device = known_device(request, settings, email)
+    subjects = login_subjects(throttle.policy, email=email, ip=client_ip(request), device=device)
+    attempt = await throttle.begin(*subjects, password=(f"{email}\x00{password_hash}", password))
+    password_ok = not attempt.known_wrong and await run_in_threadpool(
+        context.passwords.verify, password, password_hash
+    )
     if user is None or not password_ok:
         error = "Wrong email or password."
-        if password_ok:
+        if password_ok:  # right, for a sign-up whose email is not confirmed yet
+            await throttle.passed(attempt)
             error = "Confirm your email address first: follow the link we sent to it."
+        else:
+            await throttle.wrong(attempt)
         page = {"next": target, "email": email, "error": error, "user": None}
-        outcome = None if password_ok else False
-        return render(request, "login.html", page, status=400), outcome
+        return render(request, "login.html", page, status=400)
+    await throttle.passed(attempt)
     response = see_other(target)
-    settings = context.settings
     await run_sync(session, start_session, response, settings=settings, user=user, request=request)
-    return response, True
+    remember_device(response, settings, email)
+    return response
 
 
 def _credentials(session: Session, email: str) -> tuple[User | None, str | None]:

@@ -36,7 +36,7 @@ _ERRORS: Responses = {
             " invalid_client_metadata",
             403: "access_denied: registration is disabled",
             413: "invalid_request: the body is too large",
-            429: "invalid_request: too many attempts from this address",
+            429: "invalid_request: too many attempts (from this address, or with this token)",
         }
     ),
     401: bearer_errors(": the initial access token is wrong")[401],
@@ -62,16 +62,19 @@ async def register(request: Request, context: ContextDep, session: SessionDep) -
 
 
 async def _check_access(request: Request, context: ServerContext) -> None:
-    """Every attempt counts per client IP; wrong initial access tokens also lock it out."""
+    """The initial access token has its own budget, from any address (a CI job registering
+    its test clients); open registration counts every attempt per address; a wrong token
+    counts against the address, which is locked out after many."""
     throttle = context.throttle
     ip = client_ip(request)
-    await throttle.hit(throttle.policy.registration_ip, ip_key("register", ip))
-    failures = ip_key("register-token", ip)
-    await throttle.check(failures)
     try:
-        client_metadata.check_initial_access_token(
+        with_token = client_metadata.check_initial_access_token(
             request.headers.get("authorization"), context.settings
         )
     except InvalidTokenError:
-        await throttle.failed((throttle.policy.ip, failures))
+        await throttle.failed((throttle.policy.ip, ip_key("register-token", ip)))
         raise
+    if with_token:
+        await throttle.hit(throttle.policy.registration_token, "register:token")
+    else:
+        await throttle.hit(throttle.policy.registration_ip, ip_key("register", ip))

@@ -1,0 +1,46 @@
+"""Device cookies (OWASP "Slow Down Online Guessing Attacks with Device Cookies").
+
+A browser that signed in to an account holds a cookie naming a random device id, signed for
+that account's email with the server secret. At the login form such a browser is counted
+under its own small budget (`throttle.login_subjects`), so strangers guessing an account's
+password lock out only browsers the account has never used, never its owner's.
+"""
+
+import time
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from services.authorization_server.settings import Settings
+from shared.cookies import host_cookie
+from shared.crypto import new_token, sign_value, signature_matches
+
+DEVICE_COOKIE = "as_device"  # `__Host-as_device` outside development (shared.cookies)
+
+
+def _secret(settings: Settings) -> bytes:
+    return ("device:" + settings.secret_key.get_secret_value()).encode("utf-8")
+
+
+def known_device(request: Request, settings: Settings, email: str) -> str | None:
+    """The device id of this browser if it signed in to `email` before (and not too long
+    ago); None for any other browser, a forged cookie, or one issued for another account."""
+    value = host_cookie(DEVICE_COOKIE, settings).read(request) or ""
+    device, _, rest = value.partition(".")
+    expires, _, signature = rest.partition(".")
+    if not (device and expires.isdigit() and signature) or int(expires) < time.time():
+        return None
+    signed = f"{email}\x00{device}\x00{expires}"
+    return device if signature_matches(_secret(settings), signed, signature) else None
+
+
+def remember_device(response: Response, settings: Settings, email: str) -> None:
+    """After a correct password: this browser is known to `email` (a new device id, so a
+    fresh budget)."""
+    device = new_token(16)
+    ttl = settings.throttle_device_cookie_ttl
+    expires = str(int(time.time()) + ttl)
+    signature = sign_value(_secret(settings), f"{email}\x00{device}\x00{expires}")
+    host_cookie(DEVICE_COOKIE, settings).set(
+        response, f"{device}.{expires}.{signature}", max_age=ttl
+    )
