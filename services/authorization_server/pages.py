@@ -117,12 +117,18 @@ def render_confirm(
 
 
 def render_error(request: Request, error: OAuthError) -> Response:
-    return render(
+    """The error as a page, with its `Retry-After` if it has one (503 while the throttle's
+    Redis is unreachable)."""
+    response = render(
         request,
         "error.html",
         {"error": error.error, "description": error.description},
         status=error.status_code,
     )
+    retry_after = error.headers().get("Retry-After")
+    if retry_after is not None:
+        response.headers["Retry-After"] = retry_after
+    return response
 
 
 def render_too_many(request: Request, error: TooManyAttemptsError) -> Response:
