@@ -20,11 +20,13 @@ PASSWORD = "correct horse battery"
 
 LOOSE_THROTTLE: dict[str, Any] = {
     "throttle_account_failures": 10_000,
+    "throttle_device_failures": 10_000,
     "throttle_client_failures": 10_000,
     "throttle_ip_failures": 10_000,
     "throttle_signup_ip_rate": "10000/hour",
     "throttle_signup_email_rate": "10000/hour",
     "throttle_registration_ip_rate": "10000/hour",
+    "throttle_registration_token_rate": "10000/hour",
 }
 
 
