@@ -610,14 +610,16 @@ def test_authorize_sends_no_cors_headers(world: World, signed_in: Browser) -> No
     _assert_no_cors(preflight)
 
 
-def test_session_and_csrf_cookies_are_httponly_and_lax(browser: Browser, user: User) -> None:
+def test_session_csrf_and_device_cookies_are_httponly_and_lax(
+    browser: Browser, user: User
+) -> None:
     page = browser.http.get("/login")
     response = browser.http.post(
         "/login", data=hidden_fields(page.text) | {"email": user.email, "password": PASSWORD}
     )
     cookies = page.headers.get_list("set-cookie") + response.headers.get_list("set-cookie")
     by_name = {cookie.split("=", 1)[0]: cookie.lower() for cookie in cookies}
-    assert set(by_name) == {"as_csrf", "as_session"}
+    assert set(by_name) == {"as_csrf", "as_session", "as_device"}
     for cookie in by_name.values():
         assert "httponly" in cookie
         assert "samesite=lax" in cookie
