@@ -112,9 +112,7 @@ class Throttle:
     Redis. `secret` keys the digests of wrong passwords (never the passwords themselves).
     """
 
-    def __init__(
-        self, store: CounterStore, *, policy: Policy, prefix: str, secret: bytes = b""
-    ) -> None:
+    def __init__(self, store: CounterStore, *, policy: Policy, prefix: str, secret: bytes) -> None:
         self.policy = policy
         self._store = store
         self._prefix = prefix

@@ -10,6 +10,7 @@ breaker: after a failure every call fails fast for `redis_retry_after` seconds, 
 that is down or stalled costs a request at most one timeout, and usually nothing.
 """
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -309,6 +310,7 @@ class RedisStore:
     async def aclose(self) -> None:
         """Close the connections (at shutdown, on the loop that opened them)."""
         self._redis.connection_pool.disconnect()
+        await asyncio.sleep(0)  # let the transports finish closing
 
 
 async def _hit(limiter: MovingWindowRateLimiter, item: RateLimitItem, ns: str, key: str) -> int:

@@ -610,9 +610,7 @@ def test_authorize_sends_no_cors_headers(world: World, signed_in: Browser) -> No
     _assert_no_cors(preflight)
 
 
-def test_session_csrf_and_device_cookies_are_httponly_and_lax(
-    browser: Browser, user: User
-) -> None:
+def test_session_csrf_and_device_cookies_are_httponly_and_lax(browser: Browser, user: User) -> None:
     page = browser.http.get("/login")
     response = browser.http.post(
         "/login", data=hidden_fields(page.text) | {"email": user.email, "password": PASSWORD}
