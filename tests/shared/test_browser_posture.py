@@ -98,7 +98,7 @@ def test_authorization_server_cookies_are_host_prefixed_and_secure(
     )
     assert login.status_code == 303, login.text
     cookies = set_cookies(page) | set_cookies(login)
-    assert set(cookies) == {"__Host-as_csrf", "__Host-as_session"}
+    assert set(cookies) == {"__Host-as_csrf", "__Host-as_session", "__Host-as_device"}
     for header in cookies.values():
         assert_host_cookie(header)
     assert browser.get("/").headers["location"] == "/account/applications"
