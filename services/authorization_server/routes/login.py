@@ -130,7 +130,8 @@ async def _login(
     settings, throttle = context.settings, context.throttle
     device = known_device(request, settings, email)
     subjects = login_subjects(throttle.policy, email=email, ip=client_ip(request), device=device)
-    attempt = await throttle.begin(*subjects, password=(f"{email}\x00{password_hash}", password))
+    account = f"{email}\x00{password_hash or ''}"
+    attempt = await throttle.begin(*subjects, password=(account, password))
     password_ok = not attempt.known_wrong and await run_in_threadpool(
         context.passwords.verify, password, password_hash
     )
