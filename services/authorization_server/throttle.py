@@ -34,12 +34,9 @@ from services.authorization_server.throttle_store import (
     CounterStore,
     Reserved,
     Slot,
-    ThrottleUnavailableError,
     open_store,
 )
 from shared.errors import InvalidRequestError
-
-__all__ = ["Backoff", "Throttle", "ThrottleUnavailableError", "TooManyAttemptsError"]
 
 
 class TooManyAttemptsError(InvalidRequestError):

@@ -11,12 +11,12 @@ from limits import parse
 
 from services.authorization_server.settings import Settings
 from services.authorization_server.throttle import (
-    Backoff,
     Throttle,
     TooManyAttemptsError,
     address,
     ip_key,
 )
+from services.authorization_server.throttle_store import Backoff
 from tests.authorization_server.throttle_stores import STORES, unique_prefix
 
 T = TypeVar("T")
