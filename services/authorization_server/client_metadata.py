@@ -14,6 +14,7 @@ from services.authorization_server import repository
 from services.authorization_server.context import ServerContext
 from services.authorization_server.grants import RESPONSE_TYPES
 from services.authorization_server.models import Client
+from services.authorization_server.oidc.claims import scope_labels
 from services.authorization_server.oidc.client_metadata import (
     OidcClientMetadata,
     check_oidc_metadata,
@@ -153,7 +154,9 @@ def register(session: Session, body: dict[str, Any], *, settings: Settings) -> d
             client_type=client_type,
             grant_types=grant_types,
             scope=format_scope(settings.scopes) if metadata.scope is None else metadata.scope,
-            supported_scopes=settings.scopes,
+            # Every scope the metadata lists: OpenID Connect relying parties register with
+            # `openid profile email` beside the API's scopes.
+            supported_scopes=scope_labels(settings.scopes),
             trusted=False,
             oidc_columns=oidc.columns(),
         )
