@@ -1,11 +1,10 @@
-# syntax=docker/dockerfile:1
 # One image for the three services; compose.yaml chooses each container's command.
 
 # --- build: resolve the locked dependencies and install the project into a venv ------------
 FROM python:3.11-slim AS build
 RUN pip install --no-cache-dir "uv==0.13.9"
 ENV UV_PROJECT_ENVIRONMENT=/app/.venv UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy \
-    UV_PYTHON_DOWNLOADS=never UV_PYTHON=/usr/local/bin/python3.11
+    UV_PYTHON_DOWNLOADS=never UV_PYTHON=python3.11
 WORKDIR /src
 COPY pyproject.toml uv.lock README.md ./
 RUN uv sync --frozen --no-dev --no-install-project
