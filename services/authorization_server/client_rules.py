@@ -2,12 +2,12 @@
 must be. Pure checks, shared by the developer portal, RFC 7591 and `/v1/apps/self`
 (registration.py applies them; client_metadata.py maps their errors to RFC 7591)."""
 
-import ipaddress
 import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from services.authorization_server.grants import GRANT_TYPES, GRANTS
+from shared.http import is_loopback_host
 from shared.scopes import ScopeSyntaxError, format_scope, parse_scope
 
 CLIENT_TYPES = ("confidential", "public")
@@ -22,15 +22,6 @@ class RegistrationError(ValueError):
     def __init__(self, message: str, *, field: str) -> None:
         super().__init__(message)
         self.field = field
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def validate_redirect_uri(uri: str) -> str:
@@ -60,7 +51,7 @@ def validate_redirect_uri(uri: str) -> str:
         )
     if parts.scheme == "https" and host:
         return uri
-    if parts.scheme == "http" and _is_loopback(host):
+    if parts.scheme == "http" and is_loopback_host(host):
         return uri
     raise RegistrationError(
         "Redirect URIs must use https (http is allowed only on localhost or 127.0.0.1).",

@@ -49,6 +49,7 @@ from shared.lazy_app import lazy_app
 from shared.log_redaction import install_access_log_redaction
 from shared.migrations import start_up
 from shared.openapi import install_openapi
+from shared.public_host import install_public_host_redirect
 from shared.telemetry import fastapi_telemetry
 
 logger = logging.getLogger(__name__)
@@ -163,6 +164,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(EndpointCORSMiddleware)
     install_hsts(app, settings.issuer)
+    install_public_host_redirect(app, settings.issuer, development=settings.is_development)
     install_openapi(
         app,
         security_schemes=SECURITY_SCHEMES,

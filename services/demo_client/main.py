@@ -36,6 +36,7 @@ from shared.lazy_app import lazy_app
 from shared.log_redaction import install_access_log_redaction
 from shared.migrations import start_up
 from shared.openapi import install_openapi
+from shared.public_host import install_public_host_redirect
 from shared.telemetry import fastapi_telemetry
 
 logger = logging.getLogger(__name__)
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None, *, http: httpx.Client | None = 
         return render_error(request, exc, None)
 
     install_hsts(app, settings.public_url)
+    install_public_host_redirect(app, settings.public_url, development=settings.is_development)
     install_method_not_allowed(app)
     install_openapi(app, invalid_request_for_validation=False)  # FastAPI's 422 stays here
     return app

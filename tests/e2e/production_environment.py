@@ -13,6 +13,9 @@ from pathlib import Path
 
 from tests.harness.servers import ROOT
 
+PROJECT = "dropletbook-oauth"
+_SYNC = ("sync", "--frozen", "--no-dev", "--no-editable", "--compile-bytecode", "--quiet")
+
 
 def uv() -> str:
     """The uv that `make` installs (`.tools/bin/uv`), else one on PATH."""
@@ -27,7 +30,8 @@ def build_production_environment(target: Path) -> Path:
     env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(target)}
     env.pop("VIRTUAL_ENV", None)
     result = subprocess.run(
-        [uv(), "sync", "--frozen", "--no-dev", "--no-editable", "--compile-bytecode", "--quiet"],
+        # uv caches a built wheel of the project by pyproject.toml alone: rebuild it
+        [uv(), *_SYNC, "--reinstall-package", PROJECT],
         cwd=ROOT,
         env=env,
         capture_output=True,

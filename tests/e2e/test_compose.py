@@ -236,5 +236,12 @@ def compose_stack(tmp_path: Path, production_bin: Path) -> Iterator[Stack]:
 
 
 def test_services_run_with_the_compose_environment_on_postgresql(compose_stack: Stack) -> None:
+    # One host for the demo: opened on `localhost`, Dropletbook and Droplet Cloud send the
+    # browser to their public URL on 127.0.0.1, where the flow's cookies are.
+    for public in (compose_stack.client, compose_stack.auth):
+        port = urlsplit(public).port
+        response = httpx.get(f"http://localhost:{port}/login?next=%2F", timeout=10)
+        assert response.status_code == 307
+        assert response.headers["location"] == f"{public}/login?next=%2F"
     with chromium() as browser:
         walk_tutorial(browser, compose_stack, SCREENSHOTS / "compose-environment")
