@@ -2,6 +2,8 @@
 
 A code in a callback URL, or a client secret that a misbehaving client put in a query
 string, would otherwise land in the log. The filter masks the values of such parameters.
+It also drops successful health checks (`GET /healthz` 200), which orchestrators send every
+few seconds: a failing one is still logged.
 """
 
 import logging
@@ -21,6 +23,7 @@ SENSITIVE_PARAMETERS = frozenset(
     }
 )
 MASK = "[redacted]"
+HEALTH_PATH = "/healthz"
 
 
 def redact_url(url: str) -> str:
@@ -42,6 +45,8 @@ class RedactAccessLogFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args
         if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            if args[2] == HEALTH_PATH and args[4:5] == (200,):
+                return False
             record.args = (*args[:2], redact_url(args[2]), *args[3:])
         return True
 

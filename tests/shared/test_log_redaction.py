@@ -39,3 +39,28 @@ def test_filter_rewrites_uvicorn_access_record() -> None:
     message = record.getMessage()
     assert "abcdef" not in message
     assert f"code={MASK}" in message
+
+
+def _access_record(path: str, status: int) -> logging.LogRecord:
+    return logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", path, "1.1", status),
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "logged"),
+    [
+        pytest.param("/healthz", 200, False, id="healthy-probe-dropped"),
+        pytest.param("/healthz", 503, True, id="failing-probe-kept"),
+        pytest.param("/healthz?x=1", 200, True, id="other-url-kept"),
+        pytest.param("/", 200, True, id="page-kept"),
+    ],
+)
+def test_only_successful_health_checks_are_dropped(path: str, status: int, logged: bool) -> None:
+    assert RedactAccessLogFilter().filter(_access_record(path, status)) is logged
