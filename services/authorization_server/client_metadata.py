@@ -92,16 +92,37 @@ def bearer_token(authorization: str | None) -> str:
     return token
 
 
+_REGISTRATION_HELP = "see the README, section Walk the tutorial with curl"
+REGISTRATION_DISABLED = (
+    "dynamic client registration is disabled on this server: its operator enables it with"
+    f" AS_REGISTRATION_ACCESS_TOKEN or AS_OPEN_REGISTRATION ({_REGISTRATION_HELP})"
+)
+INITIAL_ACCESS_TOKEN_MISSING = (
+    "registration needs an initial access token: send Authorization: Bearer <the server's"
+    f" AS_REGISTRATION_ACCESS_TOKEN> ({_REGISTRATION_HELP})"
+)
+INITIAL_ACCESS_TOKEN_WRONG = (
+    "initial access token invalid: it must be the server's AS_REGISTRATION_ACCESS_TOKEN"
+    f" ({_REGISTRATION_HELP})"
+)
+
+
 def check_initial_access_token(authorization: str | None, settings: Settings) -> None:
-    """RFC 7591 §3: registration needs the initial access token unless it is open."""
+    """RFC 7591 §3: registration needs the initial access token unless it is open.
+
+    Unlike a resource server's bare challenge (RFC 6750 §3.1), a request without the token
+    is told what to send and where the setting is: its caller is a developer setting up.
+    """
     if settings.open_registration:
         return
     expected = settings.registration_access_token
     if expected is None:
-        raise AccessDeniedError("dynamic client registration is disabled on this server")
+        raise AccessDeniedError(REGISTRATION_DISABLED)
+    if authorization is None or authorization.partition(" ")[0].lower() != "bearer":
+        raise InvalidTokenError(INITIAL_ACCESS_TOKEN_MISSING)
     token = bearer_token(authorization)
     if not hmac.compare_digest(token.encode(), expected.get_secret_value().encode()):
-        raise InvalidTokenError("initial access token invalid")
+        raise InvalidTokenError(INITIAL_ACCESS_TOKEN_WRONG)
 
 
 def _grant_and_response_types(
