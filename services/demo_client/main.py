@@ -38,6 +38,7 @@ from shared.migrations import start_up
 from shared.openapi import install_openapi
 from shared.public_host import install_public_host_redirect
 from shared.telemetry import fastapi_telemetry
+from shared.version import VERSION
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ def create_app(settings: Settings | None = None, *, http: httpx.Client | None = 
     app = FastAPI(
         telemetry=fastapi_telemetry(settings),
         title="Dropletbook",
-        version="0.1.0",
+        version=VERSION,
         description="The tutorial's third-party app: every OAuth 2 flow, step by step.",
         lifespan=_lifespan,
         docs_url=None,

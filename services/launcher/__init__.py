@@ -23,6 +23,7 @@ def banner(services: list[Service], host: str) -> str:
     auth, api, client = (service.url(host) for service in services)
     email = os.environ.get("AS_DEMO_USER_EMAIL", "demo@example.com")
     password = os.environ.get("AS_DEMO_USER_PASSWORD", "demo-password")
+    ttl = os.environ.get("AS_ACCESS_TOKEN_TTL", "3600")
     return f"""
 ================================================================================
  Dropletbook demo is running. Open Dropletbook in your browser:
@@ -34,6 +35,10 @@ def banner(services: list[Service], host: str) -> str:
    authorization server   {auth}   (developer portal: {auth}/developer/apps)
    resource server (API)  {api}   (API docs: {api}/docs)
    flow inspector         {client}/inspector
+
+ Access tokens live {ttl} s. To watch Dropletbook refresh one after the API's 401,
+ start the demo with short-lived ones:  AS_ACCESS_TOKEN_TTL=60 make demo
+ (or press "Refresh now" on the dashboard).
 
  Press Ctrl-C to stop all three services.
 ================================================================================
