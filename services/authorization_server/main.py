@@ -51,6 +51,7 @@ from shared.migrations import start_up
 from shared.openapi import install_openapi
 from shared.public_host import install_public_host_redirect
 from shared.telemetry import fastapi_telemetry
+from shared.version import VERSION
 
 logger = logging.getLogger(__name__)
 
@@ -123,7 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         telemetry=fastapi_telemetry(settings),
         title="Droplet Cloud authorization server",
-        version="0.1.0",
+        version=VERSION,
         description=(
             "OAuth 2 authorization server of the Dropletbook tutorial: authorization code "
             "with PKCE, implicit, password, client credentials and refresh tokens, issuing "

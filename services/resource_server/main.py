@@ -24,6 +24,7 @@ from shared.log_redaction import install_access_log_redaction
 from shared.migrations import start_up
 from shared.openapi import install_openapi
 from shared.telemetry import fastapi_telemetry
+from shared.version import VERSION
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +76,7 @@ def create_app(
     app = FastAPI(
         telemetry=fastapi_telemetry(settings),
         title="Droplet Cloud API",
-        version="0.1.0",
+        version=VERSION,
         description=(
             "The resource server of the Dropletbook tutorial: an account and its droplets, "
             "protected by RFC 9068 JWT access tokens from the authorization server. Send "
