@@ -23,7 +23,7 @@ def test_apache_2_licence_in_the_tree_and_the_package_metadata() -> None:
 
 
 def test_one_version_everywhere() -> None:
-    assert VERSION == PYPROJECT["version"]
+    assert PYPROJECT["version"] == VERSION
     major, minor, patch = (int(part) for part in VERSION.split("."))
     assert (major, minor, patch) >= (0, 7, 0)
 

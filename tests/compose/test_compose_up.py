@@ -119,7 +119,7 @@ def compose() -> Iterator[Compose]:
     stack.run("down", "-v", "--remove-orphans")  # what an aborted run left
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     seconds = stack.up("--build")
-    images = stack.records("images")
+    images = list({image.get("ID"): image for image in stack.records("images")}.values())
     report = {"up_build_seconds": round(seconds, 1), "images": images}
     (ARTIFACTS / "report.json").write_text(json.dumps(report, indent=2))
     print(f"compose up --build: healthy in {seconds:.0f} s")

@@ -49,7 +49,7 @@ def live_as(
 
 
 @pytest.fixture(scope="module")
-def as_settings(live_as: AuthorizationServer) -> Settings:  # noqa: F811
+def as_settings(live_as: AuthorizationServer) -> Settings:
     settings: Settings = live_as.settings
     return settings
 

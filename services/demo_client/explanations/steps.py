@@ -248,6 +248,5 @@ def droplet_deleted(ok: bool, refusal: str) -> str:
 
 
 REFRESHED = (
-    "Refreshed: a new access token, and the refresh token rotated (the flow inspector shows "
-    "both)."
+    "Refreshed: a new access token, and the refresh token rotated (the flow inspector shows both)."
 )
