@@ -36,9 +36,7 @@ print(json.dumps({
 """
 
 
-def test_every_module_imports_from_the_production_set(
-    production_bin: Path, tmp_path: Path
-) -> None:
+def test_every_module_imports_from_the_production_set(production_bin: Path, tmp_path: Path) -> None:
     result = subprocess.run(
         [str(production_bin / "python"), "-c", _IMPORT_EVERY_MODULE],
         cwd=tmp_path,  # not the source tree: the installed wheel is what is imported
