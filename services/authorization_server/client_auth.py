@@ -62,6 +62,12 @@ class ClientCredentials:
     method: str
 
 
+AUTHENTICATION_REQUIRED = (
+    "client authentication required: send client_id and client_secret with HTTP Basic"
+    " (client_secret_basic) or in the form body (client_secret_post)"
+)
+
+
 def read_credentials(form: Mapping[str, str], authorization: str | None) -> ClientCredentials:
     """Which client claims to be calling, and how; exactly one method may be used."""
     if authorization:
@@ -73,7 +79,7 @@ def read_credentials(form: Mapping[str, str], authorization: str | None) -> Clie
         return ClientCredentials(client_id, secret, "client_secret_basic")
     posted_id = form.get("client_id")
     if posted_id is None:
-        raise InvalidClientError("client authentication required", basic_challenge=True)
+        raise InvalidClientError(AUTHENTICATION_REQUIRED, basic_challenge=True)
     if "client_secret" in form:
         return ClientCredentials(posted_id, form["client_secret"], "client_secret_post")
     return ClientCredentials(posted_id, None, "none")
@@ -93,7 +99,7 @@ def authenticate(
             raise InvalidClientError("public clients do not authenticate", basic_challenge=basic)
         return client
     if credentials.method == "none":
-        raise InvalidClientError("client authentication required", basic_challenge=True)
+        raise InvalidClientError(AUTHENTICATION_REQUIRED, basic_challenge=True)
     secret_hash = client.client_secret_hash
     if (
         credentials.client_secret is None
