@@ -6,7 +6,10 @@ deleted clients whose tokens have not all expired (client-credentials tokens are
 nowhere else: every token of such a client with `iat` <= its `revoked_at` is refused). This
 server reads the full lists every `revocation_poll_interval` seconds, so a revoked token
 stops working within that interval with no network call on the request path. While the
-feed is unreachable the last lists are kept (minus expired entries).
+feed is unreachable the last lists are kept (minus expired entries), and their age, the
+time since the last successful poll, grows: `/healthz` shows it, the log warns once it passes
+`STALE_POLLS` poll intervals, and `RS_MAX_REVOCATION_AGE` makes the verifier refuse tokens
+beyond it.
 """
 
 import asyncio
@@ -23,6 +26,8 @@ from shared.json_fetch import fetch_json_object
 logger = logging.getLogger(__name__)
 
 FEED_PATH = "/v1/oauth/revoked-tokens"
+STALE_POLLS = 3
+"""Poll intervals without a successful poll after which the list is called stale (logged)."""
 
 
 class RevokedTokens:
@@ -33,6 +38,7 @@ class RevokedTokens:
         self._entries: Mapping[str, int] = {}
         self._clients: Mapping[str, tuple[int, int]] = {}
         self._clock = clock
+        self._started_at = clock()
         self.updated_at: float | None = None
 
     def __contains__(self, jti: object) -> bool:
@@ -48,6 +54,10 @@ class RevokedTokens:
             return True
         client = self._clients.get(client_id)
         return client is not None and iat <= client[0]
+
+    def age(self) -> float:
+        """Seconds since the last successful poll (since start-up before the first one)."""
+        return self._clock() - (self.updated_at or self._started_at)
 
     @property
     def clients(self) -> Mapping[str, tuple[int, int]]:
@@ -105,8 +115,9 @@ class RevocationFeed:
         self.polls += 1
 
     async def run(self, interval: float) -> None:
-        """Poll forever; failures are logged and the last known set is kept."""
-        failing = False
+        """Poll forever; failures are logged and the last known set is kept. A list older
+        than `STALE_POLLS` intervals is logged once per stale period, not at every poll."""
+        failing = stale = False
         while True:
             try:
                 await self.poll_once()
@@ -118,6 +129,17 @@ class RevocationFeed:
                 if not failing:
                     logger.warning("revocation feed unavailable, keeping the last list: %s", exc)
                 failing = True
+            age = self.revoked.age()
+            if age > STALE_POLLS * interval and not stale:
+                logger.warning(
+                    "revocation list is stale: last updated %.0f s ago, so a token revoked"
+                    " since then is still accepted",
+                    age,
+                )
+                stale = True
+            elif age <= STALE_POLLS * interval and stale:
+                logger.info("revocation list fresh again")
+                stale = False
             await asyncio.sleep(interval)
 
 

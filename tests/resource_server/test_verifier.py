@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from services.resource_server.errors import RevocationListStaleError
 from services.resource_server.revocation import RevokedTokens
 from services.resource_server.verifier import AccessTokenClaims, TokenVerifier
 from shared.errors import InvalidTokenError
@@ -292,3 +293,47 @@ def test_rotated_key_is_found_by_one_refetch(harness: Harness, signing_key: Sign
     before = harness.fake.hits["/.well-known/jwks.json"]
     assert harness.verify(make_token(rotated)).jti
     assert harness.fake.hits["/.well-known/jwks.json"] == before + 1
+
+
+def _stale_harness(fake: FakeAuthorizationServer, max_age: float) -> Harness:
+    harness = Harness(fake)
+    harness.revoked = RevokedTokens(clock=harness.clock)
+    harness.verifier = TokenVerifier(
+        keys=harness.keys,
+        revoked=harness.revoked,
+        issuer=ISSUER,
+        audience=AUDIENCE,
+        algorithms=("ES256",),
+        leeway=5,
+        cache_size=100,
+        max_revocation_age=max_age,
+        clock=harness.clock,
+    )
+    return harness
+
+
+def test_a_valid_token_is_refused_while_the_revocation_list_is_too_old(
+    fake_as: FakeAuthorizationServer, signing_key: SigningKey
+) -> None:
+    harness = _stale_harness(fake_as, max_age=30)
+    harness.revoked.replace([])
+    token = make_token(signing_key)
+    harness.verify(token)
+    harness.clock.now += 31
+    with pytest.raises(RevocationListStaleError) as refused:  # on a cache hit
+        harness.verify(token)
+    assert refused.value.status_code == 503
+    assert refused.value.headers() == {"Retry-After": "30"}
+    with pytest.raises(RevocationListStaleError):  # and on a full verification
+        harness.verify(make_token(signing_key))
+    with pytest.raises(InvalidTokenError):  # a bad token is still a bad token
+        harness.verify(make_token(new_key(kid="es-key-1")))
+    harness.revoked.replace([])  # a successful poll
+    assert harness.verify(token).jti
+
+
+def test_without_the_limit_a_stale_list_refuses_nothing(
+    harness: Harness, signing_key: SigningKey
+) -> None:
+    harness.revoked.updated_at = time.time() - 3600
+    assert harness.verify(make_token(signing_key)).jti
