@@ -96,7 +96,7 @@ class TokenVerifier:
         return claims
 
     def _check_revocation(self, claims: AccessTokenClaims) -> None:
-        if self._revoked.revokes(claims.jti, claims.client_id, claims.iat):
+        if self._revoked.revokes(claims.jti, claims.client_id, claims.iat, sub=claims.sub):
             raise InvalidTokenError("token revoked")
         limit = self._max_revocation_age
         if limit is not None and self._revoked.age() > limit:

@@ -27,9 +27,9 @@ def _token(stack: Stack) -> str:
         stack.context, name="Ops app", grant_types=("client_credentials",), redirect_uris=()
     )
     assert secret is not None
-    access: str = stack.token({"grant_type": "client_credentials", "scope": "read"}, client, secret)[
-        "access_token"
-    ]
+    access: str = stack.token(
+        {"grant_type": "client_credentials", "scope": "read"}, client, secret
+    )["access_token"]
     return access
 
 

@@ -47,7 +47,7 @@ def test_poll_replaces_the_deleted_clients_and_drops_expired_ones(
     ]
     feed = _feed(fake_as)
     asyncio.run(feed.poll_once())
-    assert feed.revoked.clients == {"gone": (now - 5, now + 60)}
+    assert feed.revoked.clients == {"gone": (now - 5, now + 60, 0)}
     assert feed.revoked.revokes("any-jti", "gone", now - 5)
     assert not feed.revoked.revokes("any-jti", "gone", now - 4)  # issued after the deletion
     assert not feed.revoked.revokes("any-jti", "long-gone", now - 7200)

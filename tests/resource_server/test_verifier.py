@@ -235,7 +235,7 @@ def test_tokens_of_a_deleted_client_are_refused_on_first_sight_and_on_cache_hits
     now = int(time.time())
     cached = make_token(signing_key, client_id="deleted-app", sub="deleted-app", iat=now - 60)
     harness.verify(cached)
-    harness.revoked.replace([], [("deleted-app", now, now + 3600)])
+    harness.revoked.replace([], [("deleted-app", now, now + 3600, 0)])
     assert harness.refuse(cached) == "token revoked"  # cache hit
     unseen = make_token(signing_key, client_id="deleted-app", sub="deleted-app", iat=now)
     assert harness.refuse(unseen) == "token revoked"  # iat == revoked_at: issued before it
@@ -248,7 +248,7 @@ def test_a_client_id_registered_again_keeps_its_new_tokens(
     harness: Harness, signing_key: SigningKey
 ) -> None:
     now = int(time.time())
-    harness.revoked.replace([], [("seeded-app", now - 10, now + 3600)])
+    harness.revoked.replace([], [("seeded-app", now - 10, now + 3600, 0)])
     assert harness.refuse(make_token(signing_key, client_id="seeded-app", iat=now - 10)) == (
         "token revoked"
     )
