@@ -9,6 +9,8 @@ Revision ID: 0005
 Revises: 0004
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -20,7 +22,7 @@ depends_on = None
 _EPOCH = "1970-01-01 00:00:00"
 # Plain ADD COLUMN with a constant server default, dropped again on PostgreSQL (the models
 # set the values), as in 0004: never SQLite's batch copy of a table with foreign keys.
-_COLUMNS = {
+_COLUMNS: dict[str, tuple[str, Any, str]] = {
     "consent": ("redirect_uris", sa.JSON(), "[]"),
     "revokedclient": ("client_credentials_revoked_at", sa.DateTime(timezone=True), _EPOCH),
 }
