@@ -168,3 +168,22 @@ def test_a_stale_list_is_logged_once_per_stale_period(
     fresh = [r for r in caplog.records if "fresh again" in r.getMessage()]
     assert len(stale) == 2 and all(r.levelno == logging.WARNING for r in stale)
     assert len(fresh) == 1
+
+
+def test_a_rotated_secret_refuses_the_apps_own_tokens_only(
+    fake_as: FakeAuthorizationServer,
+) -> None:
+    now = int(time.time())
+    fake_as.revoked_clients = [
+        {"client_id": "app", "revoked_at": 0, "exp": now + 60, "client_credentials_revoked_at": now}
+    ]
+    feed = _feed(fake_as)
+    asyncio.run(feed.poll_once())
+    assert feed.revoked.revokes("j", "app", now, sub="app")  # its client-credentials token
+    assert not feed.revoked.revokes("j", "app", now + 1, sub="app")  # issued after the cut-off
+    assert not feed.revoked.revokes("j", "app", now, sub="user-1")  # a user's token
+    fake_as.revoked_clients = [
+        {"client_id": "app", "revoked_at": 0, "exp": now + 60, "client_credentials_revoked_at": "x"}
+    ]
+    with pytest.raises(FeedError):
+        asyncio.run(feed.poll_once())
