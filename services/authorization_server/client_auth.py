@@ -6,6 +6,7 @@ Methods: `client_secret_basic`, `client_secret_post`, and `none` for public clie
 import time
 from collections.abc import Awaitable, Callable, Container, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from starlette.requests import Request
@@ -37,6 +38,7 @@ class RegisteredClient:
     scope: str
     trusted: bool
     id_token_signed_response_alg: str = "RS256"  # noqa: S105 (an algorithm)
+    client_credentials_revoked_at: datetime | None = None
 
     @classmethod
     def of(cls, client: Client) -> "RegisteredClient":
@@ -48,6 +50,7 @@ class RegisteredClient:
             scope=client.scope,
             trusted=client.trusted,
             id_token_signed_response_alg=client.id_token_signed_response_alg,
+            client_credentials_revoked_at=client.client_credentials_revoked_at,
         )
 
     @property

@@ -232,6 +232,10 @@ def authenticate_app(
     client_id = claims.get("client_id")
     if not isinstance(client_id, str) or claims.get("sub") != client_id:
         raise InvalidTokenError("a client-credentials access token is required")
+    if repository.is_client_revoked(  # e.g. issued before the secret was rotated
+        session=session, client_id=client_id, issued_at=int(claims["iat"]), client_token=True
+    ):
+        raise InvalidTokenError("access token revoked")
     client = repository.get_client(session=session, client_id=client_id)
     if client is None:
         raise InvalidTokenError("the client of this token no longer exists")

@@ -3,6 +3,7 @@ must be. Pure checks, shared by the developer portal, RFC 7591 and `/v1/apps/sel
 (registration.py applies them; client_metadata.py maps their errors to RFC 7591)."""
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
@@ -118,8 +119,30 @@ def check_grant_types(grant_types: Iterable[str], *, client_type: str, trusted: 
     return chosen
 
 
+# Invisible characters outside the Unicode categories refused below: Hangul fillers, the
+# combining grapheme joiner and the braille blank show as nothing (or as a space).
+_INVISIBLE = frozenset("\u115f\u1160\u3164\uffa0\u034f\u2800")
+
+
+def _is_hidden(character: str) -> bool:
+    """Control, format (the bidi controls, zero-width characters, soft hyphen), surrogate,
+    private-use or unassigned (C*), or a line or paragraph separator (Zl, Zp)."""
+    category = unicodedata.category(character)
+    return category[0] == "C" or category in ("Zl", "Zp") or character in _INVISIBLE
+
+
 def check_name(name: str) -> str:
-    name = name.strip()
+    """The name the consent screen shows, NFKC-normalised (so fullwidth and other
+    compatibility forms read as what they are) with its spaces collapsed. Characters that
+    display as nothing or reorder the text around them are refused: with them, a name can
+    look like another app's (RFC 9700 §4.17 on consent phishing; Unicode UTS #39)."""
+    name = unicodedata.normalize("NFKC", name).strip()
+    if any(_is_hidden(character) for character in name):
+        raise RegistrationError(
+            "The application name must not contain control, format, bidi or invisible characters.",
+            field="client_name",
+        )
+    name = " ".join(name.split())
     if not name or len(name) > 100:
         raise RegistrationError(
             "The application name is required (at most 100 characters).", field="client_name"

@@ -41,7 +41,11 @@ class Settings(BaseServiceSettings):
     refresh_token_reuse_grace: int = Field(default=10, ge=0, le=300)
     """Seconds after a rotation in which the same client presenting the just-rotated refresh
     token gets the same successor again (concurrent refreshes, retries); 0 turns it off and
-    any reuse revokes the grant. Past the window, reuse revokes the grant."""
+    any reuse revokes the grant. Past the window, reuse revokes the grant. Confidential
+    clients only: a public client proves nothing but possession of the token."""
+    public_client_refresh_reuse_grace: int = Field(default=0, ge=0, le=300)
+    """The same window for public clients (`none` authentication); 0, the default, gives
+    them none: anyone replaying a public client's rotated token would get its successor."""
     authorization_code_ttl: int = Field(default=600, ge=10, le=600)
     session_ttl: int = Field(default=12 * 3600, ge=60)
     key_activation_delay: int = Field(default=3600, ge=0)

@@ -11,9 +11,8 @@ from starlette.concurrency import run_in_threadpool
 
 from services.resource_server.context import ResourceContext
 from services.resource_server.db import SCHEMA, make_engine
-from services.resource_server.routes import account, droplets
+from services.resource_server.routes import account, droplets, health
 from services.resource_server.settings import Settings
-from shared import health
 from shared.body_limit import BodyLimitMiddleware
 from shared.docs import install_docs
 from shared.error_handlers import install_error_handlers

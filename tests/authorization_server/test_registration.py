@@ -436,7 +436,10 @@ def test_delete_client_revokes_its_access_tokens(context: ServerContext) -> None
         assert repository.get_client(session=session, client_id=client.client_id) is None
         assert repository.is_access_token_revoked(session=session, jti=jti)
         assert repository.is_client_revoked(
-            session=session, client_id=client.client_id, issued_at=int(claims["iat"])
+            session=session,
+            client_id=client.client_id,
+            issued_at=int(claims["iat"]),
+            client_token=False,
         )
         assert (
             repository.get_refresh_token(

@@ -41,3 +41,13 @@ def test_trailing_slashes_are_dropped() -> None:
         "https://api.example",
         "http://as:8000",
     )
+
+
+def test_max_revocation_age_is_off_by_default_and_needs_the_feed() -> None:
+    assert Settings(environment="development").max_revocation_age is None
+    with pytest.raises(ValidationError, match="RS_MAX_REVOCATION_AGE needs RS_FEED_CLIENT_ID"):
+        Settings(environment="development", max_revocation_age=30)
+    feed = {"feed_client_id": "rs", "feed_client_secret": "s" * 43}
+    with pytest.raises(ValidationError, match="must exceed RS_REVOCATION_POLL_INTERVAL"):
+        Settings(environment="development", max_revocation_age=5, **feed)
+    assert Settings(environment="development", max_revocation_age=30, **feed).max_revocation_age
