@@ -11,19 +11,28 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 SENSITIVE_PARAMETERS = frozenset(
     {
-        "access_token",
-        "refresh_token",
-        "id_token",
         "code",
-        "code_verifier",
-        "client_secret",
         "password",
         "token",
-        "assertion",
+        "request",  # an OpenID Connect request object: a JWT that may carry any of these
     }
 )
+# Any name containing one of these, or ending in one of the suffixes, is masked too:
+# access_token, id_token_hint, client_secret, client_assertion, device_code, login_hint...
+_SENSITIVE_PARTS = ("token", "secret", "password", "assertion", "verifier")
+_SENSITIVE_SUFFIXES = ("_hint", "_code")
 MASK = "[redacted]"
 HEALTH_PATH = "/healthz"
+
+
+def is_sensitive(name: str) -> bool:
+    """A parameter whose value is a credential, a token or a hint that names a person."""
+    name = name.lower()
+    return (
+        name in SENSITIVE_PARAMETERS
+        or any(part in name for part in _SENSITIVE_PARTS)
+        or name.endswith(_SENSITIVE_SUFFIXES)
+    )
 
 
 def redact_url(url: str) -> str:
@@ -33,9 +42,9 @@ def redact_url(url: str) -> str:
         pairs = parse_qsl(parts.query, keep_blank_values=True)
     except ValueError:
         return url.split("?", 1)[0] + "?[unparseable query]"
-    if not any(name.lower() in SENSITIVE_PARAMETERS for name, _ in pairs):
+    if not any(is_sensitive(name) for name, _ in pairs):
         return url
-    masked = [(n, MASK if n.lower() in SENSITIVE_PARAMETERS else v) for n, v in pairs]
+    masked = [(n, MASK if is_sensitive(n) else v) for n, v in pairs]
     return urlunsplit(parts._replace(query=urlencode(masked, safe="[]")))
 
 
