@@ -133,6 +133,28 @@ def test_launcher_data_folder_is_the_owners_alone(launcher: Launcher) -> None:
     assert stat.S_IMODE(launcher.data_dir.stat().st_mode) == 0o700
 
 
+def test_launcher_names_a_bad_setting_in_one_line(tmp_path: Path) -> None:
+    """A service that cannot start says why in one line, and the launcher stops."""
+    ports = ",".join(str(free_port()) for _ in range(3))
+    done = subprocess.run(
+        [sys.executable, "-m", "services.launcher", "--ports", ports,
+         "--data-dir", str(tmp_path / "data")],
+        cwd=ROOT,
+        env=clean_environment(RS_LEEWAY="soon", RS_REALM=""),
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )  # fmt: skip
+    assert done.returncode == 1
+    refusals = [line for line in done.stdout.splitlines() if "refusing to start" in line]
+    assert len(refusals) == 1, done.stdout
+    assert refusals[0].startswith(
+        "api    | services.resource_server.main: refusing to start: invalid settings: RS_LEEWAY"
+    )
+    assert "resource-server exited with status 2" in done.stdout
+    assert "Traceback" not in done.stdout + done.stderr
+
+
 # --- `dropletbook-as demo` ----------------------------------------------------------------
 
 
