@@ -94,18 +94,3 @@ def test_urls_are_reachable_for_any_listen_address(tmp_path: Path, host: str, ur
     assert auth.url(host) == url
     assert auth.env["AS_ISSUER"] == url
     assert api.env["RS_ISSUER"] == url
-
-
-def test_proxies_come_from_each_services_setting(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """uvicorn is told each service's `*_FORWARDED_ALLOW_IPS`; unset, no proxy at all."""
-    monkeypatch.delenv("AS_FORWARDED_ALLOW_IPS", raising=False)
-    monkeypatch.delenv("CLIENT_FORWARDED_ALLOW_IPS", raising=False)
-    monkeypatch.setenv("RS_FORWARDED_ALLOW_IPS", "10.0.0.5")
-    auth, api, client = build_services("127.0.0.1", (9000, 9001, 9080), tmp_path)
-    assert (auth.forwarded_allow_ips, api.forwarded_allow_ips, client.forwarded_allow_ips) == (
-        "",
-        "10.0.0.5",
-        "",
-    )

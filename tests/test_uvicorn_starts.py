@@ -140,7 +140,7 @@ def test_launcher_names_a_bad_setting_in_one_line(tmp_path: Path) -> None:
         [sys.executable, "-m", "services.launcher", "--ports", ports,
          "--data-dir", str(tmp_path / "data")],
         cwd=ROOT,
-        env=clean_environment(RS_LEEWAY="soon", RS_REALM=""),
+        env=clean_environment(RS_LEEWAY="soon"),
         capture_output=True,
         text=True,
         timeout=180,
@@ -211,14 +211,15 @@ def test_demo_command_bounds_request_heads(demo_behind_proxy: int, head: bytes) 
     ("proxies", "expected"),
     [
         pytest.param("", [201, 201, 429], id="no-proxy-named"),
+        pytest.param("10.0.0.5", [201, 201, 429], id="another-proxy-named"),
         pytest.param("127.0.0.1", [201, 201, 201], id="loopback-named"),
     ],
 )
 def test_plain_uvicorn_believes_only_named_proxies(
     database_url: str, logs_dir: Path, proxies: str, expected: list[int]
 ) -> None:
-    """uvicorn alone trusts `X-Forwarded-For` from loopback; the service does not, unless
-    `AS_FORWARDED_ALLOW_IPS` names it."""
+    """uvicorn with its defaults trusts `X-Forwarded-For` from loopback; the service does
+    not, unless `AS_FORWARDED_ALLOW_IPS` names it."""
     port = free_port()
     settings = test_settings(
         database_url,

@@ -44,7 +44,7 @@ from shared.db import utcnow
 from shared.docs import install_docs
 from shared.error_handlers import error_response, install_error_handlers
 from shared.errors import OAuthError, log_detail
-from shared.forwarded import install_forwarded_guard
+from shared.forwarded import install_forwarded_headers
 from shared.hsts import install_hsts
 from shared.lazy_app import lazy_app
 from shared.log_redaction import install_access_log_redaction
@@ -174,7 +174,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         paths={TOKEN_PATH: OPENAPI_PATH_ITEM},  # a plain Starlette route FastAPI skips
         models=[TokenResponse],
     )
-    install_forwarded_guard(app, settings.forwarded_allow_ips)
+    install_forwarded_headers(app, settings.forwarded_allow_ips)
     return app
 
 

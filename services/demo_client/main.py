@@ -31,7 +31,7 @@ from shared import health
 from shared.body_limit import BodyLimitMiddleware
 from shared.docs import install_docs
 from shared.error_handlers import install_method_not_allowed
-from shared.forwarded import install_forwarded_guard
+from shared.forwarded import install_forwarded_headers
 from shared.hsts import install_hsts
 from shared.lazy_app import lazy_app
 from shared.log_redaction import install_access_log_redaction
@@ -124,7 +124,7 @@ def create_app(settings: Settings | None = None, *, http: httpx.Client | None = 
     install_public_host_redirect(app, settings.public_url, development=settings.is_development)
     install_method_not_allowed(app)
     install_openapi(app, invalid_request_for_validation=False)  # FastAPI's 422 stays here
-    install_forwarded_guard(app, settings.forwarded_allow_ips)
+    install_forwarded_headers(app, settings.forwarded_allow_ips)
     return app
 
 

@@ -28,8 +28,6 @@ class Service:
     port: int
     env: dict[str, str]
     access_log: bool = True
-    forwarded_allow_ips: str = ""
-    """The proxies uvicorn believes forwarded headers from: the service's own setting."""
 
     def url(self, host: str) -> str:
         return public_url(host, self.port)
@@ -83,15 +81,10 @@ def build_services(host: str, ports: tuple[int, int, int], data_dir: Path) -> li
         client_env["CLIENT_DEMO_USER_EMAIL"] = os.environ["AS_DEMO_USER_EMAIL"]
     return [
         Service("authorization-server", "auth  ", "services.authorization_server.main:app",
-                ports[0], auth_env, forwarded_allow_ips=_proxies("AS_")),
+                ports[0], auth_env),
         Service("resource-server", "api   ", "services.resource_server.main:app",
-                ports[1], api_env, forwarded_allow_ips=_proxies("RS_")),
+                ports[1], api_env),
         # Off for the client: its callback URL carries the authorization code.
         Service("demo-client", "client", "services.demo_client.main:app",
-                ports[2], client_env, access_log=False, forwarded_allow_ips=_proxies("CLIENT_")),
+                ports[2], client_env, access_log=False),
     ]  # fmt: skip
-
-
-def _proxies(prefix: str) -> str:
-    """`*_FORWARDED_ALLOW_IPS` as the operator set it; unset: no proxy is believed."""
-    return os.environ.get(f"{prefix}FORWARDED_ALLOW_IPS", "")

@@ -110,7 +110,7 @@ class Launcher:
             command = [
                 sys.executable, "-m", "uvicorn", service.app,
                 "--host", self.host, "--port", str(service.port),
-                *uvicorn_arguments(service.forwarded_allow_ips),
+                *uvicorn_arguments(),
             ]  # fmt: skip
             if not service.access_log:
                 command.append("--no-access-log")

@@ -17,7 +17,7 @@ from shared import health
 from shared.body_limit import BodyLimitMiddleware
 from shared.docs import install_docs
 from shared.error_handlers import install_error_handlers
-from shared.forwarded import install_forwarded_guard
+from shared.forwarded import install_forwarded_headers
 from shared.hsts import install_hsts
 from shared.jwks import JwksFetchError
 from shared.lazy_app import lazy_app
@@ -101,7 +101,7 @@ def create_app(
     install_hsts(app, settings.audience)  # the audience is this server's public URL
     install_openapi(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
-    install_forwarded_guard(app, settings.forwarded_allow_ips)
+    install_forwarded_headers(app, settings.forwarded_allow_ips)
     return app
 
 

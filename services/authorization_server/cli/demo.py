@@ -69,5 +69,5 @@ Demo clients (client_id, client secret), for Dropletbook at {demo.client_url}:
         host=args.host,
         port=args.port,
         log_level="info",
-        **uvicorn_options(settings.forwarded_allow_ips),
+        **uvicorn_options(),
     )
