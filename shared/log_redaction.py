@@ -11,14 +11,21 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 SENSITIVE_PARAMETERS = frozenset(
     {
+        "access_token",
+        "refresh_token",
+        "id_token",
         "code",
+        "code_verifier",
+        "client_secret",
         "password",
         "token",
-        "request",  # an OpenID Connect request object: a JWT that may carry any of these
+        "assertion",
     }
 )
-# Any name containing one of these, or ending in one of the suffixes, is masked too:
-# access_token, id_token_hint, client_secret, client_assertion, device_code, login_hint...
+# Masked in logs too: an OpenID Connect request object (a JWT that may carry any of the
+# above), and any name containing or ending in these: id_token_hint, login_hint,
+# logout_hint, client_assertion, device_code, subject_token...
+_ALSO_LOGGED_MASKED = frozenset({"request"})
 _SENSITIVE_PARTS = ("token", "secret", "password", "assertion", "verifier")
 _SENSITIVE_SUFFIXES = ("_hint", "_code")
 MASK = "[redacted]"
@@ -30,6 +37,7 @@ def is_sensitive(name: str) -> bool:
     name = name.lower()
     return (
         name in SENSITIVE_PARAMETERS
+        or name in _ALSO_LOGGED_MASKED
         or any(part in name for part in _SENSITIVE_PARTS)
         or name.endswith(_SENSITIVE_SUFFIXES)
     )
