@@ -22,8 +22,25 @@ SENSITIVE_PARAMETERS = frozenset(
         "assertion",
     }
 )
+# Masked in logs too: an OpenID Connect request object (a JWT that may carry any of the
+# above), and any name containing or ending in these: id_token_hint, login_hint,
+# logout_hint, client_assertion, device_code, subject_token...
+_ALSO_LOGGED_MASKED = frozenset({"request"})
+_SENSITIVE_PARTS = ("token", "secret", "password", "assertion", "verifier")
+_SENSITIVE_SUFFIXES = ("_hint", "_code")
 MASK = "[redacted]"
 HEALTH_PATH = "/healthz"
+
+
+def is_sensitive(name: str) -> bool:
+    """A parameter whose value is a credential, a token or a hint that names a person."""
+    name = name.lower()
+    return (
+        name in SENSITIVE_PARAMETERS
+        or name in _ALSO_LOGGED_MASKED
+        or any(part in name for part in _SENSITIVE_PARTS)
+        or name.endswith(_SENSITIVE_SUFFIXES)
+    )
 
 
 def redact_url(url: str) -> str:
@@ -33,9 +50,9 @@ def redact_url(url: str) -> str:
         pairs = parse_qsl(parts.query, keep_blank_values=True)
     except ValueError:
         return url.split("?", 1)[0] + "?[unparseable query]"
-    if not any(name.lower() in SENSITIVE_PARAMETERS for name, _ in pairs):
+    if not any(is_sensitive(name) for name, _ in pairs):
         return url
-    masked = [(n, MASK if n.lower() in SENSITIVE_PARAMETERS else v) for n, v in pairs]
+    masked = [(n, MASK if is_sensitive(n) else v) for n, v in pairs]
     return urlunsplit(parts._replace(query=urlencode(masked, safe="[]")))
 
 

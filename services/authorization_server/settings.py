@@ -8,7 +8,7 @@ from pydantic_settings import SettingsConfigDict
 
 from services.authorization_server.key_encryption import decode_kek
 from services.authorization_server.resources import is_resource_uri
-from shared.settings import SECRET_MIN_LENGTH, BaseServiceSettings
+from shared.settings import SECRET_MIN_LENGTH, BaseServiceSettings, weak_key, weak_secret
 
 
 class Settings(BaseServiceSettings):
@@ -155,12 +155,26 @@ class Settings(BaseServiceSettings):
             raise ValueError("AS_KEY_ACTIVATION_DELAY must be 0 or at least twice AS_KEY_CACHE_TTL")
         return self
 
-    @model_validator(mode="after")
-    def _mail_in_production(self) -> "Settings":
-        """Sign-up is finished by a mailed link: without a mail server nobody could sign up."""
-        if not self.is_development and not self.smtp_host:
-            raise ValueError("AS_SMTP_HOST must be set (sign-up mails a confirmation link)")
-        return self
+    def production_problems(self) -> list[str]:
+        problems = super().production_problems()
+        problems += self.https_problems("issuer", "resource_audience", "apps_api_resource")
+        for kek_id, key in self.key_encryption_keys.items():
+            weak = weak_key(decode_kek(key.get_secret_value()))
+            if weak:
+                problems.append(f"AS_KEY_ENCRYPTION_KEYS key {kek_id!r} {weak}")
+        token = self.registration_access_token
+        if token is not None:  # an initial access token is a bearer credential: unguessable
+            value = token.get_secret_value()
+            weak = (
+                f"must have at least {SECRET_MIN_LENGTH} characters"
+                if len(value) < SECRET_MIN_LENGTH
+                else weak_secret(value)
+            )
+            if weak:
+                problems.append(f"AS_REGISTRATION_ACCESS_TOKEN {weak}")
+        if not self.smtp_host:  # sign-up is finished by a mailed link
+            problems.append("AS_SMTP_HOST must be set (sign-up mails a confirmation link)")
+        return problems
 
     @field_validator("issuer", "resource_audience", "apps_api_resource")
     @classmethod

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from services.launcher.configuration import DEFAULT_PORTS, Service, build_services, parse_ports
 from services.launcher.supervision import ROOT, Launcher, Printer, port_in_use
+from shared.db import private_directory
 
 
 def banner(services: list[Service], host: str) -> str:
@@ -81,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if busy:
         printer.line(f"launcher | port(s) {busy} already in use: is the demo running already?")
         return 1
-    args.data_dir.mkdir(parents=True, exist_ok=True)
+    private_directory(args.data_dir)
     services = build_services(args.host, args.ports, args.data_dir)
     launcher = Launcher(services, host=args.host, printer=printer)
 

@@ -60,14 +60,11 @@ class Settings(BaseServiceSettings):
             raise ValueError(f"algorithms must be a non-empty subset of {SUPPORTED_ALGORITHMS}")
         return value
 
-    @model_validator(mode="after")
-    def _revocation_feed_in_production(self) -> "Settings":
-        """Without the feed a revoked token works until it expires: not for production."""
-        if self.environment == "production" and not (
-            self.feed_client_id and self.feed_client_secret
-        ):
-            raise ValueError("RS_FEED_CLIENT_ID and RS_FEED_CLIENT_SECRET are required")
-        return self
+    def production_problems(self) -> list[str]:
+        problems = super().production_problems() + self.https_problems("issuer", "audience")
+        if not self.feed_client_id:  # without the feed a revoked token works until it expires
+            problems.append("RS_FEED_CLIENT_ID must be set (it reads the revocation feed)")
+        return problems
 
     @model_validator(mode="after")
     def _max_revocation_age_needs_the_feed(self) -> "Settings":

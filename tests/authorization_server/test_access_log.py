@@ -54,3 +54,22 @@ def test_successful_health_checks_stay_out_of_the_access_log(logged_as: LiveServ
     log = logged_as.log_text()
     assert f'"GET {marker} HTTP/1.1" 404' in log
     assert "/healthz" not in log
+
+
+def test_openid_hints_are_masked_in_the_access_log(logged_as: LiveServer) -> None:
+    """An ID token (`id_token_hint`) and an email (`login_hint`) are personal data."""
+    hint, email = "eyJhbGciOiJFUzI1NiJ9.hint-payload.signature", "ann@example.com"
+    httpx.get(
+        f"{logged_as.url}/v1/oauth/authorize",
+        params={"client_id": "nobody", "id_token_hint": hint, "login_hint": email},
+    )
+    httpx.get(f"{logged_as.url}/v1/oauth/logout", params={"id_token_hint": hint})
+    for _ in range(100):  # the last request's line follows the first's
+        if "/v1/oauth/logout?" in logged_as.log_text():
+            break
+        time.sleep(0.1)
+    log = logged_as.log_text()
+    assert "/v1/oauth/authorize?" in log
+    assert "id_token_hint=" in log
+    assert "hint-payload" not in log
+    assert email not in log

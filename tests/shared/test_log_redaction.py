@@ -19,6 +19,21 @@ from shared.log_redaction import MASK, RedactAccessLogFilter, redact_url
             id="client-secret",
         ),
         pytest.param("/x?Password=hunter2", f"/x?Password={MASK}", id="case-insensitive"),
+        pytest.param(
+            "/v1/oauth/authorize?id_token_hint=h.e.ad&login_hint=ann&prompt=login",
+            f"/v1/oauth/authorize?id_token_hint={MASK}&login_hint={MASK}&prompt=login",
+            id="oidc-hints",
+        ),
+        pytest.param(
+            "/v1/oauth/logout?logout_hint=ann&state=s",
+            f"/v1/oauth/logout?logout_hint={MASK}&state=s",
+            id="logout-hint",
+        ),
+        pytest.param(
+            "/x?client_assertion=j&device_code=d&request=jwt&code_challenge=c",
+            f"/x?client_assertion={MASK}&device_code={MASK}&request={MASK}&code_challenge=c",
+            id="other-credentials",
+        ),
     ],
 )
 def test_redact_url(url: str, expected: str) -> None:
