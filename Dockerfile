@@ -22,4 +22,7 @@ USER dropletbook
 EXPOSE 8000 8001 8080
 # The authorization server, in production posture: it refuses to start without real secrets
 # (AS_SECRET_KEY, AS_KEY_ENCRYPTION_KEYS, ...). compose.yaml runs the development demo instead.
-CMD ["uvicorn", "services.authorization_server.main:app", "--host", "0.0.0.0", "--port", "8000"]
+# Forwarded headers are read by the app from the proxies AS_FORWARDED_ALLOW_IPS names, never by
+# uvicorn (which would trust loopback); h11 bounds the request head (docs/security.md).
+CMD ["uvicorn", "services.authorization_server.main:app", "--host", "0.0.0.0", "--port", "8000", \
+     "--no-proxy-headers", "--http", "h11"]
