@@ -52,7 +52,14 @@ test-postgres: $(VENV)/.synced  # only the tests that use the database: the rest
 test-compose: $(VENV)/.synced e2e-deps
 	DOCKER_LOCAL="$(DOCKER_LOCAL)" bash tests/compose/engine.sh $(VENV)/bin/pytest tests/compose
 
-test: e2e-deps lint test-sqlite test-postgres test-compose
+# Every pass runs even when an earlier one fails, and the end says which failed.
+TEST_PASSES := test-sqlite test-postgres test-compose
+test: e2e-deps lint
+	@failed=""; for pass in $(TEST_PASSES); do \
+	  $(MAKE) --no-print-directory $$pass || failed="$$failed $$pass"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "make test: failed:$$failed"; exit 1; fi; \
+	echo "make test: $(TEST_PASSES) passed"
 
 e2e-deps:  # Debian's Chromium for the browser tests (Playwright never downloads a browser); Node for openid-client; wrk and pgbench for the benchmark's smoke test
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
