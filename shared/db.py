@@ -23,6 +23,7 @@ from sqlmodel import create_engine
 
 logger = logging.getLogger(__name__)
 OWNER_ONLY = 0o600
+OWNER_ONLY_DIRECTORY = 0o700
 
 
 def utcnow() -> datetime:
@@ -96,7 +97,7 @@ def _sqlite_url(parsed: URL) -> URL:
     """The URL, its file created first readable by its owner only (SQLite would make it 0644)."""
     path = _sqlite_file(parsed.database)
     if path is not None:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.parent.mkdir(mode=OWNER_ONLY_DIRECTORY, parents=True, exist_ok=True)
         os.close(os.open(path, os.O_CREAT | os.O_RDWR, OWNER_ONLY))
     return parsed
 
@@ -118,10 +119,17 @@ def _sqlite_file(database: str | None) -> Path | None:
     return Path(database)
 
 
-def _owner_only(path: Path) -> None:
+def private_directory(path: Path) -> None:
+    """`path` created, or an existing one narrowed, readable by its owner only (0700): a
+    data folder of SQLite files (`dropletbook-demo --data-dir`)."""
+    path.mkdir(mode=OWNER_ONLY_DIRECTORY, parents=True, exist_ok=True)
+    _owner_only(path, OWNER_ONLY_DIRECTORY)
+
+
+def _owner_only(path: Path, mode: int = OWNER_ONLY) -> None:
     try:
-        if path.stat().st_mode & 0o777 != OWNER_ONLY:
-            path.chmod(OWNER_ONLY)
+        if path.stat().st_mode & 0o777 != mode:
+            path.chmod(mode)
     except FileNotFoundError:
         pass
     except PermissionError:  # someone else's file: say so, keep running

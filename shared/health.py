@@ -1,7 +1,9 @@
-"""`GET /healthz`: liveness, without authentication, the same in every service.
+"""`GET /healthz`: liveness, without authentication.
 
-Each service puts it first in its route table (`FastAPI(routes=health.router.routes)`): it
-is the cheapest route there is, the honest baseline of the benchmarks in `bench/`.
+The authorization server and Dropletbook put this one first in their route table
+(`FastAPI(routes=health.router.routes)`): it is the cheapest route there is, the honest
+baseline of the benchmarks in `bench/`. The resource server has its own, which also says how
+old its revocation list is (services/resource_server/routes/health.py).
 """
 
 from fastapi import APIRouter

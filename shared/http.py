@@ -3,6 +3,7 @@ URL of a listen address."""
 
 import base64
 import binascii
+import ipaddress
 from collections.abc import Container, Mapping
 from urllib.parse import unquote_plus
 
@@ -77,6 +78,16 @@ def _form_unquote(text: str) -> str:
 def is_form_content_type(content_type: str | None) -> bool:
     media_type = (content_type or "").split(";", 1)[0].strip().lower()
     return media_type == FORM_CONTENT_TYPE
+
+
+def is_loopback_host(host: str) -> bool:
+    """`localhost` or a loopback address (`127.0.0.1`, `[::1]`)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def public_url(host: str, port: int) -> str:

@@ -140,3 +140,8 @@ def make_auth_code(
         )
         session.commit()
     return params["code"]
+
+
+# Values that pass the production posture (shared/settings.py): generated, so random-looking.
+STRONG_SECRET = "NVk2B16ywHc4CMBdaOmKFtYDUeK-N04FD2xUqYddyxI"  # secrets.token_urlsafe(32)
+STRONG_KEK = "/6KlI1XVBR7fnwysa5nnwSSRWTWHu960mGItAM4P4v0="  # openssl rand -base64 32

@@ -68,6 +68,18 @@ def test_banner_names_the_url_and_credentials(tmp_path: Path) -> None:
     assert "Ctrl-C" in text
 
 
+def test_banner_says_how_to_see_the_refresh(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = build_services("127.0.0.1", (9000, 9001, 9080), tmp_path)
+    monkeypatch.delenv("AS_ACCESS_TOKEN_TTL", raising=False)
+    text = banner(services, "127.0.0.1")
+    assert "Access tokens live 3600 s" in text
+    assert "AS_ACCESS_TOKEN_TTL=60 make demo" in text
+    monkeypatch.setenv("AS_ACCESS_TOKEN_TTL", "60")
+    assert "Access tokens live 60 s" in banner(services, "127.0.0.1")
+
+
 @pytest.mark.parametrize(
     ("host", "url"),
     [

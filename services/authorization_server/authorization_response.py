@@ -51,9 +51,14 @@ def _consent(session: Session, user: User, request: AuthorizationRequest) -> Con
 
 
 def has_consent(session: Session, *, user: User, request: AuthorizationRequest) -> bool:
-    """Whether the user approved this response type for the client, with these scopes."""
+    """Whether the user approved this response type for the client, with these scopes, to
+    this redirect URI: one the client added since (`/v1/apps/self`, the portal) asks again."""
     consent = _consent(session, user, request)
-    return consent is not None and parse_scope(request.scope) <= parse_scope(consent.scope)
+    return (
+        consent is not None
+        and parse_scope(request.scope) <= parse_scope(consent.scope)
+        and request.redirect_uri in consent.redirect_uris
+    )
 
 
 def record_consent(session: Session, *, user: User, request: AuthorizationRequest) -> None:
@@ -65,9 +70,12 @@ def record_consent(session: Session, *, user: User, request: AuthorizationReques
             client_id=request.client.client_id,
             response_type=request.response_type,
             scope=request.scope,
+            redirect_uris=[request.redirect_uri],
         )
     else:
         consent.scope = format_scope(parse_scope(consent.scope) | parse_scope(request.scope))
+        if request.redirect_uri not in consent.redirect_uris:
+            consent.redirect_uris = [*consent.redirect_uris, request.redirect_uri]
         consent.updated_at = utcnow()
     session.add(consent)
 

@@ -6,6 +6,7 @@ Methods: `client_secret_basic`, `client_secret_post`, and `none` for public clie
 import time
 from collections.abc import Awaitable, Callable, Container, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from starlette.requests import Request
@@ -37,6 +38,7 @@ class RegisteredClient:
     scope: str
     trusted: bool
     id_token_signed_response_alg: str = "RS256"  # noqa: S105 (an algorithm)
+    client_credentials_revoked_at: datetime | None = None
 
     @classmethod
     def of(cls, client: Client) -> "RegisteredClient":
@@ -48,6 +50,7 @@ class RegisteredClient:
             scope=client.scope,
             trusted=client.trusted,
             id_token_signed_response_alg=client.id_token_signed_response_alg,
+            client_credentials_revoked_at=client.client_credentials_revoked_at,
         )
 
     @property
@@ -62,6 +65,12 @@ class ClientCredentials:
     method: str
 
 
+AUTHENTICATION_REQUIRED = (
+    "client authentication required: send client_id and client_secret with HTTP Basic"
+    " (client_secret_basic) or in the form body (client_secret_post)"
+)
+
+
 def read_credentials(form: Mapping[str, str], authorization: str | None) -> ClientCredentials:
     """Which client claims to be calling, and how; exactly one method may be used."""
     if authorization:
@@ -73,7 +82,7 @@ def read_credentials(form: Mapping[str, str], authorization: str | None) -> Clie
         return ClientCredentials(client_id, secret, "client_secret_basic")
     posted_id = form.get("client_id")
     if posted_id is None:
-        raise InvalidClientError("client authentication required", basic_challenge=True)
+        raise InvalidClientError(AUTHENTICATION_REQUIRED, basic_challenge=True)
     if "client_secret" in form:
         return ClientCredentials(posted_id, form["client_secret"], "client_secret_post")
     return ClientCredentials(posted_id, None, "none")
@@ -93,7 +102,7 @@ def authenticate(
             raise InvalidClientError("public clients do not authenticate", basic_challenge=basic)
         return client
     if credentials.method == "none":
-        raise InvalidClientError("client authentication required", basic_challenge=True)
+        raise InvalidClientError(AUTHENTICATION_REQUIRED, basic_challenge=True)
     secret_hash = client.client_secret_hash
     if (
         credentials.client_secret is None

@@ -14,6 +14,7 @@ from services.authorization_server import repository
 from services.authorization_server.context import ServerContext
 from services.authorization_server.grants import RESPONSE_TYPES
 from services.authorization_server.models import Client
+from services.authorization_server.oidc.claims import scope_labels
 from services.authorization_server.oidc.client_metadata import (
     OidcClientMetadata,
     check_oidc_metadata,
@@ -91,9 +92,28 @@ def bearer_token(authorization: str | None) -> str:
     return token
 
 
+_REGISTRATION_HELP = "see the README, section Walk the tutorial with curl"
+REGISTRATION_DISABLED = (
+    "dynamic client registration is disabled on this server: its operator enables it with"
+    f" AS_REGISTRATION_ACCESS_TOKEN or AS_OPEN_REGISTRATION ({_REGISTRATION_HELP})"
+)
+INITIAL_ACCESS_TOKEN_MISSING = (
+    "registration needs an initial access token: send Authorization: Bearer <the server's"
+    f" AS_REGISTRATION_ACCESS_TOKEN> ({_REGISTRATION_HELP})"
+)
+INITIAL_ACCESS_TOKEN_WRONG = (
+    "initial access token invalid: it must be the server's AS_REGISTRATION_ACCESS_TOKEN"
+    f" ({_REGISTRATION_HELP})"
+)
+
+
 def check_initial_access_token(authorization: str | None, settings: Settings) -> bool:
     """RFC 7591 §3: registration needs the initial access token unless it is open. Whether
-    the request carries that token (open registration accepts a request without it)."""
+    the request carries that token (open registration accepts a request without it).
+
+    Unlike a resource server's bare challenge (RFC 6750 §3.1), a request without the token
+    is told what to send and where the setting is: its caller is a developer setting up.
+    """
     expected = settings.registration_access_token
     if settings.open_registration:
         scheme, _, token = (authorization or "").partition(" ")
@@ -103,10 +123,12 @@ def check_initial_access_token(authorization: str | None, settings: Settings) ->
             and hmac.compare_digest(token.strip().encode(), expected.get_secret_value().encode())
         )
     if expected is None:
-        raise AccessDeniedError("dynamic client registration is disabled on this server")
+        raise AccessDeniedError(REGISTRATION_DISABLED)
+    if authorization is None or authorization.partition(" ")[0].lower() != "bearer":
+        raise InvalidTokenError(INITIAL_ACCESS_TOKEN_MISSING)
     token = bearer_token(authorization)
     if not hmac.compare_digest(token.encode(), expected.get_secret_value().encode()):
-        raise InvalidTokenError("initial access token invalid")
+        raise InvalidTokenError(INITIAL_ACCESS_TOKEN_WRONG)
     return True
 
 
@@ -160,7 +182,9 @@ def register(session: Session, body: dict[str, Any], *, settings: Settings) -> d
             client_type=client_type,
             grant_types=grant_types,
             scope=format_scope(settings.scopes) if metadata.scope is None else metadata.scope,
-            supported_scopes=settings.scopes,
+            # Every scope the metadata lists: OpenID Connect relying parties register with
+            # `openid profile email` beside the API's scopes.
+            supported_scopes=scope_labels(settings.scopes),
             trusted=False,
             oidc_columns=oidc.columns(),
         )
@@ -215,6 +239,10 @@ def authenticate_app(
     client_id = claims.get("client_id")
     if not isinstance(client_id, str) or claims.get("sub") != client_id:
         raise InvalidTokenError("a client-credentials access token is required")
+    if repository.is_client_revoked(  # e.g. issued before the secret was rotated
+        session=session, client_id=client_id, issued_at=int(claims["iat"]), client_token=True
+    ):
+        raise InvalidTokenError("access token revoked")
     client = repository.get_client(session=session, client_id=client_id)
     if client is None:
         raise InvalidTokenError("the client of this token no longer exists")

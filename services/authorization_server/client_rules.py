@@ -2,12 +2,13 @@
 must be. Pure checks, shared by the developer portal, RFC 7591 and `/v1/apps/self`
 (registration.py applies them; client_metadata.py maps their errors to RFC 7591)."""
 
-import ipaddress
 import re
+import unicodedata
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from services.authorization_server.grants import GRANT_TYPES, GRANTS
+from shared.http import is_loopback_host
 from shared.scopes import ScopeSyntaxError, format_scope, parse_scope
 
 CLIENT_TYPES = ("confidential", "public")
@@ -22,15 +23,6 @@ class RegistrationError(ValueError):
     def __init__(self, message: str, *, field: str) -> None:
         super().__init__(message)
         self.field = field
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def validate_redirect_uri(uri: str) -> str:
@@ -60,7 +52,7 @@ def validate_redirect_uri(uri: str) -> str:
         )
     if parts.scheme == "https" and host:
         return uri
-    if parts.scheme == "http" and _is_loopback(host):
+    if parts.scheme == "http" and is_loopback_host(host):
         return uri
     raise RegistrationError(
         "Redirect URIs must use https (http is allowed only on localhost or 127.0.0.1).",
@@ -127,8 +119,30 @@ def check_grant_types(grant_types: Iterable[str], *, client_type: str, trusted: 
     return chosen
 
 
+# Invisible characters outside the Unicode categories refused below: Hangul fillers, the
+# combining grapheme joiner and the braille blank show as nothing (or as a space).
+_INVISIBLE = frozenset("\u115f\u1160\u3164\uffa0\u034f\u2800")
+
+
+def _is_hidden(character: str) -> bool:
+    """Control, format (the bidi controls, zero-width characters, soft hyphen), surrogate,
+    private-use or unassigned (C*), or a line or paragraph separator (Zl, Zp)."""
+    category = unicodedata.category(character)
+    return category[0] == "C" or category in ("Zl", "Zp") or character in _INVISIBLE
+
+
 def check_name(name: str) -> str:
-    name = name.strip()
+    """The name the consent screen shows, NFKC-normalised (so fullwidth and other
+    compatibility forms read as what they are) with its spaces collapsed. Characters that
+    display as nothing or reorder the text around them are refused: with them, a name can
+    look like another app's (RFC 9700 §4.17 on consent phishing; Unicode UTS #39)."""
+    name = unicodedata.normalize("NFKC", name).strip()
+    if any(_is_hidden(character) for character in name):
+        raise RegistrationError(
+            "The application name must not contain control, format, bidi or invisible characters.",
+            field="client_name",
+        )
+    name = " ".join(name.split())
     if not name or len(name) > 100:
         raise RegistrationError(
             "The application name is required (at most 100 characters).", field="client_name"

@@ -59,8 +59,9 @@ def _revoked_query(claims: dict[str, Any]) -> Any:
     iat = claims.get("iat")
     issued_at = datetime.fromtimestamp(iat if isinstance(iat, int) else 0, UTC)
     jti_revoked = exists().where(col(RevokedAccessToken.jti) == str(claims["jti"]))
-    client_revoked = exists().where(
-        col(RevokedClient.client_id) == str(claims.get("client_id")),
-        col(RevokedClient.revoked_at) >= issued_at,
-    )
+    client_id = str(claims.get("client_id"))
+    cutoff = col(RevokedClient.revoked_at) >= issued_at
+    if claims.get("sub") == client_id:  # a client-credentials token: a rotated secret too
+        cutoff = cutoff | (col(RevokedClient.client_credentials_revoked_at) >= issued_at)
+    client_revoked = exists().where(col(RevokedClient.client_id) == client_id, cutoff)
     return select(jti_revoked | client_revoked)

@@ -44,12 +44,16 @@ from shared.db import utcnow
 from shared.docs import install_docs
 from shared.error_handlers import error_response, install_error_handlers
 from shared.errors import OAuthError, log_detail
+from shared.forwarded import install_forwarded_headers
 from shared.hsts import install_hsts
 from shared.lazy_app import lazy_app
 from shared.log_redaction import install_access_log_redaction
 from shared.migrations import start_up
 from shared.openapi import install_openapi
+from shared.public_host import install_public_host_redirect
+from shared.settings import load_settings
 from shared.telemetry import fastapi_telemetry
+from shared.version import VERSION
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +116,7 @@ async def _body_too_large(scope: Scope, error: OAuthError) -> Response:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
+    settings = settings or load_settings(Settings)
     logging.basicConfig(level=settings.log_level.upper())
     install_access_log_redaction()
     # The requests' pool is the async engine's (`ServerContext.db`); this one serves start-up
@@ -122,7 +126,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         telemetry=fastapi_telemetry(settings),
         title="Droplet Cloud authorization server",
-        version="0.1.0",
+        version=VERSION,
         description=(
             "OAuth 2 authorization server of the Dropletbook tutorial: authorization code "
             "with PKCE, implicit, password, client credentials and refresh tokens, issuing "
@@ -163,12 +167,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(EndpointCORSMiddleware)
     install_hsts(app, settings.issuer)
+    install_public_host_redirect(app, settings.issuer, development=settings.is_development)
     install_openapi(
         app,
         security_schemes=SECURITY_SCHEMES,
         paths={TOKEN_PATH: OPENAPI_PATH_ITEM},  # a plain Starlette route FastAPI skips
         models=[TokenResponse],
     )
+    install_forwarded_headers(app, settings.forwarded_allow_ips)
     return app
 
 

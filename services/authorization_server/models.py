@@ -1,13 +1,16 @@
 """Database tables of the authorization server. Tables never leave through a route."""
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from shared.db import UTCDateTime, utcnow
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+"""A cut-off that refuses nothing: every token's `iat` is after it."""
 
 
 def _when(**kwargs: Any) -> Any:
@@ -85,6 +88,12 @@ class Client(SQLModel, table=True):
     subject_type: str = Field(default="public", max_length=10)
     default_max_age: int | None = None
     require_auth_time: bool = False
+    client_credentials_revoked_at: datetime | None = Field(
+        default=None, sa_column=Column(UTCDateTime(), nullable=True)
+    )
+    """Set when the secret is rotated: the moment no replica accepts the old secret any
+    more. The client-credentials tokens issued until then are revoked (`RevokedClient`
+    carries the same cut-off to the feed), and the grant issues none before it passes."""
 
     @property
     def is_public(self) -> bool:
@@ -102,6 +111,9 @@ class Consent(SQLModel, table=True):
     client_id: str = Field(foreign_key="client.client_id", ondelete="CASCADE", index=True)
     response_type: str = Field(max_length=20)
     scope: str
+    redirect_uris: list[str] = _json_list()
+    """The redirect URIs the user approved sending the response to; one added to the client
+    later is asked about again, not covered by this consent."""
     created_at: datetime = _created()
     updated_at: datetime = _created()
 
@@ -166,8 +178,9 @@ class RevokedAccessToken(SQLModel, table=True):
 
 
 class RevokedClient(SQLModel, table=True):
-    """A deleted client. Its access tokens issued at or before `revoked_at` are refused
-    (introspection, the resource servers' feed) until `expires_at`, when the last has expired.
+    """A deleted client, or one whose secret was rotated. Its access tokens issued at or
+    before `revoked_at` are refused (introspection, the resource servers' feed) until
+    `expires_at`, when the last has expired.
 
     Client-credentials tokens are recorded nowhere (the token endpoint writes nothing), so
     this row is what reaches them; it needs no foreign key, the client row is gone.
@@ -176,6 +189,12 @@ class RevokedClient(SQLModel, table=True):
     client_id: str = Field(primary_key=True)
     revoked_at: datetime = _when(nullable=False)
     expires_at: datetime = _expiry()
+    client_credentials_revoked_at: datetime = Field(
+        default=EPOCH, sa_column=Column(UTCDateTime(), nullable=False)
+    )
+    """A rotated secret: the client's own client-credentials tokens (`sub` = `client_id`)
+    issued at or before it are refused too; its users' tokens are not. A client that was only
+    rotated, never deleted, has `revoked_at` = EPOCH."""
 
 
 class SigningKeyRecord(SQLModel, table=True):

@@ -105,13 +105,33 @@ def register_client(
     return client, secret
 
 
-def rotate_secret(session: Session, client: Client) -> str:
-    """A new secret for a confidential client; the old one stops working at once."""
+def rotate_secret(
+    session: Session, client: Client, *, access_token_ttl: int, client_cache_ttl: float
+) -> str:
+    """A new secret for a confidential client; the old one stops working at once here and
+    within `client_cache_ttl` on other replicas.
+
+    Whoever held the old secret may hold client-credentials tokens from it: they are JWTs
+    recorded nowhere, so the client joins the revoked clients for its client-credentials
+    tokens issued up to the moment no replica accepts the old secret (users' tokens stay).
+    Until then the client-credentials grant answers 503 (`client_credentials.py`), so that
+    no token from the new secret falls before that cut-off.
+    """
     if client.is_public:
         raise RegistrationError("Public clients have no secret to rotate.", field="client_type")
     secret = new_token()
+    now = utcnow()
     client.client_secret_hash = hash_token(secret)
-    client.updated_at = utcnow()
+    client.updated_at = now
+    revoked_at = now + timedelta(seconds=client_cache_ttl)
+    client.client_credentials_revoked_at = revoked_at
+    repository.revoke_client(
+        session=session,
+        client_id=client.client_id,
+        revoked_at=revoked_at,
+        expires_at=revoked_at + timedelta(seconds=access_token_ttl) + REVOKED_CLIENT_LEEWAY,
+        client_credentials_only=True,
+    )
     session.add(client)
     session.commit()
     return secret

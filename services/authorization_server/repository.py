@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, delete, select
 
 from services.authorization_server.models import (
+    EPOCH,
     AuthorizationCode,
     Client,
     Consent,
@@ -136,26 +137,42 @@ def list_revoked_access_tokens(*, session: Session, now: datetime) -> Sequence[R
 
 
 def revoke_client(
-    *, session: Session, client_id: str, revoked_at: datetime, expires_at: datetime
+    *,
+    session: Session,
+    client_id: str,
+    revoked_at: datetime,
+    expires_at: datetime,
+    client_credentials_only: bool = False,
 ) -> None:
-    """Refuse the client's access tokens issued at or before `revoked_at`, until `expires_at`.
+    """Refuse the client's access tokens issued at or before `revoked_at`, until `expires_at`;
+    with `client_credentials_only` (a rotated secret), only its own client-credentials ones.
 
     A client id deleted again (only a fixed id can be re-registered) keeps the later bounds.
     """
     row = session.get(RevokedClient, client_id)
     if row is None:
-        row = RevokedClient(client_id=client_id, revoked_at=revoked_at, expires_at=expires_at)
+        row = RevokedClient(client_id=client_id, revoked_at=EPOCH, expires_at=expires_at)
+    row.expires_at = max(row.expires_at, expires_at)
+    if client_credentials_only:
+        row.client_credentials_revoked_at = max(row.client_credentials_revoked_at, revoked_at)
     else:
         row.revoked_at = max(row.revoked_at, revoked_at)
-        row.expires_at = max(row.expires_at, expires_at)
     session.add(row)
     session.flush()
 
 
-def is_client_revoked(*, session: Session, client_id: str, issued_at: int) -> bool:
-    """Whether a token of `client_id` with `iat` = `issued_at` predates the client's deletion."""
+def is_client_revoked(
+    *, session: Session, client_id: str, issued_at: int, client_token: bool
+) -> bool:
+    """Whether a token of `client_id` with `iat` = `issued_at` predates the client's deletion,
+    or (a `client_token`, `sub` = `client_id`) the rotation of its secret."""
     row = session.get(RevokedClient, client_id)
-    return row is not None and issued_at <= int(row.revoked_at.timestamp())
+    if row is None:
+        return False
+    cutoff = (
+        max(row.revoked_at, row.client_credentials_revoked_at) if client_token else row.revoked_at
+    )
+    return issued_at <= int(cutoff.timestamp())
 
 
 def list_revoked_clients(*, session: Session, now: datetime) -> Sequence[RevokedClient]:

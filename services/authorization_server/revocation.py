@@ -54,7 +54,10 @@ async def revoked_feed(context: ServerContext) -> dict[str, list[dict[str, objec
         revoked = [{"jti": jti, "exp": int(exp.timestamp())} for jti, exp in tokens]
         clients = await conn.execute(
             select(
-                RevokedClient.client_id, RevokedClient.revoked_at, RevokedClient.expires_at
+                RevokedClient.client_id,
+                RevokedClient.revoked_at,
+                RevokedClient.expires_at,
+                RevokedClient.client_credentials_revoked_at,
             ).where(col(RevokedClient.expires_at) > now)
         )
         revoked_clients: list[dict[str, object]] = [
@@ -62,8 +65,9 @@ async def revoked_feed(context: ServerContext) -> dict[str, list[dict[str, objec
                 "client_id": client_id,
                 "revoked_at": int(revoked_at.timestamp()),
                 "exp": int(expires_at.timestamp()),
+                "client_credentials_revoked_at": int(client_credentials_at.timestamp()),
             }
-            for client_id, revoked_at, expires_at in clients
+            for client_id, revoked_at, expires_at, client_credentials_at in clients
         ]
     return {"revoked": revoked, "revoked_clients": revoked_clients}
 

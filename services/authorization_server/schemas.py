@@ -63,11 +63,14 @@ class RevokedToken(BaseModel):
 
 
 class RevokedClientEntry(BaseModel):
-    """A deleted client: its access tokens with `iat` <= `revoked_at` are revoked until `exp`."""
+    """A deleted client: its access tokens with `iat` <= `revoked_at` are revoked until `exp`;
+    a rotated secret: its client-credentials tokens (`sub` = `client_id`) with `iat` <=
+    `client_credentials_revoked_at` (0 when the secret was never rotated)."""
 
     client_id: str
     revoked_at: int
     exp: int
+    client_credentials_revoked_at: int = 0
 
 
 class RevokedTokenFeed(BaseModel):

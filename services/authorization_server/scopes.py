@@ -33,8 +33,8 @@ def _resolve(
     except ScopeSyntaxError as exc:
         raise InvalidScopeError(str(exc)) from None
     allowed = parse_scope(allowed_scope)
-    if not scopes:
-        scopes = parse_scope(default) & allowed
+    if not scopes:  # the default, less what this endpoint does not serve (`openid` at /token)
+        scopes = parse_scope(default) & allowed & set(supported)
         if not scopes:
             raise InvalidScopeError("no scope requested and no default applies")
     unknown = scopes - set(supported)

@@ -8,7 +8,7 @@ from pydantic_settings import SettingsConfigDict
 
 from services.authorization_server.key_encryption import decode_kek
 from services.authorization_server.resources import is_resource_uri
-from shared.settings import SECRET_MIN_LENGTH, BaseServiceSettings
+from shared.settings import SECRET_MIN_LENGTH, BaseServiceSettings, weak_key, weak_secret
 
 
 class Settings(BaseServiceSettings):
@@ -41,7 +41,11 @@ class Settings(BaseServiceSettings):
     refresh_token_reuse_grace: int = Field(default=10, ge=0, le=300)
     """Seconds after a rotation in which the same client presenting the just-rotated refresh
     token gets the same successor again (concurrent refreshes, retries); 0 turns it off and
-    any reuse revokes the grant. Past the window, reuse revokes the grant."""
+    any reuse revokes the grant. Past the window, reuse revokes the grant. Confidential
+    clients only: a public client proves nothing but possession of the token."""
+    public_client_refresh_reuse_grace: int = Field(default=0, ge=0, le=300)
+    """The same window for public clients (`none` authentication); 0, the default, gives
+    them none: anyone replaying a public client's rotated token would get its successor."""
     authorization_code_ttl: int = Field(default=600, ge=10, le=600)
     session_ttl: int = Field(default=12 * 3600, ge=60)
     key_activation_delay: int = Field(default=3600, ge=0)
@@ -168,12 +172,26 @@ class Settings(BaseServiceSettings):
             raise ValueError("AS_KEY_ACTIVATION_DELAY must be 0 or at least twice AS_KEY_CACHE_TTL")
         return self
 
-    @model_validator(mode="after")
-    def _mail_in_production(self) -> "Settings":
-        """Sign-up is finished by a mailed link: without a mail server nobody could sign up."""
-        if not self.is_development and not self.smtp_host:
-            raise ValueError("AS_SMTP_HOST must be set (sign-up mails a confirmation link)")
-        return self
+    def production_problems(self) -> list[str]:
+        problems = super().production_problems()
+        problems += self.https_problems("issuer", "resource_audience", "apps_api_resource")
+        for kek_id, key in self.key_encryption_keys.items():
+            weak = weak_key(decode_kek(key.get_secret_value()))
+            if weak:
+                problems.append(f"AS_KEY_ENCRYPTION_KEYS key {kek_id!r} {weak}")
+        token = self.registration_access_token
+        if token is not None:  # an initial access token is a bearer credential: unguessable
+            value = token.get_secret_value()
+            weak = (
+                f"must have at least {SECRET_MIN_LENGTH} characters"
+                if len(value) < SECRET_MIN_LENGTH
+                else weak_secret(value)
+            )
+            if weak:
+                problems.append(f"AS_REGISTRATION_ACCESS_TOKEN {weak}")
+        if not self.smtp_host:  # sign-up is finished by a mailed link
+            problems.append("AS_SMTP_HOST must be set (sign-up mails a confirmation link)")
+        return problems
 
     @field_validator("issuer", "resource_audience", "apps_api_resource")
     @classmethod

@@ -31,12 +31,16 @@ from shared import health
 from shared.body_limit import BodyLimitMiddleware
 from shared.docs import install_docs
 from shared.error_handlers import install_method_not_allowed
+from shared.forwarded import install_forwarded_headers
 from shared.hsts import install_hsts
 from shared.lazy_app import lazy_app
 from shared.log_redaction import install_access_log_redaction
 from shared.migrations import start_up
 from shared.openapi import install_openapi
+from shared.public_host import install_public_host_redirect
+from shared.settings import load_settings
 from shared.telemetry import fastapi_telemetry
+from shared.version import VERSION
 
 logger = logging.getLogger(__name__)
 
@@ -74,13 +78,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None, *, http: httpx.Client | None = None) -> FastAPI:
     """`http` lets tests replace the back channel (e.g. with `httpx.MockTransport`)."""
-    settings = settings or Settings()
+    settings = settings or load_settings(Settings)
     logging.basicConfig(level=settings.log_level.upper())
     install_access_log_redaction()
     app = FastAPI(
         telemetry=fastapi_telemetry(settings),
         title="Dropletbook",
-        version="0.1.0",
+        version=VERSION,
         description="The tutorial's third-party app: every OAuth 2 flow, step by step.",
         lifespan=_lifespan,
         docs_url=None,
@@ -117,8 +121,10 @@ def create_app(settings: Settings | None = None, *, http: httpx.Client | None = 
         return render_error(request, exc, None)
 
     install_hsts(app, settings.public_url)
+    install_public_host_redirect(app, settings.public_url, development=settings.is_development)
     install_method_not_allowed(app)
     install_openapi(app, invalid_request_for_validation=False)  # FastAPI's 422 stays here
+    install_forwarded_headers(app, settings.forwarded_allow_ips)
     return app
 
 

@@ -73,6 +73,9 @@ class Settings(BaseServiceSettings):
         self.rs_internal_url = self.rs_internal_url or self.rs_url
         return self
 
+    def production_problems(self) -> list[str]:
+        return super().production_problems() + self.https_problems("public_url", "issuer", "rs_url")
+
     @property
     def redirect_uri(self) -> str:
         return f"{self.public_url}/callback"

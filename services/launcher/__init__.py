@@ -17,12 +17,14 @@ from pathlib import Path
 
 from services.launcher.configuration import DEFAULT_PORTS, Service, build_services, parse_ports
 from services.launcher.supervision import ROOT, Launcher, Printer, port_in_use
+from shared.db import private_directory
 
 
 def banner(services: list[Service], host: str) -> str:
     auth, api, client = (service.url(host) for service in services)
     email = os.environ.get("AS_DEMO_USER_EMAIL", "demo@example.com")
     password = os.environ.get("AS_DEMO_USER_PASSWORD", "demo-password")
+    ttl = os.environ.get("AS_ACCESS_TOKEN_TTL", "3600")
     return f"""
 ================================================================================
  Dropletbook demo is running. Open Dropletbook in your browser:
@@ -34,6 +36,10 @@ def banner(services: list[Service], host: str) -> str:
    authorization server   {auth}   (developer portal: {auth}/developer/apps)
    resource server (API)  {api}   (API docs: {api}/docs)
    flow inspector         {client}/inspector
+
+ Access tokens live {ttl} s. To watch Dropletbook refresh one after the API's 401,
+ start the demo with short-lived ones:  AS_ACCESS_TOKEN_TTL=60 make demo
+ (or press "Refresh now" on the dashboard).
 
  Press Ctrl-C to stop all three services.
 ================================================================================
@@ -76,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if busy:
         printer.line(f"launcher | port(s) {busy} already in use: is the demo running already?")
         return 1
-    args.data_dir.mkdir(parents=True, exist_ok=True)
+    private_directory(args.data_dir)
     services = build_services(args.host, args.ports, args.data_dir)
     launcher = Launcher(services, host=args.host, printer=printer)
 

@@ -17,6 +17,7 @@ from typing import IO
 import httpx
 
 from services.launcher.configuration import Service
+from shared.forwarded import uvicorn_arguments
 
 ROOT = Path(__file__).resolve().parents[2]
 STOP_TIMEOUT = 10.0
@@ -109,6 +110,7 @@ class Launcher:
             command = [
                 sys.executable, "-m", "uvicorn", service.app,
                 "--host", self.host, "--port", str(service.port),
+                *uvicorn_arguments(),
             ]  # fmt: skip
             if not service.access_log:
                 command.append("--no-access-log")

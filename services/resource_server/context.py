@@ -59,6 +59,7 @@ class ResourceContext:
             algorithms=settings.algorithms,
             leeway=settings.leeway,
             cache_size=settings.token_cache_size,
+            max_revocation_age=settings.max_revocation_age,
         )
         accounts = AccountCache(ttl=settings.account_cache_ttl)
         return cls(settings, engine, http, keys, revoked, feed, verifier, accounts)

@@ -18,3 +18,22 @@ class DropletLimitError(OAuthError):
 class AccountLockedError(OAuthError):
     error = "account_locked"
     status_code = 403
+
+
+class RevocationListStaleError(OAuthError):
+    """The token may be good, but whether it was revoked cannot be told (RS_MAX_REVOCATION_AGE).
+
+    503, not RFC 6750's 401 invalid_token: that code says the token itself is bad, so a
+    client would discard it (and perhaps sign its user out) for a fault of this server. A
+    503 with Retry-After (RFC 9110 §15.6.4) asks it to send the same token again later.
+    """
+
+    error = "temporarily_unavailable"
+    status_code = 503
+
+    def __init__(self, description: str, *, retry_after: int) -> None:
+        super().__init__(description)
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}

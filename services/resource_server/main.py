@@ -11,19 +11,21 @@ from starlette.concurrency import run_in_threadpool
 
 from services.resource_server.context import ResourceContext
 from services.resource_server.db import SCHEMA, make_engine
-from services.resource_server.routes import account, droplets
+from services.resource_server.routes import account, droplets, health
 from services.resource_server.settings import Settings
-from shared import health
 from shared.body_limit import BodyLimitMiddleware
 from shared.docs import install_docs
 from shared.error_handlers import install_error_handlers
+from shared.forwarded import install_forwarded_headers
 from shared.hsts import install_hsts
 from shared.jwks import JwksFetchError
 from shared.lazy_app import lazy_app
 from shared.log_redaction import install_access_log_redaction
 from shared.migrations import start_up
 from shared.openapi import install_openapi
+from shared.settings import load_settings
 from shared.telemetry import fastapi_telemetry
+from shared.version import VERSION
 
 logger = logging.getLogger(__name__)
 
@@ -68,14 +70,14 @@ def create_app(
     settings: Settings | None = None, *, transport: httpx.AsyncBaseTransport | None = None
 ) -> FastAPI:
     """The app; `transport` lets tests serve the authorization server's documents in-process."""
-    settings = settings or Settings()
+    settings = settings or load_settings(Settings)
     logging.basicConfig(level=settings.log_level.upper())
     install_access_log_redaction()
     logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per feed poll
     app = FastAPI(
         telemetry=fastapi_telemetry(settings),
         title="Droplet Cloud API",
-        version="0.1.0",
+        version=VERSION,
         description=(
             "The resource server of the Dropletbook tutorial: an account and its droplets, "
             "protected by RFC 9068 JWT access tokens from the authorization server. Send "
@@ -98,6 +100,7 @@ def create_app(
     install_hsts(app, settings.audience)  # the audience is this server's public URL
     install_openapi(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    install_forwarded_headers(app, settings.forwarded_allow_ips)
     return app
 
 

@@ -33,6 +33,8 @@ class Settings(BaseServiceSettings):
     """How often the JWKS is refetched in the background (new keys are published early)."""
     revocation_poll_interval: float = Field(default=5.0, gt=0)
     """How often the revoked-token feed is read: the longest a revoked token still works."""
+    max_revocation_age: float | None = Field(default=None, gt=0)
+    """Opt-in: refuse tokens (503) while the revocation list is older than this (seconds)."""
     feed_client_id: str | None = None
     """Client id this server uses to read the revocation feed (client_secret_basic)."""
     feed_client_secret: SecretStr | None = None
@@ -58,11 +60,19 @@ class Settings(BaseServiceSettings):
             raise ValueError(f"algorithms must be a non-empty subset of {SUPPORTED_ALGORITHMS}")
         return value
 
+    def production_problems(self) -> list[str]:
+        problems = super().production_problems() + self.https_problems("issuer", "audience")
+        if not self.feed_client_id:  # without the feed a revoked token works until it expires
+            problems.append("RS_FEED_CLIENT_ID must be set (it reads the revocation feed)")
+        return problems
+
     @model_validator(mode="after")
-    def _revocation_feed_in_production(self) -> "Settings":
-        """Without the feed a revoked token works until it expires: not for production."""
-        if self.environment == "production" and not (
-            self.feed_client_id and self.feed_client_secret
-        ):
-            raise ValueError("RS_FEED_CLIENT_ID and RS_FEED_CLIENT_SECRET are required")
+    def _max_revocation_age_needs_the_feed(self) -> "Settings":
+        """Without the feed, or with a limit inside one poll interval, every token is refused."""
+        if self.max_revocation_age is None:
+            return self
+        if not (self.feed_client_id and self.feed_client_secret):
+            raise ValueError("RS_MAX_REVOCATION_AGE needs RS_FEED_CLIENT_ID and _SECRET")
+        if self.max_revocation_age <= self.revocation_poll_interval:
+            raise ValueError("RS_MAX_REVOCATION_AGE must exceed RS_REVOCATION_POLL_INTERVAL")
         return self

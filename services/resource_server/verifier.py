@@ -5,14 +5,18 @@ JWKS, `typ`, `iss`, `aud`, `exp`, `nbf`, `iat` and the RFC 9068 claims. Its clai
 remembered under the exact token string, so a repeat request costs a dictionary lookup;
 every hit still rechecks expiry, the revoked sets (token ids, deleted clients), and that
 the signing key is still published. A tampered token is a different string, so it never hits.
+With `max_revocation_age` set, a valid token is refused (503) while the revoked sets are
+older than that: whether it was revoked cannot be told.
 """
 
 import logging
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from services.resource_server.errors import RevocationListStaleError
 from services.resource_server.revocation import RevokedTokens
 from shared.errors import InvalidTokenError
 from shared.jwks import JwksCache
@@ -58,6 +62,7 @@ class TokenVerifier:
         algorithms: tuple[str, ...],
         leeway: int,
         cache_size: int,
+        max_revocation_age: float | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._keys = keys
@@ -67,6 +72,7 @@ class TokenVerifier:
         self._algorithms = algorithms
         self._leeway = leeway
         self._cache_size = cache_size
+        self._max_revocation_age = max_revocation_age
         self._clock = clock
         self._cache: dict[str, _Verified] = {}
 
@@ -80,16 +86,23 @@ class TokenVerifier:
                 raise InvalidTokenError("token expired")
             if self._keys.get(hit.key.kid) is hit.key:  # the key is still published
                 claims = hit.claims
-                if self._revoked.revokes(claims.jti, claims.client_id, claims.iat):
-                    raise InvalidTokenError("token revoked")
+                self._check_revocation(claims)
                 return claims
             self._cache.pop(token, None)
         verified = await self._verify_fully(token, now)
         claims = verified.claims
-        if self._revoked.revokes(claims.jti, claims.client_id, claims.iat):
-            raise InvalidTokenError("token revoked")
+        self._check_revocation(claims)
         self._remember(token, verified)
         return claims
+
+    def _check_revocation(self, claims: AccessTokenClaims) -> None:
+        if self._revoked.revokes(claims.jti, claims.client_id, claims.iat, sub=claims.sub):
+            raise InvalidTokenError("token revoked")
+        limit = self._max_revocation_age
+        if limit is not None and self._revoked.age() > limit:
+            raise RevocationListStaleError(
+                "the revocation list is out of date; retry later", retry_after=math.ceil(limit)
+            )
 
     def forget_all(self) -> None:
         self._cache.clear()

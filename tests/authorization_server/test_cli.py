@@ -24,12 +24,11 @@ from services.authorization_server.db import create_tables, make_engine
 from services.authorization_server.models import SigningKeyRecord
 from tests.command_line import run_main
 from tests.databases import TestDatabases
-from tests.factories import test_settings
+from tests.factories import STRONG_KEK, STRONG_SECRET, test_settings
 from tests.harness.servers import ROOT, free_port
 
 CLI = Path(sys.executable).parent / "dropletbook-as"  # the venv running the tests
 PASSWORD = "correct horse battery"
-STRONG = "S" * 43
 K1, K2 = (base64.b64encode(bytes([n]) * 32).decode() for n in (1, 2))
 
 
@@ -58,12 +57,14 @@ def environment(database_url: str, **extra: str) -> dict[str, str]:
 
 
 def production(database_url: str) -> dict[str, str]:
-    """A valid production environment: strong secret, a KEK, a mail server."""
+    """A valid production environment: strong secret, a KEK, a mail server, https URLs."""
     env = environment(
         database_url,
-        secret_key=STRONG,
-        key_encryption_keys=f'{{"k1": "{K1}"}}',
+        secret_key=STRONG_SECRET,
+        key_encryption_keys=f'{{"k1": "{STRONG_KEK}"}}',
         smtp_host="mail.example",
+        issuer="https://as.example",
+        resource_audience="https://api.example",
     )
     env.pop("AS_ENVIRONMENT")
     return env
@@ -197,7 +198,9 @@ def test_production_with_default_secrets_is_one_line(database_url: str) -> None:
     env = environment(database_url)
     env.pop("AS_ENVIRONMENT")  # unset: production
     done = run(env, "rotate-key")
-    assert_one_line_error(done, "AS_SECRET_KEY", "AS_KEY_ENCRYPTION_KEYS")
+    assert_one_line_error(
+        done, "AS_SECRET_KEY", "AS_KEY_ENCRYPTION_KEYS", "AS_ISSUER", "AS_SMTP_HOST"
+    )  # every problem at once
     assert "change-me" not in done.stderr
 
 

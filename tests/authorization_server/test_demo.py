@@ -12,7 +12,7 @@ from services.authorization_server.demo import DemoRefusedError, DemoSettings, s
 from services.authorization_server.models import Client, User
 from services.authorization_server.settings import Settings
 from shared.crypto import digest_matches
-from tests.factories import test_settings
+from tests.factories import STRONG_KEK, STRONG_SECRET, test_settings
 from tests.harness.authorization_server import start_in_process
 
 CLIENT_IDS = [
@@ -157,8 +157,10 @@ def test_seeding_is_refused_outside_development(database_url: str) -> None:
     settings = test_settings(
         database_url,
         environment="production",
-        secret_key=SecretStr("S" * 43),
-        key_encryption_keys={"k1": SecretStr("AQ" * 21 + "A=")},
+        issuer="https://as.example",
+        resource_audience="https://api.example",
+        secret_key=SecretStr(STRONG_SECRET),
+        key_encryption_keys={"k1": SecretStr(STRONG_KEK)},
         smtp_host="mail.example",
     )
     context = ServerContext.build(settings, make_engine(database_url))

@@ -368,7 +368,13 @@ def test_rotate_secret_shows_new_secret_once_and_old_stops(
     old = client_credentials(as_server, client_id, old_secret)
     assert old.status_code == 401
     assert old.json()["error"] == "invalid_client"
-    assert client_credentials(as_server, client_id, new_secret).status_code == 200
+    # The new secret authenticates; client-credentials tokens wait until no replica can still
+    # accept the old one (its client cache, AS_CLIENT_CACHE_TTL: 60 s here), for every token
+    # issued until then is revoked.
+    paused = client_credentials(as_server, client_id, new_secret)
+    assert paused.status_code == 503
+    assert paused.json()["error"] == "temporarily_unavailable"
+    assert 59 <= int(paused.headers["retry-after"]) <= 61
     stored = _load(as_context, client_id)
     assert stored is not None
     assert stored.client_secret_hash == hash_token(new_secret)

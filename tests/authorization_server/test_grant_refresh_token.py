@@ -336,3 +336,58 @@ def test_successors_depend_on_the_server_secret(
         _refresh(other, client, tokens["refresh_token"])
     with pytest.raises(InvalidGrantError):
         _refresh(context, client, first["refresh_token"])
+
+
+def _public_tokens(context: ServerContext, user: User) -> tuple[Client, dict[str, Any]]:
+    public, secret = make_client(context, name="Dropletbook Mobile", client_type="public")
+    assert secret is None
+    return public, _authorize(context, public, user, "read")
+
+
+def test_a_public_clients_replay_gets_no_grace_and_revokes_the_grant(
+    context: ServerContext, user: User
+) -> None:
+    """Within the confidential clients' window a public client's replay is reuse: without
+    a secret, "the same client" is whoever holds the token."""
+    public, tokens = _public_tokens(context, user)
+    first = _refresh(context, public, tokens["refresh_token"])
+    with pytest.raises(InvalidGrantError, match="already used"):
+        _refresh(context, public, tokens["refresh_token"])
+    with pytest.raises(InvalidGrantError):
+        _refresh(context, public, first["refresh_token"])
+    issued = {_claims(context, t["access_token"])["jti"] for t in (tokens, first)}
+    assert issued <= revoked_jtis(context.engine)
+
+
+def test_the_operator_may_give_public_clients_a_window(
+    database_url: str, context: ServerContext, user: User
+) -> None:
+    public, tokens = _public_tokens(context, user)
+    lenient = ServerContext.build(
+        test_settings(database_url, public_client_refresh_reuse_grace=10, db_pool_size=0),
+        context.engine,
+    )
+    lenient.keys.reload()
+    first = _refresh(lenient, public, tokens["refresh_token"])
+    again = _refresh(lenient, public, tokens["refresh_token"])
+    assert again["refresh_token"] == first["refresh_token"]
+    assert revoked_jtis(context.engine) == set()
+
+
+@pytest.mark.parametrize("grace", [0])
+def test_the_public_window_does_not_open_the_confidential_one(
+    database_url: str, context: ServerContext, client: Client, tokens: dict[str, Any]
+) -> None:
+    lenient = ServerContext.build(
+        test_settings(
+            database_url,
+            refresh_token_reuse_grace=0,
+            public_client_refresh_reuse_grace=10,
+            db_pool_size=0,
+        ),
+        context.engine,
+    )
+    lenient.keys.reload()
+    _refresh(lenient, client, tokens["refresh_token"])
+    with pytest.raises(InvalidGrantError, match="already used"):
+        _refresh(lenient, client, tokens["refresh_token"])

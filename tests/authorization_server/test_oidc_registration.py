@@ -90,3 +90,50 @@ def test_unsupported_values_are_invalid_client_metadata(
     assert response.json()["error"] == "invalid_client_metadata"
     (name,) = metadata
     assert name in response.json()["error_description"]
+
+
+@pytest.mark.parametrize(
+    "scope",
+    [
+        pytest.param("openid profile email read write", id="every-scope-in-discovery"),
+        pytest.param("openid profile email", id="identity-only"),
+        pytest.param("openid read", id="openid-and-read"),
+    ],
+)
+def test_relying_parties_register_the_openid_connect_scopes(
+    registry: AuthorizationServer, scope: str
+) -> None:
+    """What openid-client and Authlib users send: any scope the discovery document lists."""
+    listed = registry.get("/.well-known/openid-configuration").json()["scopes_supported"]
+    assert set(scope.split()) <= set(listed)
+    response = _register(registry, scope=scope)
+    assert response.status_code == 201, response.text
+    assert set(response.json()["scope"].split()) == set(scope.split())
+    assert set(_stored(registry, response.json()["client_id"]).scope.split()) == set(scope.split())
+
+
+def test_an_unknown_scope_is_still_refused(registry: AuthorizationServer) -> None:
+    response = _register(registry, scope="openid admin")
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_client_metadata"
+    assert "openid" in response.json()["error_description"]  # the supported list names it
+
+
+def test_client_credentials_default_scope_leaves_out_the_identity_scopes(
+    registry: AuthorizationServer,
+) -> None:
+    """A client registered with `openid ... read write` asking for no scope gets the API
+    scopes it registered: `openid` means nothing at the token endpoint."""
+    registered = _register(
+        registry, scope="openid profile email read write", grant_types=["client_credentials"]
+    ).json()
+    auth = (registered["client_id"], registered["client_secret"])
+    response = registry.post(
+        "/v1/oauth/token", data={"grant_type": "client_credentials"}, auth=auth
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["scope"] == "read write"
+    asked = registry.post(
+        "/v1/oauth/token", data={"grant_type": "client_credentials", "scope": "openid"}, auth=auth
+    )
+    assert asked.status_code == 400 and asked.json()["error"] == "invalid_scope"

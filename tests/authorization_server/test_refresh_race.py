@@ -113,6 +113,42 @@ def test_another_client_in_the_race_gets_no_grace(world: World) -> None:
     assert world.refresh(responses[0].json()["refresh_token"]).status_code == 200
 
 
+def test_a_thief_replaying_a_public_clients_rotated_token_gets_nothing(world: World) -> None:
+    """Issue 18: within the (confidential clients') grace window, anyone replaying a public
+    client's rotated token got its successor. Now it is reuse: the grant is revoked."""
+    public, secret = make_client(world.context, name="Dropletbook Mobile", client_type="public")
+    assert secret is None
+    tokens = authorization_code_tokens(
+        world.server, world.context, client=public, secret=None, user=world.user
+    )
+
+    def refresh_public(refresh_token: str) -> httpx.Response:
+        form = {
+            "grant_type": "refresh_token",
+            "refresh_token": refresh_token,
+            "client_id": public.client_id,
+        }
+        return world.server.post("/v1/oauth/token", data=form)
+
+    legitimate = refresh_public(tokens["refresh_token"])
+    assert legitimate.status_code == 200, legitimate.text
+    stolen = refresh_public(tokens["refresh_token"])  # at once: well inside the 10 s window
+    assert stolen.status_code == 400
+    assert stolen.json() == {
+        "error": "invalid_grant",
+        "error_description": "refresh token already used; the grant is revoked",
+    }
+    assert refresh_public(legitimate.json()["refresh_token"]).status_code == 400
+    issued = {access_token_jti(tokens), access_token_jti(legitimate.json())}
+    assert issued <= revoked_jtis(world.context.engine)
+    # A confidential client still gets its window.
+    confidential = world.grant()
+    first = world.refresh(confidential["refresh_token"])
+    again = world.refresh(confidential["refresh_token"])
+    assert again.status_code == 200
+    assert again.json()["refresh_token"] == first.json()["refresh_token"]
+
+
 def _cut_off(world: World, lock: str, row_id: str, request: Callable[[], httpx.Response]) -> None:
     """Send `request` while another transaction holds `lock` (a `SELECT … FOR UPDATE` of
     `row_id`) and kill the request's database connection once it waits on it: its answer

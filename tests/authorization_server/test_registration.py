@@ -285,18 +285,20 @@ def test_big_body_without_length_is_refused(registry: AuthorizationServer) -> No
 
 
 @pytest.mark.parametrize(
-    ("authorization", "challenge_error"),
+    ("authorization", "says"),
     [
-        pytest.param(None, None, id="missing"),
-        pytest.param("Bearer wrong-token", "invalid_token", id="wrong"),
-        pytest.param(f"Bearer {INITIAL_TOKEN}x", "invalid_token", id="longer"),
-        pytest.param(f"Basic {INITIAL_TOKEN}", None, id="basic"),
-        pytest.param("Bearer \u00e9t\u00e9", "invalid_token", id="non-ascii"),
+        pytest.param(None, "registration needs an initial access token", id="missing"),
+        pytest.param(f"Basic {INITIAL_TOKEN}", "registration needs an initial access", id="basic"),
+        pytest.param("Bearer wrong-token", "initial access token invalid", id="wrong"),
+        pytest.param(f"Bearer {INITIAL_TOKEN}x", "initial access token invalid", id="longer"),
+        pytest.param("Bearer \u00e9t\u00e9", "initial access token invalid", id="non-ascii"),
     ],
 )
 def test_initial_access_token_is_required(
-    registry: AuthorizationServer, authorization: str | None, challenge_error: str | None
+    registry: AuthorizationServer, authorization: str | None, says: str
 ) -> None:
+    """A developer without the right token is told what to send and where the setting is
+    (not RFC 6750 §3.1's bare challenge: registration is set up by people, not machines)."""
     headers = [] if authorization is None else [(b"Authorization", authorization.encode())]
     response = registry.post(
         "/v1/oauth/register",
@@ -304,14 +306,14 @@ def test_initial_access_token_is_required(
         headers=headers,
     )
     assert response.status_code == 401
-    # RFC 6750 §3.1: without credentials, no error information at all.
-    assert response.json().get("error") == challenge_error
+    body = response.json()
+    assert body["error"] == "invalid_token"
+    assert body["error_description"].startswith(says)
+    assert "AS_REGISTRATION_ACCESS_TOKEN" in body["error_description"]
+    assert "README" in body["error_description"]
     challenge = response.headers["www-authenticate"]
-    assert challenge.startswith("Bearer ")
-    if challenge_error:
-        assert f'error="{challenge_error}"' in challenge
-    else:
-        assert "error=" not in challenge
+    assert challenge.startswith("Bearer ") and 'error="invalid_token"' in challenge
+    assert f'error_description="{body["error_description"]}"' in challenge
 
 
 def test_token_is_checked_before_the_body(registry: AuthorizationServer) -> None:
@@ -329,7 +331,9 @@ def test_registration_is_disabled_by_default(as_server: AuthorizationServer) -> 
     response = _register(as_server, {"client_name": "x", "redirect_uris": [CALLBACK]})
     assert response.status_code == 403
     assert response.json()["error"] == "access_denied"
-    assert "disabled" in response.json()["error_description"]
+    description = response.json()["error_description"]
+    assert "disabled" in description
+    assert "AS_REGISTRATION_ACCESS_TOKEN" in description and "AS_OPEN_REGISTRATION" in description
 
 
 @pytest.fixture(scope="module")
@@ -432,7 +436,10 @@ def test_delete_client_revokes_its_access_tokens(context: ServerContext) -> None
         assert repository.get_client(session=session, client_id=client.client_id) is None
         assert repository.is_access_token_revoked(session=session, jti=jti)
         assert repository.is_client_revoked(
-            session=session, client_id=client.client_id, issued_at=int(claims["iat"])
+            session=session,
+            client_id=client.client_id,
+            issued_at=int(claims["iat"]),
+            client_token=False,
         )
         assert (
             repository.get_refresh_token(

@@ -365,3 +365,39 @@ def test_no_backticks_in_what_the_inspector_says(browser: Browser, fake: FakeSer
     for step in ("Authorization request", "Refresh the access token", "Disconnect: revoke"):
         assert step in page.text
     assert "`" not in page.text
+
+
+def test_refresh_now_rotates_the_refresh_token_and_shows_it(
+    browser: Browser, fake: FakeServers
+) -> None:
+    connect(browser)
+    response = browser.post("/refresh", data={"csrf_token": csrf(browser, "/dashboard")})
+    assert response.status_code == 303 and response.headers["location"] == "/dashboard"
+    assert [f["refresh_token"] for f in fake.token_requests()[1:]] == ["refresh-1"]
+    assert "the refresh token rotated" in browser.get("/dashboard").text
+    inspector = browser.get("/inspector").text
+    assert "Refresh now (you asked)" in inspector
+    assert "The refresh token rotated" in inspector
+    assert "refresh-1" not in inspector and "refresh-2" not in inspector  # masked
+    # The rotated token is the one the next refresh sends.
+    browser.post("/refresh", data={"csrf_token": csrf(browser, "/dashboard")})
+    assert [f["refresh_token"] for f in fake.token_requests()[1:]] == ["refresh-1", "refresh-2"]
+
+
+def test_refresh_now_needs_a_connection_and_the_csrf_token(
+    browser: Browser, fake: FakeServers
+) -> None:
+    token = csrf(browser, "/password")  # a page with a form before any connection
+    assert browser.post("/refresh", data={"csrf_token": token}).status_code == 401
+    connect(browser)
+    assert browser.post("/refresh", data={"csrf_token": "forged"}).status_code == 403
+    assert fake.token_requests()[1:] == []
+
+
+def test_refused_refresh_now_ends_the_grant(browser: Browser, fake: FakeServers) -> None:
+    connect(browser)
+    fake.refresh.clear()  # e.g. the user revoked the app at Droplet Cloud
+    response = browser.post("/refresh", data={"csrf_token": csrf(browser, "/dashboard")})
+    assert response.status_code == 401
+    assert "Your authorization has ended" in response.text
+    assert browser.get("/dashboard").headers["location"] == "/"

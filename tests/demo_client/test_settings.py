@@ -4,6 +4,7 @@ import pytest
 from pydantic import ValidationError
 
 from services.demo_client.settings import Settings
+from tests.factories import STRONG_SECRET
 
 
 def test_internal_urls_default_to_the_public_ones() -> None:
@@ -27,14 +28,21 @@ def test_environment_sets_public_and_internal_urls_apart(monkeypatch: pytest.Mon
 
 
 def test_production_refuses_the_default_session_encryption_key() -> None:
-    secrets = {
-        name: "s" * 43
+    values = {
+        name: STRONG_SECRET
         for name in ("client_secret", "trusted_client_secret", "service_client_secret")
     }
+    values |= {
+        "public_url": "https://app.example",
+        "issuer": "https://as.example",
+        "rs_url": "https://api.example",
+        "database_url": "postgresql://client@db.example/client",
+    }
     with pytest.raises(ValidationError, match="CLIENT_SESSION_ENCRYPTION_KEY"):
-        Settings(environment="production", **secrets)
-    chosen = Settings(environment="production", session_encryption_key="k" * 43, **secrets)
-    assert chosen.session_encryption_key.get_secret_value() == "k" * 43
+        Settings(environment="production", **values)
+    key = STRONG_SECRET[::-1]
+    chosen = Settings(environment="production", session_encryption_key=key, **values)
+    assert chosen.session_encryption_key.get_secret_value() == key
 
 
 def test_the_purge_interval_must_be_positive() -> None:

@@ -7,6 +7,7 @@ import pytest
 
 from services.authorization_server.demo import FEED_CLIENT_ID, DemoSettings, seed_demo
 from tests.databases import TestDatabases
+from tests.e2e.production_environment import build_production_environment
 from tests.e2e.walk import Stack
 from tests.factories import as_environment, test_settings
 from tests.harness.authorization_server import prepared_database
@@ -74,3 +75,9 @@ def stack(databases: TestDatabases, logs_dir: Path) -> Iterator[Stack]:
     yield urls
     for server in reversed(servers):
         server.stop()
+
+
+@pytest.fixture(scope="session")
+def production_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`bin/` of the production dependency set (tests/e2e/production_environment.py)."""
+    return build_production_environment(tmp_path_factory.mktemp("production") / "venv")

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.e2e
 def test_tutorial_walk_in_a_real_browser(stack: Stack) -> None:
     with chromium() as browser:
         saved = walk_tutorial(browser, stack, SCREENSHOTS / "walk")
-    assert len(saved) == 15
+    assert len(saved) == 16
     assert all(path.stat().st_size > 10_000 for path in saved)
 
 

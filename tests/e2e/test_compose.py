@@ -1,16 +1,17 @@
-"""`docker compose up`: compose.yaml and the Dockerfile, checked without a container engine.
+"""compose.yaml and the Dockerfile, checked without a container engine (tests/compose runs
+`docker compose up` for real where there is one).
 
 The file is validated by `docker compose config` where that CLI exists and always by a check
-of its structure; then the three services are started as local processes with exactly the
-command and environment compose.yaml gives them, with the compose hosts mapped to loopback
-and PostgreSQL at 127.0.0.1:5432, and the tutorial's walk runs against them.
+of its structure; then the three services are started as local processes from the production
+dependency set (the image's, tests/e2e/production_environment.py), outside the source tree,
+with exactly the command and environment compose.yaml gives them, the compose hosts mapped
+to loopback and PostgreSQL at 127.0.0.1:5432, and the tutorial's walk runs against them.
 """
 
 import os
 import re
 import shutil
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator, Mapping
@@ -115,9 +116,9 @@ def test_browser_urls_are_public_and_back_channel_urls_internal() -> None:
     api = environment("resource-server")
     client = environment("demo-client")
     issuer, audience, app = (
-        "http://localhost:8000",
-        "http://localhost:8001",
-        "http://localhost:8080",
+        "http://127.0.0.1:8000",
+        "http://127.0.0.1:8001",
+        "http://127.0.0.1:8080",
     )
     assert auth["AS_ISSUER"] == api["RS_ISSUER"] == client["CLIENT_ISSUER"] == issuer
     assert auth["AS_RESOURCE_AUDIENCE"] == api["RS_AUDIENCE"] == client["CLIENT_RS_URL"] == audience
@@ -150,12 +151,13 @@ def test_dockerfile_runtime_stage_is_non_root_without_build_tools() -> None:
 class ComposeProcess:
     """One compose service run here: its command and environment, hosts mapped to loopback."""
 
-    def __init__(self, name: str, command: list[str], env: dict[str, str], log: Path) -> None:
-        executable = Path(sys.executable).parent / command[0]
+    def __init__(
+        self, name: str, command: list[str], env: dict[str, str], bin_dir: Path, log: Path
+    ) -> None:
         with log.open("wb") as out:
             self.process = subprocess.Popen(
-                [str(executable), *command[1:]],
-                cwd=ROOT,
+                [str(bin_dir / command[0]), *command[1:]],
+                cwd=log.parent,  # like the image's working directory: not the source tree
                 env={**os.environ, **env},
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -186,12 +188,12 @@ class ComposeProcess:
 
 
 @pytest.fixture
-def compose_stack(tmp_path: Path) -> Iterator[Stack]:
+def compose_stack(tmp_path: Path, production_bin: Path) -> Iterator[Stack]:
     ports = {name: free_port() for name in APPS}
     hosts = {}
     for name, port in APPS.items():
         hosts[f"{name}:{port}"] = f"127.0.0.1:{ports[name]}"
-        hosts[f"localhost:{port}"] = f"127.0.0.1:{ports[name]}"
+        hosts[f"127.0.0.1:{port}"] = f"127.0.0.1:{ports[name]}"
     hosts["redis:6379"] = "127.0.0.1:6379"  # the machine's Redis, under a prefix of our own
     databases = TestDatabases(POSTGRES, tmp_path)
     spec = compose()
@@ -213,14 +215,14 @@ def compose_stack(tmp_path: Path) -> Iterator[Stack]:
                 for part in spec["services"][name]["command"]
             ]
             command[command.index("--port") + 1] = str(ports[name])
-            process = ComposeProcess(name, command, env, tmp_path / f"{name}.log")
+            process = ComposeProcess(name, command, env, production_bin, tmp_path / f"{name}.log")
             processes.append(process)
             url = f"http://127.0.0.1:{ports[name]}"
             process.wait_healthy(url)
             # The compose healthcheck itself passes against the running service.
             check = spec["services"][name]["healthcheck"]["test"][1:]
             check = [part.replace(f"127.0.0.1:{APPS[name]}", url.split("//")[1]) for part in check]
-            check[0] = sys.executable
+            check[0] = str(production_bin / "python")
             assert subprocess.run(check, check=False, timeout=30).returncode == 0
         yield Stack(
             client=f"http://127.0.0.1:{ports['demo-client']}",
@@ -234,5 +236,12 @@ def compose_stack(tmp_path: Path) -> Iterator[Stack]:
 
 
 def test_services_run_with_the_compose_environment_on_postgresql(compose_stack: Stack) -> None:
+    # One host for the demo: opened on `localhost`, Dropletbook and Droplet Cloud send the
+    # browser to their public URL on 127.0.0.1, where the flow's cookies are.
+    for public in (compose_stack.client, compose_stack.auth):
+        port = urlsplit(public).port
+        response = httpx.get(f"http://localhost:{port}/login?next=%2F", timeout=10)
+        assert response.status_code == 307
+        assert response.headers["location"] == f"{public}/login?next=%2F"
     with chromium() as browser:
         walk_tutorial(browser, compose_stack, SCREENSHOTS / "compose-environment")

@@ -166,9 +166,15 @@ def _forged_callback(walk: Walk) -> None:
 def _inspector(walk: Walk) -> None:
     page, stack = walk.page, walk.stack
     page.goto(f"{stack.client}/dashboard")
+    walk.button("Refresh now")  # Step 7 on request: the refresh grant, rotation shown
+    expect(page.locator("main")).to_contain_text("the refresh token rotated")
+    expect(page.locator(".granted-scope")).to_have_text("read write")
+    walk.shot("refreshed")
     page.goto(f"{stack.client}/inspector")
     flow = page.locator("#inspector-code")
     for text in (
+        "Refresh now (you asked)",
+        "The refresh token rotated",
         "The app is registered",
         "Authorization request",
         "Redirect back to Dropletbook",

@@ -1,5 +1,6 @@
 """Authlib's OpenID Connect relying party against a live server, the user played by a real
-Chromium: discovery, code + PKCE + nonce, the ID token validated by Authlib (signature from
+Chromium: discovery, registration (RFC 7591, `scope` with `openid profile email`), code +
+PKCE + nonce, the ID token validated by Authlib (signature from
 the JWKS, `iss`, `aud`, `exp`, `nonce`, `at_hash`), UserInfo, and RP-initiated logout.
 
 `RelyingParty` is Authlib's framework-neutral client, composed exactly as its Flask app is
@@ -17,11 +18,9 @@ from authlib.integrations.requests_client import OAuth2Session
 from joserfc.errors import InvalidClaimError
 from playwright.sync_api import BrowserContext, Page, Route, expect
 
-from services.authorization_server.context import ServerContext
 from services.authorization_server.settings import Settings
-from tests.authorization_server.oidc_flow import oidc_client
 from tests.e2e.walk import TIMEOUT_MS, chromium
-from tests.interop.conftest import REDIRECT_URI
+from tests.interop.conftest import REDIRECT_URI, Register
 from tests.interop.helpers import TestUser
 
 pytestmark = pytest.mark.e2e
@@ -78,18 +77,21 @@ def _log_in_and_consent(page: Page, url: str, user: TestUser) -> None:
 @pytest.mark.parametrize("algorithm", ["RS256", "ES256"])
 def test_sign_in_userinfo_and_logout(
     browser: BrowserContext,
-    live_context: ServerContext,
+    register: Register,
     as_settings: Settings,
     user: TestUser,
     algorithm: str,
 ) -> None:
-    client, secret = oidc_client(
-        live_context, id_token_signed_response_alg=algorithm, post_logout_redirect_uris=[SIGNED_OUT]
+    client = register(
+        client_name="Authlib relying party",
+        redirect_uris=[REDIRECT_URI],
+        post_logout_redirect_uris=[SIGNED_OUT],
+        id_token_signed_response_alg=algorithm,
     )
     rp = RelyingParty(
         _NoFramework(),
-        client_id=client.client_id,
-        client_secret=secret,
+        client_id=client["client_id"],
+        client_secret=client["client_secret"],
         server_metadata_url=f"{as_settings.issuer}/.well-known/openid-configuration",
         client_kwargs={"scope": "openid profile email", "code_challenge_method": "S256"},
     )
@@ -107,7 +109,7 @@ def test_sign_in_userinfo_and_logout(
     )
     claims = rp.parse_id_token(token, nonce=request["nonce"])
     assert (claims["sub"], claims["name"], claims["email"]) == (user.id, user.name, user.email)
-    assert claims["aud"] == client.client_id and claims["iss"] == as_settings.issuer
+    assert claims["aud"] == client["client_id"] and claims["iss"] == as_settings.issuer
     # Authlib checks what it is given: another nonce, another access token are refused.
     with pytest.raises(InvalidClaimError, match="nonce"):
         rp.parse_id_token(token, nonce="another-nonce")

@@ -1,5 +1,6 @@
 """panva's openid-client (npm, run with Node) as the relying party against a live server:
-discovery, code + PKCE + nonce, ID Token validation, UserInfo and the end-session URL. The
+discovery, dynamic registration (RFC 7591) with `openid profile email read write`,
+code + PKCE + nonce, ID Token validation, UserInfo and the end-session URL. The
 user's part (login, consent, logout confirmation) is played in a real Chromium.
 
 The Node side is tests/interop/node/relying_party.mjs; its dependencies are pinned by
@@ -19,12 +20,10 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import BrowserContext, Page, Route, expect
 
-from services.authorization_server.context import ServerContext
 from services.authorization_server.settings import Settings
-from tests.authorization_server.oidc_flow import oidc_client
 from tests.e2e.walk import TIMEOUT_MS, chromium
 from tests.harness.forms import query_of
-from tests.interop.conftest import REDIRECT_URI
+from tests.interop.conftest import INITIAL_ACCESS_TOKEN, REDIRECT_URI, REGISTERED_SCOPE
 from tests.interop.helpers import TestUser
 
 pytestmark = pytest.mark.e2e
@@ -117,25 +116,17 @@ def run_relying_party(
 
 
 @pytest.mark.parametrize("algorithm", ["RS256", "ES256"])
-def test_openid_client_signs_in_reads_userinfo_and_signs_out(
+def test_openid_client_registers_signs_in_reads_userinfo_and_signs_out(
     algorithm: str,
     node_relying_party: Path,
     browser_context: BrowserContext,
-    live_context: ServerContext,
     as_settings: Settings,
     user: TestUser,
 ) -> None:
-    client, secret = oidc_client(
-        live_context,
-        post_logout_redirect_uris=[POST_LOGOUT_REDIRECT_URI],
-        id_token_signed_response_alg=algorithm,
-    )
-    client_id = client.client_id
-    assert client.redirect_uris == [REDIRECT_URI]
     env = {
         "RP_ISSUER": as_settings.issuer,
-        "RP_CLIENT_ID": client_id,
-        "RP_CLIENT_SECRET": secret,
+        "RP_INITIAL_ACCESS_TOKEN": INITIAL_ACCESS_TOKEN,
+        "RP_REGISTER_SCOPE": REGISTERED_SCOPE,
         "RP_REDIRECT_URI": REDIRECT_URI,
         "RP_POST_LOGOUT_REDIRECT_URI": POST_LOGOUT_REDIRECT_URI,
         "RP_ID_TOKEN_ALG": algorithm,
@@ -143,6 +134,9 @@ def test_openid_client_signs_in_reads_userinfo_and_signs_out(
     page = browser_context.new_page()
     result = run_relying_party(node_relying_party, env, page, user)
 
+    registered = result["authorize"]["registered"]
+    assert set(registered["scope"].split()) == set(REGISTERED_SCOPE.split())
+    client_id = registered["client_id"]
     authorize = query_of(result["authorize"]["url"])
     assert authorize["response_type"] == "code" and authorize["code_challenge_method"] == "S256"
     assert authorize["nonce"] == result["nonce"]

@@ -313,3 +313,49 @@ def test_deleted_apps_client_credentials_tokens_are_refused(
         assert response.status_code == 401
         assert response.json() == {"error": "invalid_token", "error_description": "token revoked"}
     assert stack.api("GET", "/v2/account", other).status_code == 200  # other apps unaffected
+
+
+def test_rotating_the_secret_ends_the_apps_client_credentials_tokens_only(stack: Stack) -> None:
+    """Issue 18: a rotated secret left its client-credentials tokens valid. They are JWTs
+    recorded nowhere: the client's cut-off reaches the resource server through the feed,
+    while the tokens of its users (`sub` = a user) keep working."""
+    developer = make_user(stack.context, email=f"dev-{uuid.uuid4().hex[:10]}@example.com")
+    client, secret = make_client(
+        stack.context,
+        name="Rotated app",
+        grant_types=("password", "client_credentials"),
+        redirect_uris=(),
+        trusted=True,
+        owner=developer,
+    )
+    assert secret is not None
+    form = {"grant_type": "client_credentials", "scope": "read"}
+    seen = stack.token(form, client, secret)["access_token"]
+    unseen = stack.token(form, client, secret)["access_token"]
+    assert stack.api("GET", "/v2/account", seen).status_code == 200  # now in the token cache
+    _, email = _new_user(stack)
+    users = _password_token(stack, (client, secret), email, "read")["access_token"]
+    assert stack.api("GET", "/v2/account", users).status_code == 200
+
+    with Browser(stack.authorization.url) as portal:
+        portal.sign_in(developer.email)
+        path = f"/developer/apps/{client.client_id}/rotate-secret"
+        assert portal.submit(path, path).status_code == 303
+        page = portal.get(f"/developer/apps/{client.client_id}").text
+    start = page.index('id="client-secret">') + len('id="client-secret">')
+    new_secret = page[start : page.index("<", start)]
+
+    _refused_after_poll(stack, seen)
+    for token in (seen, unseen):
+        response = stack.api("GET", "/v2/droplets", token)
+        assert response.status_code == 401
+        assert response.json() == {"error": "invalid_token", "error_description": "token revoked"}
+    assert stack.api("GET", "/v2/account", users).status_code == 200  # the user's token stays
+
+    paused = stack.token_endpoint_post("/v1/oauth/token", form, client, new_secret)
+    if paused.status_code == 503:  # the second of the rotation (AS_CLIENT_CACHE_TTL 0)
+        assert paused.json()["error"] == "temporarily_unavailable"
+        time.sleep(int(paused.headers["retry-after"]))
+    fresh = stack.token(form, client, new_secret)["access_token"]
+    time.sleep(2 * POLL_INTERVAL)
+    assert stack.api("GET", "/v2/account", fresh).status_code == 200

@@ -1,6 +1,7 @@
 """The revoked-token feed: authenticated polling into an atomically replaced set."""
 
 import asyncio
+import logging
 import time
 
 import httpx
@@ -46,7 +47,7 @@ def test_poll_replaces_the_deleted_clients_and_drops_expired_ones(
     ]
     feed = _feed(fake_as)
     asyncio.run(feed.poll_once())
-    assert feed.revoked.clients == {"gone": (now - 5, now + 60)}
+    assert feed.revoked.clients == {"gone": (now - 5, now + 60, 0)}
     assert feed.revoked.revokes("any-jti", "gone", now - 5)
     assert not feed.revoked.revokes("any-jti", "gone", now - 4)  # issued after the deletion
     assert not feed.revoked.revokes("any-jti", "long-gone", now - 7200)
@@ -131,3 +132,58 @@ def test_run_survives_an_unreachable_server(fake_as: FakeAuthorizationServer) ->
     asyncio.run(scenario())
     assert "kept" not in feed.revoked  # the feed came back and emptied the set
     assert feed.polls >= 2
+
+
+def test_age_counts_from_the_last_successful_poll(fake_as: FakeAuthorizationServer) -> None:
+    now = [1000.0]
+    revoked = RevokedTokens(clock=lambda: now[0])
+    now[0] += 7
+    assert revoked.age() == 7  # never polled: as old as the process
+    revoked.replace([])
+    now[0] += 2
+    assert revoked.age() == 2
+    revoked.prune()  # a failed poll prunes but does not refresh
+    assert revoked.age() == 2
+
+
+def test_a_stale_list_is_logged_once_per_stale_period(
+    fake_as: FakeAuthorizationServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    feed = _feed(fake_as)
+
+    async def scenario() -> None:
+        task = asyncio.create_task(feed.run(0.01))
+        await asyncio.sleep(0.05)
+        fake_as.down = True
+        await asyncio.sleep(0.2)  # some twenty failed polls, far past three intervals
+        fake_as.down = False
+        await asyncio.sleep(0.05)
+        fake_as.down = True
+        await asyncio.sleep(0.2)
+        task.cancel()
+
+    with caplog.at_level(logging.INFO, logger="services.resource_server.revocation"):
+        asyncio.run(scenario())
+    stale = [r for r in caplog.records if "revocation list is stale" in r.getMessage()]
+    fresh = [r for r in caplog.records if "fresh again" in r.getMessage()]
+    assert len(stale) == 2 and all(r.levelno == logging.WARNING for r in stale)
+    assert len(fresh) == 1
+
+
+def test_a_rotated_secret_refuses_the_apps_own_tokens_only(
+    fake_as: FakeAuthorizationServer,
+) -> None:
+    now = int(time.time())
+    fake_as.revoked_clients = [
+        {"client_id": "app", "revoked_at": 0, "exp": now + 60, "client_credentials_revoked_at": now}
+    ]
+    feed = _feed(fake_as)
+    asyncio.run(feed.poll_once())
+    assert feed.revoked.revokes("j", "app", now, sub="app")  # its client-credentials token
+    assert not feed.revoked.revokes("j", "app", now + 1, sub="app")  # issued after the cut-off
+    assert not feed.revoked.revokes("j", "app", now, sub="user-1")  # a user's token
+    fake_as.revoked_clients = [
+        {"client_id": "app", "revoked_at": 0, "exp": now + 60, "client_credentials_revoked_at": "x"}
+    ]
+    with pytest.raises(FeedError):
+        asyncio.run(feed.poll_once())

@@ -4,6 +4,7 @@ import pytest
 from pydantic import ValidationError
 
 from services.resource_server.settings import Settings
+from tests.factories import STRONG_SECRET
 
 
 def test_defaults_match_the_local_setup() -> None:
@@ -21,12 +22,21 @@ def test_only_asymmetric_algorithms(algorithms: tuple[str, ...]) -> None:
 
 
 def test_production_requires_the_revocation_feed() -> None:
+    urls = {
+        "issuer": "https://as.example",
+        "audience": "https://api.example",
+        "database_url": "postgresql://rs@db.example/rs",
+    }
     with pytest.raises(ValidationError, match="RS_FEED_CLIENT_SECRET must be set"):
-        Settings(environment="production")
+        Settings(environment="production", **urls)
     with pytest.raises(ValidationError, match="RS_FEED_CLIENT_ID"):
-        Settings(environment="production", feed_client_secret="s" * 43)
-    settings = Settings(environment="production", feed_client_id="rs", feed_client_secret="s" * 43)
+        Settings(environment="production", feed_client_secret=STRONG_SECRET, **urls)
+    settings = Settings(
+        environment="staging", feed_client_id="rs", feed_client_secret=STRONG_SECRET, **urls
+    )
     assert settings.feed_client_secret is not None
+    with pytest.raises(ValidationError, match="RS_FEED_CLIENT_ID"):  # not only "production"
+        Settings(environment="staging", feed_client_secret=STRONG_SECRET, **urls)
 
 
 def test_trailing_slashes_are_dropped() -> None:
@@ -41,3 +51,13 @@ def test_trailing_slashes_are_dropped() -> None:
         "https://api.example",
         "http://as:8000",
     )
+
+
+def test_max_revocation_age_is_off_by_default_and_needs_the_feed() -> None:
+    assert Settings(environment="development").max_revocation_age is None
+    with pytest.raises(ValidationError, match="RS_MAX_REVOCATION_AGE needs RS_FEED_CLIENT_ID"):
+        Settings(environment="development", max_revocation_age=30)
+    feed = {"feed_client_id": "rs", "feed_client_secret": "s" * 43}
+    with pytest.raises(ValidationError, match="must exceed RS_REVOCATION_POLL_INTERVAL"):
+        Settings(environment="development", max_revocation_age=5, **feed)
+    assert Settings(environment="development", max_revocation_age=30, **feed).max_revocation_age

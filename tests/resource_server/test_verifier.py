@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
+from services.resource_server.errors import RevocationListStaleError
 from services.resource_server.revocation import RevokedTokens
 from services.resource_server.verifier import AccessTokenClaims, TokenVerifier
 from shared.errors import InvalidTokenError
@@ -234,7 +235,7 @@ def test_tokens_of_a_deleted_client_are_refused_on_first_sight_and_on_cache_hits
     now = int(time.time())
     cached = make_token(signing_key, client_id="deleted-app", sub="deleted-app", iat=now - 60)
     harness.verify(cached)
-    harness.revoked.replace([], [("deleted-app", now, now + 3600)])
+    harness.revoked.replace([], [("deleted-app", now, now + 3600, 0)])
     assert harness.refuse(cached) == "token revoked"  # cache hit
     unseen = make_token(signing_key, client_id="deleted-app", sub="deleted-app", iat=now)
     assert harness.refuse(unseen) == "token revoked"  # iat == revoked_at: issued before it
@@ -247,7 +248,7 @@ def test_a_client_id_registered_again_keeps_its_new_tokens(
     harness: Harness, signing_key: SigningKey
 ) -> None:
     now = int(time.time())
-    harness.revoked.replace([], [("seeded-app", now - 10, now + 3600)])
+    harness.revoked.replace([], [("seeded-app", now - 10, now + 3600, 0)])
     assert harness.refuse(make_token(signing_key, client_id="seeded-app", iat=now - 10)) == (
         "token revoked"
     )
@@ -292,3 +293,47 @@ def test_rotated_key_is_found_by_one_refetch(harness: Harness, signing_key: Sign
     before = harness.fake.hits["/.well-known/jwks.json"]
     assert harness.verify(make_token(rotated)).jti
     assert harness.fake.hits["/.well-known/jwks.json"] == before + 1
+
+
+def _stale_harness(fake: FakeAuthorizationServer, max_age: float) -> Harness:
+    harness = Harness(fake)
+    harness.revoked = RevokedTokens(clock=harness.clock)
+    harness.verifier = TokenVerifier(
+        keys=harness.keys,
+        revoked=harness.revoked,
+        issuer=ISSUER,
+        audience=AUDIENCE,
+        algorithms=("ES256",),
+        leeway=5,
+        cache_size=100,
+        max_revocation_age=max_age,
+        clock=harness.clock,
+    )
+    return harness
+
+
+def test_a_valid_token_is_refused_while_the_revocation_list_is_too_old(
+    fake_as: FakeAuthorizationServer, signing_key: SigningKey
+) -> None:
+    harness = _stale_harness(fake_as, max_age=30)
+    harness.revoked.replace([])
+    token = make_token(signing_key)
+    harness.verify(token)
+    harness.clock.now += 31
+    with pytest.raises(RevocationListStaleError) as refused:  # on a cache hit
+        harness.verify(token)
+    assert refused.value.status_code == 503
+    assert refused.value.headers() == {"Retry-After": "30"}
+    with pytest.raises(RevocationListStaleError):  # and on a full verification
+        harness.verify(make_token(signing_key))
+    with pytest.raises(InvalidTokenError):  # a bad token is still a bad token
+        harness.verify(make_token(new_key(kid="es-key-1")))
+    harness.revoked.replace([])  # a successful poll
+    assert harness.verify(token).jti
+
+
+def test_without_the_limit_a_stale_list_refuses_nothing(
+    harness: Harness, signing_key: SigningKey
+) -> None:
+    harness.revoked.updated_at = time.time() - 3600
+    assert harness.verify(make_token(signing_key)).jti

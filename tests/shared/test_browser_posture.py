@@ -4,7 +4,6 @@ Each service in-process (tests/harness) with the settings a production deploymen
 would have, as a browser on https meets it.
 """
 
-import base64
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 
@@ -16,7 +15,7 @@ from services.demo_client.settings import Settings as ClientSettings
 from services.resource_server.main import create_app as create_rs
 from services.resource_server.settings import Settings as RSSettings
 from tests.demo_client.fakes import AS_INTERNAL, RS_INTERNAL, FakeServers
-from tests.factories import PASSWORD, make_user, test_settings
+from tests.factories import PASSWORD, STRONG_KEK, STRONG_SECRET, make_user, test_settings
 from tests.harness.authorization_server import AuthorizationServer, serve_in_process
 from tests.harness.browser import Browser
 from tests.harness.forms import hidden_fields
@@ -25,7 +24,7 @@ from tests.harness.servers import browse_in_process
 AS_URL = "https://as.example"
 CLIENT_URL = "https://dropletbook.example"
 RS_URL = "https://api.example"
-STRONG = "S" * 43
+STRONG = STRONG_SECRET
 HSTS = "max-age=31536000"
 
 
@@ -37,7 +36,8 @@ def as_app(
         environment=environment,
         issuer=issuer,
         secret_key=STRONG,
-        key_encryption_keys={"k1": base64.b64encode(b"k" * 32).decode()},
+        key_encryption_keys={"k1": STRONG_KEK},
+        resource_audience=RS_URL,
         smtp_host="mail.example",
     )
     return serve_in_process(settings)
@@ -50,10 +50,10 @@ def auth_server(database_url: str) -> Iterator[AuthorizationServer]:
 
 
 def client_app(
-    database_url: str, *, public_url: str = CLIENT_URL
+    database_url: str, *, public_url: str = CLIENT_URL, environment: str = "production"
 ) -> AbstractContextManager[Browser]:
     settings = ClientSettings(
-        environment="production",
+        environment=environment,
         database_url=database_url,
         public_url=public_url,
         issuer=AS_URL,
@@ -165,5 +165,6 @@ def test_no_hsts_on_plain_http(database_url: str) -> None:
     with as_app(database_url, environment="development", issuer="http://127.0.0.1:8000") as auth:
         assert "strict-transport-security" not in auth.get("/healthz").headers
         assert "strict-transport-security" not in auth.post("/v1/oauth/token").headers
-    with client_app(database_url, public_url="http://127.0.0.1:8080") as client:
+    plain = "http://127.0.0.1:8080"
+    with client_app(database_url, public_url=plain, environment="development") as client:
         assert "strict-transport-security" not in client.get("/").headers

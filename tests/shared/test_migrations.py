@@ -178,6 +178,7 @@ def test_authorization_server_data_survives_and_the_old_key_signs(engine: Engine
             "code",
             "read",
         )
+        assert consent.redirect_uris == []  # which URI its user saw is unknown: asked again
         (record,) = session.exec(
             select(SigningKeyRecord).where(SigningKeyRecord.algorithm == "ES256")
         ).all()

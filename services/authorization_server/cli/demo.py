@@ -9,6 +9,7 @@ from pydantic_settings import SettingsConfigDict
 
 from services.authorization_server.cli.context import CliError, server_context
 from services.authorization_server.demo import FEED_CLIENT_ID, DemoSettings, seed_demo
+from shared.forwarded import uvicorn_options
 from shared.http import public_url
 from shared.settings import BaseServiceSettings, settings_error_message
 
@@ -64,5 +65,9 @@ Demo clients (client_id, client secret), for Dropletbook at {demo.client_url}:
         flush=True,
     )
     uvicorn.run(
-        "services.authorization_server.main:app", host=args.host, port=args.port, log_level="info"
+        "services.authorization_server.main:app",
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        **uvicorn_options(),
     )

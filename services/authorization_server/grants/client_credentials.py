@@ -1,13 +1,33 @@
 """Client credentials grant, RFC 6749 §4.4: the client acts on its own account.
 
-It signs one JWT and writes nothing (deleted clients are reached by `RevokedClient`).
+It signs one JWT and writes nothing (deleted clients, and the tokens of a rotated secret,
+are reached by `RevokedClient`).
 """
 
+import math
 from typing import Any
 
 from services.authorization_server.grants.base import SCOPE_PARAMETER, Grant, TokenRequest
 from services.authorization_server.scopes import resolve_scope
 from services.authorization_server.tokens import token_response
+from shared.db import utcnow
+from shared.errors import OAuthError
+
+
+class SecretRotationPendingError(OAuthError):
+    """The secret was rotated moments ago: tokens issued before the cut-off are revoked (the
+    old secret may still pass on other replicas until then), so none is issued until it
+    passes. 503 + Retry-After: the request is right and succeeds in a few seconds."""
+
+    error = "temporarily_unavailable"
+    status_code = 503
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("the client secret was just rotated; retry shortly")
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 class ClientCredentialsGrant(Grant):
@@ -19,6 +39,12 @@ class ClientCredentialsGrant(Grant):
     async def issue(self, request: TokenRequest) -> dict[str, Any]:
         form, client, audience = request.form, request.client, request.audience
         settings = self.context.settings
+        if client.client_credentials_revoked_at is not None:
+            # `iat` has whole seconds, and a token at the cut-off's second is revoked.
+            cutoff = int(client.client_credentials_revoked_at.timestamp())
+            wait = cutoff + 1 - utcnow().timestamp()
+            if wait > 0:
+                raise SecretRotationPendingError(math.ceil(wait))
         scope = resolve_scope(
             form.get("scope"), client=client, supported=settings.scopes, default=client.scope
         )

@@ -2,7 +2,10 @@
 
 Reuse of a rotated refresh token revokes its whole family, except within a grace window
 (`refresh_token_reuse_grace`) after the rotation: there the same client presenting the
-just-rotated token gets the same successor again, with a fresh access token. Concurrent
+just-rotated token gets the same successor again, with a fresh access token. The window is
+for confidential clients, whose secret proves it is the client replaying; a public client's
+"same client" is anyone holding the token, so it gets `public_client_refresh_reuse_grace`
+(0 by default: its replay is reuse). Concurrent
 refreshes with one token (two tabs, a retry after a timeout) then neither log the user out
 nor fork the grant: a family never has more than one live refresh token.
 
@@ -95,7 +98,7 @@ class RefreshTokenGrant(Grant):
             if token.expires_at <= now:
                 raise InvalidGrantError("refresh token expired")
             raise InvalidGrantError("refresh token invalid")  # its user is gone
-        if self._within_grace(token.rotated_at):
+        if self._within_grace(token.rotated_at, public=request.client.is_public):
             successor = self._successor(presented, rotated_at=token.rotated_at)
             async with hot_connection(self.context.db) as conn:
                 claimed = await token_store.hold_live_refresh_token(
@@ -129,8 +132,13 @@ class RefreshTokenGrant(Grant):
             stamp=stamp,
         )
 
-    def _within_grace(self, rotated_at: datetime) -> bool:
-        grace = self.context.settings.refresh_token_reuse_grace
+    def _within_grace(self, rotated_at: datetime, *, public: bool) -> bool:
+        settings = self.context.settings
+        grace = (
+            settings.public_client_refresh_reuse_grace
+            if public
+            else settings.refresh_token_reuse_grace
+        )
         return grace > 0 and utcnow() - rotated_at <= timedelta(seconds=grace)
 
     def _successor(self, presented: str, *, rotated_at: datetime) -> str:

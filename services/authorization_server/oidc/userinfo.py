@@ -38,7 +38,10 @@ def userinfo(
     if repository.is_access_token_revoked(
         session=session, jti=str(claims.get("jti"))
     ) or repository.is_client_revoked(
-        session=session, client_id=client_id, issued_at=int(claims["iat"])
+        session=session,
+        client_id=client_id,
+        issued_at=int(claims["iat"]),
+        client_token=claims.get("sub") == client_id,
     ):
         raise InvalidTokenError("access token revoked")
     try:

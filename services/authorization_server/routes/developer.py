@@ -205,7 +205,12 @@ def _confirm_rotate(request: Request, user: User, client: Client) -> Response:
 
 def _rotate(post: PagePost, client: Client) -> Response:
     try:
-        secret = rotate_secret(post.session, client)
+        secret = rotate_secret(
+            post.session,
+            client,
+            access_token_ttl=post.context.settings.access_token_ttl,
+            client_cache_ttl=post.context.settings.client_cache_ttl,
+        )
     except RegistrationError as exc:
         return app_page(post.request, post.user, client, error=str(exc))
     post.context.clients.invalidate(client.client_id)

@@ -39,7 +39,9 @@ _ERRORS: Responses = {
             429: "invalid_request: too many attempts (from this address, or with this token)",
         }
     ),
-    401: bearer_errors(": the initial access token is wrong")[401],
+    401: bearer_errors(
+        ": the initial access token is missing or wrong (the description says what to send)"
+    )[401],
 }
 
 

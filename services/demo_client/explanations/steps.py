@@ -212,6 +212,24 @@ REFRESH = Note(
     "Step 7",
 )
 RETRIED = Note("", "Retried once with the new access token.", "Step 7")
+REFRESH_ON_REQUEST = Note(
+    "Refresh now (you asked)",
+    "Dropletbook normally refreshes only when the API refuses an expired access token. "
+    "Here it runs the same refresh grant at once, so that you can see the rotation.",
+    "Step 7",
+)
+
+
+def rotated(old_refresh: str, new_refresh: str) -> Note:
+    return Note(
+        "The refresh token rotated",
+        f"Dropletbook sent {old_refresh} and now holds {new_refresh}. The old one is spent: "
+        "sent again after the grace window, Droplet Cloud would take it for a stolen token "
+        "and revoke the whole grant.",
+        "Step 7",
+    )
+
+
 JWT = Note(
     "Decoded access token (JWT)",
     "The access token is a signed JWT (RFC 9068). Anyone holding it can read "
@@ -227,3 +245,8 @@ def droplet_created(name: str, ok: bool, refusal: str) -> str:
 
 def droplet_deleted(ok: bool, refusal: str) -> str:
     return "Droplet deleted." if ok else f"Droplet Cloud refused: {refusal}"
+
+
+REFRESHED = (
+    "Refreshed: a new access token, and the refresh token rotated (the flow inspector shows both)."
+)

@@ -1,5 +1,6 @@
 """Using a grant's tokens: API calls with the access token (RFC 6750 §2.1); when the API
-refuses it (401 invalid_token), refresh it (RFC 6749 §6, rotated) and retry once."""
+refuses it (401 invalid_token), refresh it (RFC 6749 §6, rotated) and retry once. A refresh
+can also be asked for at once, to watch the rotation."""
 
 import logging
 from typing import Any
@@ -11,7 +12,7 @@ from services.demo_client.explanations import refusals, steps
 from services.demo_client.explanations.refusals import Refusal
 from services.demo_client.grants import CODE, PASSWORD
 from services.demo_client.grants.browser_state import drop_grant, recording, store_grant
-from services.demo_client.inspector import Recorder
+from services.demo_client.inspector import Recorder, mask
 from services.demo_client.models import BrowserSession
 from services.demo_client.oauth import TokenClient
 
@@ -46,6 +47,19 @@ def call_api(
             retried = steps.RETRIED
             rec.api(call, token=token, text=retried.text, tutorial=retried.tutorial)
         return call
+
+
+def refresh_now(ctx: ClientContext, browser: BrowserSession, key: str = CODE) -> None:
+    """The refresh grant on request (the dashboard's "Refresh now"), with the rotation shown."""
+    grant = browser.grants.get(key)
+    if not grant or not grant.get("refresh_token"):
+        raise FlowError.of(refusals.NOT_CONNECTED)
+    with recording(browser, key) as rec:
+        rec.explain(steps.REFRESH_ON_REQUEST)
+        _refresh(ctx, browser, rec, key, grant)
+        new = browser.grants[key]["refresh_token"]
+        rec.explain(steps.rotated(mask(grant["refresh_token"]), mask(new)))
+        logger.info("%s flow: refreshed on request", key)
 
 
 def _token_client(ctx: ClientContext, key: str) -> TokenClient:

@@ -12,7 +12,7 @@ from services.demo_client.api import ApiCall
 from services.demo_client.deps import BrowserDep, ContextDep
 from services.demo_client.explanations import steps
 from services.demo_client.grants import CODE, SIGN_IN, authorization_code
-from services.demo_client.grants.api_calls import call_api
+from services.demo_client.grants.api_calls import call_api, refresh_now
 from services.demo_client.grants.browser_state import granted_scopes
 from services.demo_client.models import BrowserSession
 from services.demo_client.pages import back_on_error, check_form, render, see_other, take_notice
@@ -139,6 +139,20 @@ def delete_droplet(
         return see_other("/write-access")
     call = call_api(ctx, browser, "DELETE", f"/v2/droplets/{droplet_id}")
     return _after_write(browser, call, steps.droplet_deleted(call.ok, call.why_refused))
+
+
+@router.post(
+    "/refresh",
+    summary="Refresh now: run the refresh grant (a form)",
+    **step("To the dashboard, saying that the tokens rotated"),
+)
+def refresh(ctx: ContextDep, browser: BrowserDep, csrf_token: Annotated[str, Form()]) -> Response:
+    """Step 7 on request: a new access token, and the refresh token rotated."""
+    check_form(browser, csrf_token)
+    with back_on_error("/"):
+        refresh_now(ctx, browser)
+    browser.notice = steps.REFRESHED
+    return see_other("/dashboard")
 
 
 @router.post(

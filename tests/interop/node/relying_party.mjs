@@ -1,7 +1,9 @@
 // A relying party built on panva's openid-client, driven by tests/interop/test_openid_client.py.
 //
-// 1. Discovery from the issuer identifier; prints {"step": "authorize", "url": ...}: the
-//    authorization URL with code + PKCE (S256) + nonce + state.
+// 1. Discovery from the issuer identifier and dynamic registration (RFC 7591, with the
+//    initial access token in RP_INITIAL_ACCESS_TOKEN), as a relying party registers itself:
+//    scope `openid profile email` beside the API's scopes. Prints {"step": "authorize", "url":
+//    ...}: the authorization URL with code + PKCE (S256) + nonce + state.
 // 2. Reads the callback URL (where the provider sent the browser) from stdin, then lets the
 //    library exchange the code, validate the ID Token (signature, iss, aud, exp, nonce,
 //    at_hash), call UserInfo and build the end-session URL; prints {"step": "done", ...}.
@@ -20,17 +22,25 @@ const print = (value) => process.stdout.write(JSON.stringify(value) + '\n');
 async function main() {
   const redirectUri = env('RP_REDIRECT_URI');
   const metadata = {
-    client_secret: env('RP_CLIENT_SECRET'),
+    client_name: 'openid-client relying party',
     redirect_uris: [redirectUri],
+    post_logout_redirect_uris: [env('RP_POST_LOGOUT_REDIRECT_URI')],
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    token_endpoint_auth_method: 'client_secret_basic',
+    scope: env('RP_REGISTER_SCOPE'),
     id_token_signed_response_alg: process.env.RP_ID_TOKEN_ALG || 'RS256',
   };
-  const config = await client.discovery(
+  const config = await client.dynamicClientRegistration(
     new URL(env('RP_ISSUER')),
-    env('RP_CLIENT_ID'),
     metadata,
-    client.ClientSecretBasic(metadata.client_secret),
-    { execute: [client.allowInsecureRequests] }, // the test server is plain http on loopback
+    client.ClientSecretBasic(),
+    {
+      execute: [client.allowInsecureRequests], // the test server is plain http on loopback
+      initialAccessToken: env('RP_INITIAL_ACCESS_TOKEN'),
+    },
   );
+  const registered = config.clientMetadata();
   const codeVerifier = client.randomPKCECodeVerifier();
   const nonce = client.randomNonce();
   const state = client.randomState();
@@ -42,7 +52,12 @@ async function main() {
     nonce,
     state,
   });
-  print({ step: 'authorize', url: url.href, server: config.serverMetadata() });
+  print({
+    step: 'authorize',
+    url: url.href,
+    server: config.serverMetadata(),
+    registered: { client_id: registered.client_id, scope: registered.scope },
+  });
 
   const lines = readline.createInterface({ input: process.stdin });
   const callback = (await lines[Symbol.asyncIterator]().next()).value;
