@@ -193,8 +193,8 @@ class Throttle:
 
 
 def client_ip(request: Request) -> str:
-    """The peer address (behind a proxy, run uvicorn with `--proxy-headers` and
-    `--forwarded-allow-ips` so this is the client's, not the proxy's)."""
+    """The peer address: the client's behind a proxy that `AS_FORWARDED_ALLOW_IPS` names
+    (shared/forwarded.py), else whoever connected."""
     return request.client.host if request.client else "unknown"
 
 
