@@ -131,6 +131,21 @@ class InvalidClientMetadataError(OAuthError):
     status_code = 400
 
 
+class TemporarilyUnavailableError(OAuthError):
+    """503 + `Retry-After` (RFC 6749 §4.1.2.1's code; RFC 9110 §15.6.4): the request is right
+    and this server cannot serve it now; the same request succeeds after the wait."""
+
+    error = "temporarily_unavailable"
+    status_code = 503
+
+    def __init__(self, description: str, *, retry_after: int) -> None:
+        super().__init__(description)
+        self.retry_after = max(1, retry_after)
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
+
 class PayloadTooLargeError(InvalidRequestError):
     status_code = 413
 

@@ -26,27 +26,20 @@ from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 
-from shared.errors import OAuthError
+from shared.errors import TemporarilyUnavailableError
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 _MAX_MEMORY_KEYS = 200_000
 
 
-class ThrottleUnavailableError(OAuthError):
+class ThrottleUnavailableError(TemporarilyUnavailableError):
     """The shared counters cannot be reached: credential checks stop (fail closed) rather
     than run unthrottled. Checks that never need a counter (a correct client secret or
     initial access token) do not."""
 
-    error = "temporarily_unavailable"
-    status_code = 503
-
     def __init__(self, retry_after: int) -> None:
-        self.retry_after = retry_after
-        super().__init__("try again shortly")
-
-    def headers(self) -> dict[str, str]:
-        return {"Retry-After": str(self.retry_after)}
+        super().__init__("try again shortly", retry_after=retry_after)
 
 
 @dataclass(frozen=True, slots=True)

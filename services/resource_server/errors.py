@@ -1,6 +1,6 @@
 """API errors of the resource server, rendered by the shared handler like OAuth errors."""
 
-from shared.errors import OAuthError
+from shared.errors import OAuthError, TemporarilyUnavailableError
 
 
 class NotFoundError(OAuthError):
@@ -20,20 +20,10 @@ class AccountLockedError(OAuthError):
     status_code = 403
 
 
-class RevocationListStaleError(OAuthError):
+class RevocationListStaleError(TemporarilyUnavailableError):
     """The token may be good, but whether it was revoked cannot be told (RS_MAX_REVOCATION_AGE).
 
     503, not RFC 6750's 401 invalid_token: that code says the token itself is bad, so a
     client would discard it (and perhaps sign its user out) for a fault of this server. A
     503 with Retry-After (RFC 9110 §15.6.4) asks it to send the same token again later.
     """
-
-    error = "temporarily_unavailable"
-    status_code = 503
-
-    def __init__(self, description: str, *, retry_after: int) -> None:
-        super().__init__(description)
-        self.retry_after = retry_after
-
-    def headers(self) -> dict[str, str]:
-        return {"Retry-After": str(self.retry_after)}

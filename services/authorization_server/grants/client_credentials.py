@@ -11,23 +11,18 @@ from services.authorization_server.grants.base import SCOPE_PARAMETER, Grant, To
 from services.authorization_server.scopes import resolve_scope
 from services.authorization_server.tokens import token_response
 from shared.db import utcnow
-from shared.errors import OAuthError
+from shared.errors import TemporarilyUnavailableError
 
 
-class SecretRotationPendingError(OAuthError):
+class SecretRotationPendingError(TemporarilyUnavailableError):
     """The secret was rotated moments ago: tokens issued before the cut-off are revoked (the
     old secret may still pass on other replicas until then), so none is issued until it
-    passes. 503 + Retry-After: the request is right and succeeds in a few seconds."""
-
-    error = "temporarily_unavailable"
-    status_code = 503
+    passes. The request is right and succeeds in a few seconds."""
 
     def __init__(self, retry_after: int) -> None:
-        super().__init__("the client secret was just rotated; retry shortly")
-        self.retry_after = retry_after
-
-    def headers(self) -> dict[str, str]:
-        return {"Retry-After": str(self.retry_after)}
+        super().__init__(
+            "the client secret was just rotated; retry shortly", retry_after=retry_after
+        )
 
 
 class ClientCredentialsGrant(Grant):
