@@ -22,7 +22,7 @@ from tests.harness.servers import ROOT
 BIN = Path(sys.executable).parent
 PREFIXES = {"authorization-server": "AS_", "resource-server": "RS_", "demo-client": "CLIENT_"}
 # The newest migration of each service, where `dropletbook-migrate` leaves its database.
-HEADS = {"authorization-server": "0004", "resource-server": "0002", "demo-client": "0002"}
+HEADS = {"authorization-server": "0005", "resource-server": "0002", "demo-client": "0002"}
 MAINS = {"dropletbook-migrate": migrate.main, "dropletbook-as": cli.main}
 
 
@@ -101,7 +101,7 @@ def test_dropletbook_as_migrate(a846f3e_urls: dict[str, str]) -> None:
     done = run("dropletbook-as", "migrate", env=environment({"authorization-server": url}))
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("authorization-server: ")
-    assert done.stdout.strip().endswith("upgraded from 0001 to 0004")
+    assert done.stdout.strip().endswith(f"upgraded from 0001 to {HEADS['authorization-server']}")
     assert_at_head(url, "authorization-server")
 
 
