@@ -1,13 +1,12 @@
-"""The developer portal's page building blocks: app paths, the owner check, the app, form
-and confirmation pages, the one-time secret reveal, and the login-first rule of every page
-POST."""
+"""The developer portal's page building blocks: app paths, the logged-in user of its pages,
+the owner check, the app, form and confirmation pages, and the one-time secret reveal."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Request
+from fastapi import Depends, Request
 from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 from starlette.responses import Response
@@ -23,8 +22,9 @@ from services.authorization_server.oidc.portal import (
     oidc_client_values,
     oidc_form_values,
 )
-from services.authorization_server.pages import render, render_confirm, see_other
+from services.authorization_server.pages import render, render_confirm
 from services.authorization_server.request_body import PageForm
+from services.authorization_server.web_session import LoginFirst
 from shared.crypto import digest_matches
 
 APPS_PATH = "/developer/apps"
@@ -37,10 +37,8 @@ def app_path(client_id: str, action: str = "") -> str:
     return f"{path}/{action}" if action else path
 
 
-def login_redirect(request: Request) -> Response:
-    """To the login page, and back here after it (to the app list when this was a POST)."""
-    target = request.url.path if request.method == "GET" else APPS_PATH
-    return see_other(f"/login?next={quote(target, safe='')}")
+# Nobody's page goes to the login page, and back to it after (to the app list for a POST).
+PortalUser = Annotated[User, Depends(LoginFirst(home=APPS_PATH))]
 
 
 def owned(session: Session, user: User, client_id: str) -> Client | None:
@@ -52,12 +50,9 @@ AppPage = Callable[[Request, User, Client], Response]
 
 
 async def owned_page(
-    request: Request, session: AsyncSession, user: User | None, client_id: str, page: AppPage
+    request: Request, session: AsyncSession, user: User, client_id: str, page: AppPage
 ) -> Response:
-    """`page` about one of the logged-in user's apps, or the page to answer instead (login,
-    not found)."""
-    if user is None:
-        return login_redirect(request)
+    """`page` about one of the logged-in user's apps, or not found."""
     client = await run_sync(session, owned, user, client_id)
     if client is None:
         return not_found(request, user)
@@ -217,13 +212,11 @@ async def run_action(
     request: Request,
     context: ServerContext,
     session: AsyncSession,
-    user: User | None,
+    user: User,
     form: PageForm,
     action: Action,
 ) -> Response:
-    """`action` on the event loop, the login page first for nobody's POST."""
-    if user is None:
-        return login_redirect(request)
+    """`action` in the sync session (`deps.run_sync`)."""
 
     def act(sync_session: Session) -> Response:
         return action(PagePost(sync_session, request, context, user, form))
@@ -235,7 +228,7 @@ async def run_app_action(
     request: Request,
     context: ServerContext,
     session: AsyncSession,
-    user: User | None,
+    user: User,
     form: PageForm,
     action: AppAction,
 ) -> Response:

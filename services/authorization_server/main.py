@@ -4,6 +4,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from sqlmodel import Session
@@ -15,7 +16,7 @@ from services.authorization_server import repository
 from services.authorization_server.context import ServerContext
 from services.authorization_server.cors import EndpointCORSMiddleware
 from services.authorization_server.db import SCHEMA, make_engine
-from services.authorization_server.pages import render_error
+from services.authorization_server.pages import render_error, see_other
 from services.authorization_server.routes import (
     account,
     apps_self,
@@ -37,7 +38,7 @@ from services.authorization_server.token_endpoint import (
     TokenFastPath,
     token_route,
 )
-from services.authorization_server.web_session import PAGE_SCOPE_KEY
+from services.authorization_server.web_session import PAGE_SCOPE_KEY, LoginRequired
 from shared import health
 from shared.body_limit import BodyLimitMiddleware
 from shared.db import utcnow
@@ -111,6 +112,11 @@ async def _oauth_error(request: Request, exc: Exception) -> Response:
     return error_response(exc)
 
 
+async def _login_required(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, LoginRequired)
+    return see_other(f"/login?next={quote(exc.next, safe='')}")
+
+
 async def _body_too_large(scope: Scope, error: OAuthError) -> Response:
     return await _oauth_error(Request(scope), error)
 
@@ -141,6 +147,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.context = context
     install_error_handlers(app)
     app.add_exception_handler(OAuthError, _oauth_error)
+    app.add_exception_handler(LoginRequired, _login_required)
 
     for module in (
         well_known,

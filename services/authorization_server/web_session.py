@@ -8,6 +8,7 @@ cookie. A planted seed cookie therefore never yields a token for someone's sessi
 both rotate at login and logout, so a token from before either is refused after it.
 """
 
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
 
@@ -113,6 +114,31 @@ async def current_user(request: Request, context: ContextDep, session: SessionDe
 
 
 OptionalUser = Annotated[User | None, Depends(current_user)]
+
+
+class LoginRequired(Exception):
+    """A page for logged-in users, asked for without a session: main's handler answers 303
+    to the login page, which sends the browser back to `next` after it."""
+
+    def __init__(self, next: str) -> None:
+        super().__init__(next)
+        self.next = next
+
+
+@dataclass(frozen=True)
+class LoginFirst:
+    """Dependency of a section's pages: the logged-in user, else `LoginRequired` back to the
+    page asked for (a GET) or to the section's `home` (a POST, whose form a login cannot
+    replay; every request when `pages_return` is off)."""
+
+    home: str
+    pages_return: bool = True
+
+    async def __call__(self, request: Request, user: OptionalUser) -> User:
+        if user is None:
+            back_to_page = self.pages_return and request.method == "GET"
+            raise LoginRequired(request.url.path if back_to_page else self.home)
+        return user
 
 
 def _new_csrf_seed(response: Response, settings: Settings) -> str:

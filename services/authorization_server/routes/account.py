@@ -3,10 +3,10 @@
 Revoking asks first: a GET of its path is a confirmation page whose form POSTs (with CSRF)
 to it, and the list then says what was revoked."""
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from sqlmodel import Session
 from starlette.responses import Response
 
@@ -25,13 +25,14 @@ from services.authorization_server.user_grants import (
     authorized_applications,
     revoke_application,
 )
-from services.authorization_server.web_session import CsrfForm, OptionalUser
+from services.authorization_server.web_session import CsrfForm, LoginFirst
 from shared.openapi import form_post, html_page
 
 router = APIRouter(tags=["pages"])
 
 APPLICATIONS_PATH = "/account/applications"
-_LOGIN = f"/login?next={quote(APPLICATIONS_PATH, safe='')}"
+# Nobody's page goes to the login page, and back to the list after it.
+AccountUser = Annotated[User, Depends(LoginFirst(home=APPLICATIONS_PATH, pages_return=False))]
 _TO_LOGIN = "Not logged in: to the login page"
 
 
@@ -41,10 +42,8 @@ _TO_LOGIN = "Not logged in: to the login page"
     **html_page("The authorized apps, each with Revoke access", redirects=_TO_LOGIN),
 )
 async def applications(
-    request: Request, context: ContextDep, session: SessionDep, user: OptionalUser
+    request: Request, context: ContextDep, session: SessionDep, user: AccountUser
 ) -> Response:
-    if user is None:
-        return see_other(_LOGIN)
     labels = scope_labels(context.settings.scopes)
     apps = await run_sync(session, authorized_applications, user_id=user.id)
     rows = [_row(app, labels) for app in apps]
@@ -75,10 +74,8 @@ def _authorized(session: Session, user: User, client_id: str) -> AuthorizedAppli
     ),
 )
 async def confirm_revoke(
-    request: Request, client_id: str, session: SessionDep, user: OptionalUser
+    request: Request, client_id: str, session: SessionDep, user: AccountUser
 ) -> Response:
-    if user is None:
-        return see_other(_LOGIN)
     app = await run_sync(session, _authorized, user, client_id)
     if app is None:
         page = {"user": user}
@@ -104,10 +101,8 @@ async def confirm_revoke(
     **form_post(f"Done: to {APPLICATIONS_PATH}, which says so; or {_TO_LOGIN.lower()}"),
 )
 async def revoke(
-    request: Request, client_id: str, form: CsrfForm, session: SessionDep, user: OptionalUser
+    request: Request, client_id: str, form: CsrfForm, session: SessionDep, user: AccountUser
 ) -> Response:
-    if user is None:
-        return see_other(_LOGIN)
     name = await run_sync(session, _revoke, user, client_id)
     response = see_other(APPLICATIONS_PATH)
     if name is None:  # nothing was authorized: nothing to report

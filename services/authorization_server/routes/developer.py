@@ -22,12 +22,12 @@ from services.authorization_server.developer_pages import (
     AppAction,
     AppPage,
     PagePost,
+    PortalUser,
     app_page,
     app_path,
     client_values,
     form_page,
     form_values,
-    login_redirect,
     owned_page,
     reveal_page,
     run_action,
@@ -44,7 +44,7 @@ from services.authorization_server.registration import (
     rotate_secret,
     update_client,
 )
-from services.authorization_server.web_session import CsrfForm, OptionalUser
+from services.authorization_server.web_session import CsrfForm
 from shared.openapi import form_post, html_page
 from shared.scopes import format_scope
 
@@ -66,7 +66,7 @@ def _app_page(path: str, page: AppPage, *, name: str, summary: str, description:
     route's name, hence its OpenAPI operationId."""
 
     async def endpoint(
-        request: Request, client_id: str, session: SessionDep, user: OptionalUser
+        request: Request, client_id: str, session: SessionDep, user: PortalUser
     ) -> Response:
         return await owned_page(request, session, user, client_id, page)
 
@@ -90,7 +90,7 @@ def _app_post(
         form: CsrfForm,
         context: ContextDep,
         session: SessionDep,
-        user: OptionalUser,
+        user: PortalUser,
     ) -> Response:
         return await run_app_action(request, context, session, user, form, action)
 
@@ -109,10 +109,8 @@ def _app_post(
     **html_page("The apps the user registered", redirects=_TO_LOGIN),
 )
 async def list_apps(
-    request: Request, context: ContextDep, session: SessionDep, user: OptionalUser
+    request: Request, context: ContextDep, session: SessionDep, user: PortalUser
 ) -> Response:
-    if user is None:
-        return login_redirect(request)
     clients = await run_sync(
         session, lambda s: repository.list_clients(session=s, owner_id=user.id)
     )
@@ -126,9 +124,7 @@ async def list_apps(
     summary="Developer portal: the form to register an app",
     **html_page("The registration form", redirects=_TO_LOGIN),
 )
-async def new_app_page(request: Request, user: OptionalUser) -> Response:
-    if user is None:
-        return login_redirect(request)
+async def new_app_page(request: Request, user: PortalUser) -> Response:
     values = {"client_type": "confidential", "grant_types": ["authorization_code", "refresh_token"]}
     return form_page(request, user, values)
 
@@ -142,7 +138,7 @@ async def new_app_page(request: Request, user: OptionalUser) -> Response:
     ),
 )
 async def create_app(
-    request: Request, form: CsrfForm, context: ContextDep, session: SessionDep, user: OptionalUser
+    request: Request, form: CsrfForm, context: ContextDep, session: SessionDep, user: PortalUser
 ) -> Response:
     return await run_action(request, context, session, user, form, _create)
 
