@@ -1,14 +1,15 @@
-"""Request dependencies: they look things up; the browser session is also saved, once, when
-the route is done."""
+"""Request dependencies: they look things up and check a form's CSRF token; the browser
+session is also saved, once, when the route is done."""
 
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Form, Request
 
 from services.demo_client.context import ClientContext
 from services.demo_client.models import BrowserSession
+from services.demo_client.pages import check_form
 
 
 @dataclass
@@ -41,3 +42,13 @@ def get_browser(request: Request) -> Iterator[BrowserSession]:
 ContextDep = Annotated[ClientContext, Depends(get_context)]
 # "function" scope: saved before the response is sent, so the cookie can carry a new id.
 BrowserDep = Annotated[BrowserSession, Depends(get_browser, scope="function")]
+
+
+def form_browser(browser: BrowserDep, csrf_token: Annotated[str, Form()]) -> BrowserSession:
+    """The browser session of a form POST, once the form's CSRF token is this session's."""
+    check_form(browser, csrf_token)
+    return browser
+
+
+# A form POST's browser session: `csrf_token` is a field of every form body it is in.
+FormBrowser = Annotated[BrowserSession, Depends(form_browser)]

@@ -6,10 +6,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
-from services.demo_client.deps import BrowserDep, ContextDep
+from services.demo_client.deps import BrowserDep, ContextDep, FormBrowser
 from services.demo_client.explanations import steps
 from services.demo_client.grants import CLIENT_CREDENTIALS, client_credentials
-from services.demo_client.pages import back_on_error, check_form, render_flow_page, see_other
+from services.demo_client.pages import back_on_error, render_flow_page, see_other
 from services.demo_client.routes import page, step
 
 router = APIRouter(prefix="/client-credentials")
@@ -39,10 +39,7 @@ def client_credentials_page(ctx: ContextDep, browser: BrowserDep, request: Reque
     summary="Get an app token (a form)",
     **step("To the client credentials page"),
 )
-def get_app_token(
-    ctx: ContextDep, browser: BrowserDep, csrf_token: Annotated[str, Form()]
-) -> Response:
-    check_form(browser, csrf_token)
+def get_app_token(ctx: ContextDep, browser: FormBrowser) -> Response:
     client_credentials.request_app_token(ctx, browser, scope="read write")
     return see_other("/client-credentials")
 
@@ -54,12 +51,10 @@ def get_app_token(
 )
 def update_registration(
     ctx: ContextDep,
-    browser: BrowserDep,
-    csrf_token: Annotated[str, Form()],
+    browser: FormBrowser,
     description: Annotated[str, Form()] = "",
     redirect_uris: Annotated[str, Form()] = "",
 ) -> Response:
-    check_form(browser, csrf_token)
     uris = [line.strip() for line in redirect_uris.splitlines() if line.strip()]
     with back_on_error("/client-credentials"):
         call = client_credentials.update_registration(

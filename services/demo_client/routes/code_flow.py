@@ -9,13 +9,13 @@ from starlette.responses import Response
 
 from services.demo_client import catalog
 from services.demo_client.api import ApiCall
-from services.demo_client.deps import BrowserDep, ContextDep
+from services.demo_client.deps import BrowserDep, ContextDep, FormBrowser
 from services.demo_client.explanations import steps
 from services.demo_client.grants import CODE, SIGN_IN, authorization_code
 from services.demo_client.grants.api_calls import call_api, refresh_now
 from services.demo_client.grants.browser_state import granted_scopes
 from services.demo_client.models import BrowserSession
-from services.demo_client.pages import back_on_error, check_form, render, see_other, take_notice
+from services.demo_client.pages import back_on_error, render, see_other, take_notice
 from services.demo_client.routes import page, step
 from shared.scopes import parse_scope
 
@@ -108,15 +108,13 @@ def _after_write(browser: BrowserSession, call: ApiCall, message: str) -> Respon
 )
 def create_droplet(
     ctx: ContextDep,
-    browser: BrowserDep,
-    csrf_token: Annotated[str, Form()],
+    browser: FormBrowser,
     name: Annotated[str, Form()],
     region: Annotated[str, Form()],
     size: Annotated[str, Form()],
     image: Annotated[str, Form()],
 ) -> Response:
     """`POST /v2/droplets` needs the write scope."""
-    check_form(browser, csrf_token)
     if "write" not in granted_scopes(browser):
         return see_other("/write-access")
     droplet = {"name": name.strip(), "region": region, "size": size, "image": image}
@@ -130,11 +128,8 @@ def create_droplet(
     summary="Delete a droplet (a form)",
     **step("To the dashboard, saying what happened; or to /write-access"),
 )
-def delete_droplet(
-    ctx: ContextDep, browser: BrowserDep, droplet_id: int, csrf_token: Annotated[str, Form()]
-) -> Response:
+def delete_droplet(ctx: ContextDep, browser: FormBrowser, droplet_id: int) -> Response:
     """`DELETE /v2/droplets/{id}` needs the write scope."""
-    check_form(browser, csrf_token)
     if "write" not in granted_scopes(browser):
         return see_other("/write-access")
     call = call_api(ctx, browser, "DELETE", f"/v2/droplets/{droplet_id}")
@@ -146,9 +141,8 @@ def delete_droplet(
     summary="Refresh now: run the refresh grant (a form)",
     **step("To the dashboard, saying that the tokens rotated"),
 )
-def refresh(ctx: ContextDep, browser: BrowserDep, csrf_token: Annotated[str, Form()]) -> Response:
+def refresh(ctx: ContextDep, browser: FormBrowser) -> Response:
     """Step 7 on request: a new access token, and the refresh token rotated."""
-    check_form(browser, csrf_token)
     with back_on_error("/"):
         refresh_now(ctx, browser)
     browser.notice = steps.REFRESHED
@@ -160,10 +154,7 @@ def refresh(ctx: ContextDep, browser: BrowserDep, csrf_token: Annotated[str, For
     summary="Disconnect: revoke the tokens (a form)",
     **step("To the home page"),
 )
-def disconnect(
-    ctx: ContextDep, browser: BrowserDep, csrf_token: Annotated[str, Form()]
-) -> Response:
+def disconnect(ctx: ContextDep, browser: FormBrowser) -> Response:
     """Revoke the tokens at Droplet Cloud (RFC 7009) and forget them."""
-    check_form(browser, csrf_token)
     authorization_code.disconnect(ctx, browser)
     return see_other("/")

@@ -5,11 +5,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from starlette.responses import Response
 
-from services.demo_client.deps import BrowserDep, ContextDep
+from services.demo_client.deps import BrowserDep, ContextDep, FormBrowser
 from services.demo_client.grants import PASSWORD
 from services.demo_client.grants import password as password_grant
 from services.demo_client.grants.api_calls import read_account
-from services.demo_client.pages import check_form, render_flow_page, see_other
+from services.demo_client.pages import render_flow_page, see_other
 from services.demo_client.routes import page, step
 
 router = APIRouter(prefix="/password")
@@ -30,11 +30,9 @@ def password_page(ctx: ContextDep, browser: BrowserDep, request: Request) -> Res
 )
 def password_login(
     ctx: ContextDep,
-    browser: BrowserDep,
-    csrf_token: Annotated[str, Form()],
+    browser: FormBrowser,
     username: Annotated[str, Form()],
     password: Annotated[str, Form()],
 ) -> Response:
-    check_form(browser, csrf_token)
     password_grant.request_token(ctx, browser, username=username, password=password, scope="read")
     return see_other("/password")

@@ -1,14 +1,12 @@
 """Sign in with Droplet Cloud (OpenID Connect): the page, the callback, sign-out and the
 return from the provider's end-session endpoint."""
 
-from typing import Annotated
-
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from services.demo_client.deps import BrowserDep, ContextDep
+from services.demo_client.deps import BrowserDep, ContextDep, FormBrowser
 from services.demo_client.grants import SIGN_IN, sign_in
-from services.demo_client.pages import back_on_error, check_form, render_flow_page, see_other
+from services.demo_client.pages import back_on_error, render_flow_page, see_other
 from services.demo_client.routes import page, step
 
 router = APIRouter()
@@ -50,9 +48,8 @@ def callback(ctx: ContextDep, browser: BrowserDep, request: Request) -> Response
     summary="Sign out here and at Droplet Cloud",
     **step("To the end-session endpoint of Droplet Cloud"),
 )
-def sign_out(ctx: ContextDep, browser: BrowserDep, csrf_token: Annotated[str, Form()]) -> Response:
+def sign_out(ctx: ContextDep, browser: FormBrowser) -> Response:
     """Forget the sign-in here, then end the session at Droplet Cloud."""
-    check_form(browser, csrf_token)
     with back_on_error("/signin"):
         return see_other(sign_in.sign_out(ctx, browser))
 
