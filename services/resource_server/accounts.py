@@ -50,14 +50,7 @@ def _new_account(claims: AccessTokenClaims, droplet_limit: int) -> Account:
 
 
 def account_public(account: Account) -> AccountPublic:
-    return AccountPublic(
-        uuid=account.uuid,
-        email=account.email,
-        droplet_limit=account.droplet_limit,
-        status=account.status,
-        kind="service" if account.kind == "service" else "user",
-        client_id=account.client_id,
-    )
+    return AccountPublic.model_validate(account, from_attributes=True)
 
 
 class AccountCache:

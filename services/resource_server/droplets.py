@@ -11,16 +11,7 @@ from services.resource_server.verifier import AccessTokenClaims
 
 
 def droplet_public(droplet: Droplet) -> DropletPublic:
-    assert droplet.id is not None
-    return DropletPublic(
-        id=droplet.id,
-        name=droplet.name,
-        region=droplet.region,
-        size=droplet.size,
-        image=droplet.image,
-        status=droplet.status,
-        created_at=droplet.created_at,
-    )
+    return DropletPublic.model_validate(droplet, from_attributes=True)
 
 
 def create_droplet(
