@@ -116,6 +116,10 @@ async def current_user(request: Request, context: ContextDep, session: SessionDe
 OptionalUser = Annotated[User | None, Depends(current_user)]
 
 
+# What the docs say of the 303 `LoginRequired` answers.
+TO_LOGIN = "Not logged in: to the login page"
+
+
 class LoginRequired(Exception):
     """A page for logged-in users, asked for without a session: main's handler answers 303
     to the login page, which sends the browser back to `next` after it."""

@@ -25,7 +25,7 @@ from services.authorization_server.user_grants import (
     authorized_applications,
     revoke_application,
 )
-from services.authorization_server.web_session import CsrfForm, LoginFirst
+from services.authorization_server.web_session import TO_LOGIN, CsrfForm, LoginFirst
 from shared.openapi import form_post, html_page
 
 router = APIRouter(tags=["pages"])
@@ -33,13 +33,12 @@ router = APIRouter(tags=["pages"])
 APPLICATIONS_PATH = "/account/applications"
 # Nobody's page goes to the login page, and back to the list after it.
 AccountUser = Annotated[User, Depends(LoginFirst(home=APPLICATIONS_PATH, pages_return=False))]
-_TO_LOGIN = "Not logged in: to the login page"
 
 
 @router.get(
     APPLICATIONS_PATH,
     summary="Account page: the apps the user authorized",
-    **html_page("The authorized apps, each with Revoke access", redirects=_TO_LOGIN),
+    **html_page("The authorized apps, each with Revoke access", redirects=TO_LOGIN),
 )
 async def applications(
     request: Request, context: ContextDep, session: SessionDep, user: AccountUser
@@ -70,7 +69,7 @@ def _authorized(session: Session, user: User, client_id: str) -> AuthorizedAppli
     f"{APPLICATIONS_PATH}/{{client_id}}/revoke",
     summary="Account page: confirm revoking an app's access",
     **html_page(
-        "Revoke this app's access?", errors={404: "The app has no access"}, redirects=_TO_LOGIN
+        "Revoke this app's access?", errors={404: "The app has no access"}, redirects=TO_LOGIN
     ),
 )
 async def confirm_revoke(
@@ -98,7 +97,7 @@ async def confirm_revoke(
 @router.post(
     f"{APPLICATIONS_PATH}/{{client_id}}/revoke",
     summary="Revoke an app's access (the confirmation form)",
-    **form_post(f"Done: to {APPLICATIONS_PATH}, which says so; or {_TO_LOGIN.lower()}"),
+    **form_post(f"Done: to {APPLICATIONS_PATH}, which says so; or {TO_LOGIN.lower()}"),
 )
 async def revoke(
     request: Request, client_id: str, form: CsrfForm, session: SessionDep, user: AccountUser

@@ -44,13 +44,12 @@ from services.authorization_server.registration import (
     rotate_secret,
     update_client,
 )
-from services.authorization_server.web_session import CsrfForm
+from services.authorization_server.web_session import TO_LOGIN, CsrfForm
 from shared.openapi import form_post, html_page
 from shared.scopes import format_scope
 
 router = APIRouter(tags=["pages"])
 
-_TO_LOGIN = "Not logged in: to the login page"
 _NOT_FOUND = {404: "No such app among the user's"}
 _APP_PATH = f"{APPS_PATH}/{{client_id}}"
 _APP_FIELDS: dict[str, dict[str, Any]] = {
@@ -70,7 +69,7 @@ def _app_page(path: str, page: AppPage, *, name: str, summary: str, description:
     ) -> Response:
         return await owned_page(request, session, user, client_id, page)
 
-    route = html_page(description, errors=_NOT_FOUND, redirects=_TO_LOGIN)
+    route = html_page(description, errors=_NOT_FOUND, redirects=TO_LOGIN)
     router.add_api_route(path, endpoint, methods=["GET"], name=name, summary=summary, **route)
 
 
@@ -95,7 +94,7 @@ def _app_post(
         return await run_app_action(request, context, session, user, form, action)
 
     route = form_post(
-        f"{done}; or {_TO_LOGIN.lower()}",
+        f"{done}; or {TO_LOGIN.lower()}",
         pages=_NOT_FOUND,
         fields=fields or {},
         path_parameters=["client_id"],
@@ -106,7 +105,7 @@ def _app_post(
 @router.get(
     APPS_PATH,
     summary="Developer portal: the user's apps",
-    **html_page("The apps the user registered", redirects=_TO_LOGIN),
+    **html_page("The apps the user registered", redirects=TO_LOGIN),
 )
 async def list_apps(
     request: Request, context: ContextDep, session: SessionDep, user: PortalUser
@@ -122,7 +121,7 @@ async def list_apps(
 @router.get(
     f"{APPS_PATH}/new",
     summary="Developer portal: the form to register an app",
-    **html_page("The registration form", redirects=_TO_LOGIN),
+    **html_page("The registration form", redirects=TO_LOGIN),
 )
 async def new_app_page(request: Request, user: PortalUser) -> Response:
     values = {"client_type": "confidential", "grant_types": ["authorization_code", "refresh_token"]}
@@ -133,7 +132,7 @@ async def new_app_page(request: Request, user: PortalUser) -> Response:
     f"{APPS_PATH}/new",
     summary="Register an app (the registration form)",
     **form_post(
-        f"Registered: to the app's page, showing its secret once; or {_TO_LOGIN}",
+        f"Registered: to the app's page, showing its secret once; or {TO_LOGIN}",
         fields=_APP_FIELDS,
     ),
 )
