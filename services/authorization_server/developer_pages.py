@@ -24,7 +24,7 @@ from services.authorization_server.oidc.portal import (
 )
 from services.authorization_server.pages import render, render_confirm
 from services.authorization_server.request_body import PageForm
-from services.authorization_server.web_session import LoginFirst
+from services.authorization_server.web_session import login_first
 from shared.crypto import digest_matches
 
 APPS_PATH = "/developer/apps"
@@ -38,7 +38,7 @@ def app_path(client_id: str, action: str = "") -> str:
 
 
 # Nobody's page goes to the login page, and back to it after (to the app list for a POST).
-PortalUser = Annotated[User, Depends(LoginFirst(home=APPS_PATH))]
+PortalUser = Annotated[User, Depends(login_first(home=APPS_PATH))]
 
 
 def owned(session: Session, user: User, client_id: str) -> Client | None:

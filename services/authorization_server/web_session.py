@@ -8,7 +8,7 @@ cookie. A planted seed cookie therefore never yields a token for someone's sessi
 both rotate at login and logout, so a token from before either is refused after it.
 """
 
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Annotated
 
@@ -129,20 +129,18 @@ class LoginRequired(Exception):
         self.next = next
 
 
-@dataclass(frozen=True)
-class LoginFirst:
+def login_first(home: str, *, pages_return: bool = True) -> Callable[..., Awaitable[User]]:
     """Dependency of a section's pages: the logged-in user, else `LoginRequired` back to the
     page asked for (a GET) or to the section's `home` (a POST, whose form a login cannot
     replay; every request when `pages_return` is off)."""
 
-    home: str
-    pages_return: bool = True
-
-    async def __call__(self, request: Request, user: OptionalUser) -> User:
+    async def logged_in_user(request: Request, user: OptionalUser) -> User:
         if user is None:
-            back_to_page = self.pages_return and request.method == "GET"
-            raise LoginRequired(request.url.path if back_to_page else self.home)
+            back_to_page = pages_return and request.method == "GET"
+            raise LoginRequired(request.url.path if back_to_page else home)
         return user
+
+    return logged_in_user
 
 
 def _new_csrf_seed(response: Response, settings: Settings) -> str:

@@ -25,14 +25,14 @@ from services.authorization_server.user_grants import (
     authorized_applications,
     revoke_application,
 )
-from services.authorization_server.web_session import TO_LOGIN, CsrfForm, LoginFirst
+from services.authorization_server.web_session import TO_LOGIN, CsrfForm, login_first
 from shared.openapi import form_post, html_page
 
 router = APIRouter(tags=["pages"])
 
 APPLICATIONS_PATH = "/account/applications"
 # Nobody's page goes to the login page, and back to the list after it.
-AccountUser = Annotated[User, Depends(LoginFirst(home=APPLICATIONS_PATH, pages_return=False))]
+AccountUser = Annotated[User, Depends(login_first(home=APPLICATIONS_PATH, pages_return=False))]
 
 
 @router.get(
