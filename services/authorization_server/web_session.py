@@ -1,4 +1,4 @@
-"""Browser sessions and CSRF tokens for the HTML pages.
+"""Browser sessions, the login-first rule and CSRF tokens for the HTML pages.
 
 The session cookie holds a random token plus its HMAC (signed, HttpOnly, SameSite=Lax);
 the database holds only the token's digest, so logout and expiry work server-side.
