@@ -13,8 +13,11 @@ set -euo pipefail
 if docker info >/dev/null 2>&1 && docker compose version >/dev/null 2>&1; then
   export DROPLETBOOK_COMPOSE="docker compose"
 elif [ -n "${DOCKER_LOCAL:-}" ] && [ -f "$DOCKER_LOCAL" ]; then
-  started=0
-  bash "$DOCKER_LOCAL" status 2>/dev/null | grep -q '^dockerd running' || started=1
+  # an engine already running is left running; one started here is stopped at the end
+  case $(bash "$DOCKER_LOCAL" status 2>/dev/null || true) in
+    "dockerd running"*) started=0 ;;
+    *) started=1 ;;
+  esac
   bash "$DOCKER_LOCAL" start >/dev/null
   [ "$started" = 1 ] && trap 'bash "$DOCKER_LOCAL" stop >/dev/null 2>&1 || true' EXIT
   eval "$(bash "$DOCKER_LOCAL" env)"
