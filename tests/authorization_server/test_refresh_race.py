@@ -270,7 +270,7 @@ def test_a_client_that_gave_up_waiting_gets_the_same_tokens_on_retry(world: Worl
                 timeout=httpx.Timeout(10, read=0.5),
             )
         holder.rollback()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60  # a generous bound on the wait, not a budget
     while not any(row.rotated_at for row in _family_tokens(world.context, tokens["refresh_token"])):
         assert time.monotonic() < deadline, "the abandoned refresh never committed"
         time.sleep(0.05)
@@ -283,7 +283,7 @@ def test_a_client_that_gave_up_waiting_gets_the_same_tokens_on_retry(world: Worl
 
 
 def _wait_for_blocked_backend(admin: psycopg.Connection[Any], holder_pid: int) -> int:
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         row = admin.execute(
             "SELECT pid FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))",

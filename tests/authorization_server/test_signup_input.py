@@ -7,7 +7,10 @@ import time
 import httpx
 import pytest
 
+from services.authorization_server import users
 from services.authorization_server.pkce import check_challenge
+from services.authorization_server.users import UserInputError
+from services.demo_client import api
 from services.demo_client.api import parse_bearer_challenge
 from shared.errors import InvalidRequestError
 from shared.scopes import ScopeSyntaxError, parse_scope
@@ -30,14 +33,24 @@ def _signup(http: httpx.Client, email: str) -> httpx.Response:
 
 
 @pytest.mark.parametrize("email", HOSTILE_EMAILS)
-def test_hostile_emails_get_a_quick_error_page(live_as: AuthorizationServer, email: str) -> None:
-    with httpx.Client(base_url=live_as.url, timeout=30) as http:
-        started = time.monotonic()
+def test_hostile_emails_never_reach_the_syntax_check(
+    monkeypatch: pytest.MonkeyPatch, email: str
+) -> None:
+    """Length first: no hostile input is handed to a pattern, so none can make it slow
+    (checked without a clock, which a busy machine would make lie)."""
+    checked: list[str] = []
+    monkeypatch.setattr(users, "validate_email", lambda value, **_: checked.append(value))
+    with pytest.raises(UserInputError, match=r"^Enter a valid email address\.$"):
+        users.checked_account(email, PASSWORD, "x")
+    assert checked == []
+
+
+@pytest.mark.parametrize("email", HOSTILE_EMAILS)
+def test_hostile_emails_get_an_error_page(live_as: AuthorizationServer, email: str) -> None:
+    with httpx.Client(base_url=live_as.url, timeout=30) as http:  # a hang guard, not a budget
         response = _signup(http, email)
-        elapsed = time.monotonic() - started
     assert response.status_code == 400
     assert "Enter a valid email address." in response.text
-    assert elapsed < 0.5, f"sign-up took {elapsed:.2f}s"
 
 
 def test_healthz_keeps_answering_while_hostile_signups_arrive(live_as: AuthorizationServer) -> None:
@@ -50,18 +63,18 @@ def test_healthz_keeps_answering_while_hostile_signups_arrive(live_as: Authoriza
                 statuses.append(_signup(http, "a@" + "." * 16_000 + "@").status_code)
         done.set()
 
-    worst = 0.0
+    probes = 0
+    # Each probe must answer, within the client's generous timeout (a hang guard: a pattern
+    # that blocked the event loop would stall it); how fast is for bench/, not for a test.
     with httpx.Client(base_url=live_as.url, timeout=30) as http:
         attacker = threading.Thread(target=attack)
         attacker.start()
-        while not done.is_set():
-            started = time.monotonic()
+        while not done.is_set() or probes == 0:
             assert http.get("/healthz").status_code == 200
-            worst = max(worst, time.monotonic() - started)
+            probes += 1
             time.sleep(0.01)
         attacker.join()
     assert statuses == [400] * 4
-    assert worst < 0.3, f"/healthz stalled for {worst:.2f}s"
 
 
 def test_valid_emails_are_still_accepted(live_as: AuthorizationServer) -> None:
@@ -85,10 +98,22 @@ def test_pkce_challenge_is_matched_whole() -> None:
     check_challenge("a" * 43, "S256")
 
 
-def test_bearer_challenge_parsing_is_linear() -> None:
+def test_bearer_challenge_parsing_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A header over the cap never reaches the pattern, so the work per header is bounded
+    (checked without a clock); a long run of name characters under it finds nothing."""
     header = 'Bearer realm="api", error="invalid_token", error_description="a \\"b\\""'
     assert parse_bearer_challenge(header)["error"] == "invalid_token"
-    started = time.monotonic()
-    parse_bearer_challenge("Bearer " + "a" * 4000)
-    parse_bearer_challenge("Bearer " + "a" * 100_000)
-    assert time.monotonic() - started < 0.1
+    assert parse_bearer_challenge("Bearer " + "a" * 4000) == {}
+    scanned: list[str] = []
+
+    class Recording:
+        def findall(self, text: str) -> list[tuple[str, str]]:
+            scanned.append(text)
+            return []
+
+    monkeypatch.setattr(api, "_CHALLENGE_PARAM", Recording())
+    assert parse_bearer_challenge("Bearer " + "a" * 100_000) == {}
+    assert parse_bearer_challenge("Bearer " + 'a="' * 40_000) == {}
+    assert scanned == []
+    assert parse_bearer_challenge(header) == {}  # the pattern is the one consulted
+    assert scanned == [header]

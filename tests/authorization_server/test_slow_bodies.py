@@ -61,9 +61,9 @@ def test_a_request_waiting_for_its_body_leaves_the_pool_free(
     waiting = _start_without_body(server, request_line, headers)
     try:
         time.sleep(0.5)  # it has done its lookups and waits for the body
-        started = time.monotonic()
-        page = browser.get("/account/applications")  # needs the pool's one connection
+        # Needs the pool's one connection: were it held, the page would wait out the pool's
+        # timeout and fail, so the answer itself is the proof (no clock budget).
+        page = browser.get("/account/applications")
         assert page.status_code == 200
-        assert time.monotonic() - started < 5
     finally:
         waiting.close()

@@ -220,7 +220,7 @@ def test_expired_sessions_are_purged_while_the_app_runs(
             browser.get("/connect")
             assert count_sessions(app) == 1
             expire_sessions(app)
-            deadline = time.monotonic() + 10
+            deadline = time.monotonic() + 60  # a generous bound, not a budget
             while count_sessions(app):
                 assert time.monotonic() < deadline, "the expired session was never purged"
                 time.sleep(0.05)

@@ -8,7 +8,6 @@ thread while the answer is read in another, as an attacker's client would.
 import itertools
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +31,6 @@ LIMIT = 16 * 1024  # RS_MAX_BODY_BYTES, its default
 class Answer:
     status: int
     body: bytes
-    seconds: float
     sent: int  # body bytes the client managed to send
 
 
@@ -75,7 +73,6 @@ def _post(
         finally:
             flowing.set()
 
-    started = time.monotonic()
     sender = threading.Thread(target=pump, daemon=True)
     sender.start()
     flowing.wait(timeout=10)  # the body is on its way before the answer is awaited
@@ -93,12 +90,11 @@ def _post(
             data = sock.recv(65536)
             assert data, "connection closed mid-answer"
             body += data
-        seconds = time.monotonic() - started
     finally:
         answered.set()
         sock.close()  # also ends a send blocked on the full socket buffer
         sender.join(timeout=30)
-    return Answer(int(lines[0].split()[1]), body, seconds, sent)
+    return Answer(int(lines[0].split()[1]), body, sent)
 
 
 def _zeros(total: int, size: int = 64 * 1024) -> Iterator[bytes]:
@@ -129,7 +125,6 @@ def test_streamed_body_without_a_token_is_refused_unread(stack: Stack) -> None:
     answer = _post(stack.resource.url, headers, _zeros(STREAMED))
     assert answer.status == 401, answer.body
     assert answer.body.endswith(b"{}")  # the bare answer to a request without a token
-    assert answer.seconds < 5
     assert answer.sent < STREAMED // 4  # flow control or the close stopped the client early
     _check_memory(stack, before)
 
@@ -140,7 +135,6 @@ def test_streamed_oversize_body_with_a_token_is_cut_at_the_limit(stack: Stack, t
     answer = _post(stack.resource.url, headers, _zeros(STREAMED))
     assert answer.status == 413, answer.body
     assert b'"invalid_request"' in answer.body
-    assert answer.seconds < 5
     # Cut at the limit: the server may answer (and close) before FLOWING went out.
     assert LIMIT < answer.sent < STREAMED // 4
     _check_memory(stack, before)
@@ -153,8 +147,7 @@ def test_declared_oversize_body_is_refused_before_it_is_sent(stack: Stack, token
         "Content-Length": str(400 * MIB),
     }
     answer = _post(stack.resource.url, headers, iter(()), chunked=False)
-    assert answer.status == 413, answer.body
-    assert answer.seconds < 5
+    assert answer.status == 413, answer.body  # answered with none of the 400 MiB sent
 
 
 def test_the_server_keeps_serving(stack: Stack, token: str) -> None:

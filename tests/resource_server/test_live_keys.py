@@ -86,7 +86,7 @@ def test_tokens_keep_verifying_while_the_authorization_server_is_down(
 def test_rotated_key_is_accepted_after_one_rate_limited_refetch(
     databases: TestDatabases, logs_dir: Path, proxy: CountingProxy
 ) -> None:
-    interval = 10.0  # long enough that the burst below surely falls inside it
+    interval = 10.0  # the burst below mostly falls inside it; the checks hold either way
     stack = start_stack(
         databases,
         logs_dir,
@@ -112,14 +112,14 @@ def test_rotated_key_is_accepted_after_one_rate_limited_refetch(
         }
         rotated = run_main(cli.main, ["rotate-key"], env=env)
         assert rotated.returncode == 0, rotated.stderr
-        assert wait_for(lambda: kid_of(_client_credentials_token(stack)) != kid_of(old), timeout=10)
+        assert wait_for(lambda: kid_of(_client_credentials_token(stack)) != kid_of(old), timeout=60)
         new = _client_credentials_token(stack)
 
         time.sleep(max(0.0, interval - (time.monotonic() - started)) + 0.2)
+        refetching = time.monotonic()  # the refetch below happens after this
         response = stack.api("GET", "/v2/account", new)
         assert response.status_code == 200, response.text
         assert proxy.count(JWKS) == 2  # exactly one refetch, for the unknown kid
-        refetched = time.monotonic()
         assert stack.api("GET", "/v2/account", old).status_code == 200  # old key still published
 
         def send(n: int) -> httpx.Response:
@@ -127,14 +127,17 @@ def test_rotated_key_is_accepted_after_one_rate_limited_refetch(
 
         with ThreadPoolExecutor(max_workers=8) as pool:
             burst = list(pool.map(send, range(40)))
-        assert time.monotonic() - refetched < interval  # the burst fell inside the interval
         assert [r.status_code for r in burst] == [401] * 40
         assert all(r.headers["www-authenticate"] == UNKNOWN_KEY for r in burst)
-        assert proxy.count(JWKS) == 2  # inside the interval: no fetch at all for 40 bad kids
+        # At most one fetch per interval for 40 bad kids: none while the burst falls inside
+        # the interval (as it does unless the machine is very busy), whatever it took.
+        intervals_since = int((time.monotonic() - refetching) // interval)
+        after_burst = proxy.count(JWKS)
+        assert 2 <= after_burst <= 2 + intervals_since
 
-        time.sleep(interval + 0.2)
+        time.sleep(interval + 0.2)  # since the last fetch, which came before this
         assert send(99).status_code == 401
-        assert proxy.count(JWKS) == 3  # once the interval has passed, one fetch again
+        assert proxy.count(JWKS) == after_burst + 1  # once the interval has passed, one again
         assert stack.api("GET", "/v2/account", new).status_code == 200
     finally:
         stack.stop()
