@@ -6,6 +6,7 @@ under its own small budget (`throttle.login_subjects`), so strangers guessing an
 password lock out only browsers the account has never used, never its owner's.
 """
 
+import re
 import time
 
 from starlette.requests import Request
@@ -16,6 +17,8 @@ from shared.cookies import host_cookie
 from shared.crypto import new_token, sign_value, signature_matches
 
 DEVICE_COOKIE = "as_device"  # `__Host-as_device` outside development (shared.cookies)
+_MAX_COOKIE = 200  # ours are about 90 characters: a device id, an expiry, a signature
+_EXPIRES = re.compile(r"[0-9]{1,12}")
 
 
 def _secret(settings: Settings) -> bytes:
@@ -26,9 +29,12 @@ def known_device(request: Request, settings: Settings, email: str) -> str | None
     """The device id of this browser if it signed in to `email` before (and not too long
     ago); None for any other browser, a forged cookie, or one issued for another account."""
     value = host_cookie(DEVICE_COOKIE, settings).read(request) or ""
+    if len(value) > _MAX_COOKIE:
+        return None
     device, _, rest = value.partition(".")
     expires, _, signature = rest.partition(".")
-    if not (device and expires.isdigit() and signature) or int(expires) < time.time():
+    # ASCII digits only, and few: int() refuses other digits and over 4300 of them.
+    if not (device and _EXPIRES.fullmatch(expires) and signature) or int(expires) < time.time():
         return None
     signed = f"{email}\x00{device}\x00{expires}"
     return device if signature_matches(_secret(settings), signed, signature) else None

@@ -99,3 +99,23 @@ def test_ipv6_addresses_are_counted_per_64(server: AuthorizationServer) -> None:
         assert spray(server.browser(ip=f"2001:db8:5:6::{n + 1}"), n).status_code == 400
     assert spray(server.browser(ip="2001:db8:5:6:ffff::1"), 9).status_code == 429
     assert spray(server.browser(ip="2001:db8:5:7::1"), 9).status_code == 400  # another /64
+
+
+@pytest.mark.parametrize(
+    "cookie",
+    [
+        pytest.param("d." + "9" * 10_000 + ".sig", id="ten-thousand-digit-expiry"),
+        pytest.param("d.-5.sig", id="negative-expiry"),
+        pytest.param("x" * 8000, id="oversized"),
+        pytest.param("..", id="empty-parts"),
+    ],
+)
+def test_a_hostile_device_cookie_is_a_stranger_never_an_error(
+    server: AuthorizationServer, cookie: str
+) -> None:
+    user = make_user(server.context)
+    browser = server.browser(ip="192.0.2.40")
+    browser.cookies.set(DEVICE_COOKIE, cookie)
+    assert browser.login(user.email, "wrong password").status_code == 400
+    assert browser.login(user.email, PASSWORD).status_code == 303
+
