@@ -118,4 +118,3 @@ def test_a_hostile_device_cookie_is_a_stranger_never_an_error(
     browser.cookies.set(DEVICE_COOKIE, cookie)
     assert browser.login(user.email, "wrong password").status_code == 400
     assert browser.login(user.email, PASSWORD).status_code == 303
-
