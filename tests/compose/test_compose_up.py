@@ -14,7 +14,6 @@ import os
 import re
 import shlex
 import shutil
-import socket
 import subprocess
 import time
 import uuid
@@ -25,6 +24,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 
+from services.launcher.supervision import port_in_use
 from tests.e2e.walk import SCREENSHOTS, TIMEOUT_MS, Stack, chromium, walk_tutorial
 from tests.harness.servers import ROOT
 
@@ -113,7 +113,7 @@ class Compose:
 @pytest.fixture(scope="module")
 def compose() -> Iterator[Compose]:
     command = compose_command()
-    taken = [port for port in PORTS if _listening(port)]
+    taken = [port for port in PORTS if port_in_use("127.0.0.1", port)]
     assert not taken, f"ports {taken} are taken on 127.0.0.1: stop `make demo` or compose first"
     stack = Compose(command)
     stack.run("down", "-v", "--remove-orphans")  # what an aborted run left
@@ -136,11 +136,6 @@ def compose() -> Iterator[Compose]:
 def browser() -> Iterator[Browser]:
     with chromium() as chrome:
         yield chrome
-
-
-def _listening(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def _signed_up_user(browser: Browser) -> tuple[str, str]:
